@@ -1,0 +1,15 @@
+import type { Config } from "jest";
+
+// Unit tests are fast and hermetic; integration tests start real clusters in Docker.
+// Integration suites run one file at a time (--runInBand would also serialise unit tests),
+// because 2 cores cannot start several clusters per worker quickly.
+const config: Config = {
+  testEnvironment: "node",
+  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
+  testMatch: ["<rootDir>/test/**/*.test.ts"],
+  maxWorkers: 1,
+  testTimeout: 30_000,
+  verbose: true,
+};
+
+export default config;
