@@ -1,0 +1,285 @@
+/**
+ * The cluster: starts etcd, the coordinator, the aggregator placement and the
+ * aggregator nodes in that order, waits until the cluster is ready, and
+ * removes everything it started on stop() or on any failure.
+ */
+import { M3AdminClient } from "./admin/admin-client";
+import { buildPlacementInitRequest, shardSetsOf, withImmediateCutover } from "./admin/placement";
+import type { Placement } from "./admin/types";
+import type { AggregatorApi } from "./aggregator-api";
+import { renderAggregatorConfig, renderCoordinatorConfig } from "./config/render";
+import { EtcdContainer, type StartedEtcdContainer } from "./containers/etcd";
+import type { LogBuffer } from "./containers/log-buffer";
+import { M3AggregatorContainer, type StartedM3AggregatorNode } from "./containers/m3aggregator";
+import { M3CoordinatorContainer, type StartedM3CoordinatorContainer } from "./containers/m3coordinator";
+import { containersWithLabel, dockerClient, removeContainers } from "./docker";
+import { ClusterStartError, type LogTail, type StartPhase } from "./errors";
+import { resolveImages, type ResolvedImage } from "./images";
+import { LABEL_CLUSTER } from "./labels";
+import { type ImageNames, type M3AggregatorClusterOptions, resolveOptions, type ResolvedClusterOptions } from "./options";
+import { LOOPBACK, planPorts, type PortPlan } from "./ports";
+import { sendRaw } from "./raw-lines";
+import { readElection, type ShardSetElection, waitForElection } from "./readiness";
+
+/** Milliseconds spent in each phase of start(). */
+export type StartupTimings = Partial<Record<StartPhase, number>> & { total: number };
+
+/** Instance id of node `index` (0-based): m3aggregator01, m3aggregator02, … as in the seed. */
+export function instanceIdOf(index: number): string {
+  return `m3aggregator${String(index + 1).padStart(2, "0")}`;
+}
+
+const LOG_TAIL_LINES = 40;
+
+/** Stops containers, newest first, then removes anything still labelled with the cluster id. */
+async function teardown(clusterId: string, started: Array<{ stop(options?: { timeout?: number }): Promise<unknown> }>): Promise<void> {
+  const errors: unknown[] = [];
+  await Promise.all(started.map(async (container) => {
+    try {
+      // timeout 0: SIGKILL at once; nothing in a test cluster needs a graceful shutdown.
+      await container.stop({ timeout: 0 });
+    } catch (error) {
+      errors.push(error);
+    }
+  }));
+  // Catches containers that were created but never handed to us (failed start, wait timeout).
+  const leftovers = await containersWithLabel(LABEL_CLUSTER, clusterId);
+  await removeContainers(leftovers.map((c) => c.id));
+  if (errors.length > 0 && (await containersWithLabel(LABEL_CLUSTER, clusterId)).length > 0) {
+    throw new Error(`cluster ${clusterId}: teardown left containers behind`, { cause: errors[0] });
+  }
+}
+
+/**
+ * An M3 aggregator cluster to start: validates options on construction, so a
+ * bad topology throws before anything runs.
+ *
+ * @example
+ * const cluster = await M3AggregatorCluster.start({ nodes: 4, rf: 2 });
+ * try { console.log(cluster.nodes.map((n) => n.tcpEndpoint)); } finally { await cluster.stop(); }
+ */
+export class M3AggregatorCluster {
+  readonly options: ResolvedClusterOptions;
+
+  /** @throws InvalidOptionError on the first bad option. */
+  constructor(options: M3AggregatorClusterOptions = {}) {
+    this.options = resolveOptions(options);
+  }
+
+  /** Validates, starts and waits until ready. Shorthand for `new M3AggregatorCluster(options).start()`. */
+  static start(options: M3AggregatorClusterOptions = {}): Promise<StartedM3AggregatorCluster> {
+    return new M3AggregatorCluster(options).start();
+  }
+
+  /**
+   * Starts etcd, the coordinator, creates the placement (shards cut over at
+   * once), starts all aggregators in parallel and waits for a settled
+   * election. On any failure everything started is removed and a
+   * {@link ClusterStartError} carries the phase and the last log lines.
+   */
+  async start(): Promise<StartedM3AggregatorCluster> {
+    const options = this.options;
+    const clusterId = options.clusterId;
+    const begin = Date.now();
+    const deadline = begin + options.startTimeoutMs;
+    const timings: StartupTimings = { total: 0 };
+    const started: Array<{ stop(options?: { timeout?: number }): Promise<unknown> }> = [];
+    const logSources: Array<{ component: string; buffer: LogBuffer }> = [];
+    let phase: StartPhase = "images";
+
+    const timed = async <T>(name: StartPhase, work: () => Promise<T>): Promise<T> => {
+      phase = name;
+      const t0 = Date.now();
+      try {
+        return await work();
+      } finally {
+        timings[name] = Date.now() - t0;
+      }
+    };
+    const remaining = (): number => Math.max(1_000, deadline - Date.now());
+
+    try {
+      await dockerClient(); // a clear error before anything else when no engine answers
+      const images = await timed("images", () => resolveImages(options.images));
+      const ports = await timed("ports", () => planPorts(options));
+
+      const etcd = await timed("etcd", async () => {
+        const container = new EtcdContainer(images.etcd.image, clusterId, ports.etcdClient, ports.etcdPeer);
+        logSources.push({ component: "etcd", buffer: container.logBuffer });
+        const running = await container.start();
+        started.push(running);
+        return running;
+      });
+
+      const coordinator = await timed("coordinator", async () => {
+        const config = renderCoordinatorConfig({
+          port: ports.coordinator,
+          metricsPort: ports.coordinatorMetrics,
+          etcdClientPort: ports.etcdClient,
+          logLevel: options.logLevel,
+          overrides: options.configOverrides.coordinator,
+        });
+        const container = new M3CoordinatorContainer(images.m3coordinator.image, clusterId, ports.coordinator, config)
+          .withStartupTimeout(Math.min(60_000, remaining()));
+        logSources.push({ component: "m3coordinator", buffer: container.logBuffer });
+        const running = await container.start();
+        started.push(running);
+        return running;
+      });
+
+      const instanceIds = ports.nodes.map((_, i) => instanceIdOf(i));
+      const placement = await timed("placement", async () => {
+        const admin = coordinator.admin;
+        await admin.initPlacement("m3aggregator", buildPlacementInitRequest({
+          nodes: ports.nodes.map((p, i) => ({ id: instanceIdOf(i), endpoint: `${LOOPBACK}:${p.tcp}` })),
+          rf: options.rf,
+          numShards: options.numShards,
+          isolationGroups: options.isolationGroups,
+        }));
+        const created = await admin.getPlacement("m3aggregator");
+        const updated = await admin.setPlacement("m3aggregator", withImmediateCutover(created.placement), created.version, true);
+        return updated.placement;
+      });
+
+      const nodes = await timed("aggregators", async () => {
+        const containers = ports.nodes.map((nodePorts, i) => {
+          const config = renderAggregatorConfig({
+            ports: nodePorts,
+            etcdClientPort: ports.etcdClient,
+            electionTtlSeconds: options.electionTtlSeconds,
+            backend: options.backend,
+            logLevel: options.logLevel,
+            overrides: options.configOverrides.aggregator,
+          });
+          const container = new M3AggregatorContainer(images.m3aggregator.image, clusterId, instanceIds[i] as string, nodePorts, config)
+            .withStartupTimeout(Math.min(60_000, remaining()));
+          logSources.push({ component: instanceIds[i] as string, buffer: container.logBuffer });
+          return container;
+        });
+        const results = await Promise.allSettled(containers.map((c) => c.start()));
+        for (const result of results) if (result.status === "fulfilled") started.push(result.value);
+        const failed = results.flatMap((r, i) => (r.status === "rejected" ? [`${instanceIds[i]}: ${String((r.reason as Error)?.message ?? r.reason)}`] : []));
+        if (failed.length > 0) throw new Error(`aggregator nodes failed to start:\n${failed.join("\n")}`);
+        return results.map((r) => (r as PromiseFulfilledResult<StartedM3AggregatorNode>).value);
+      });
+
+      const apis = new Map<string, AggregatorApi>(nodes.map((n) => [n.id, n.api]));
+      await timed("election", async () => {
+        const missing = instanceIds.filter((id) => placement.instances[id] === undefined);
+        if (missing.length > 0) throw new Error(`placement lacks instances ${missing.join(", ")}`);
+        await waitForElection(shardSetsOf(placement), apis, remaining());
+      });
+
+      timings.total = Date.now() - begin;
+      const imageNames = Object.fromEntries(Object.entries(images).map(([k, v]) => [k, v.image])) as unknown as ImageNames;
+      return new StartedM3AggregatorCluster(options, etcd, coordinator, nodes, ports, images, imageNames, timings, started);
+    } catch (error) {
+      const tails: LogTail[] = logSources.map((s) => ({ component: s.component, lines: s.buffer.tail(LOG_TAIL_LINES) }));
+      try {
+        await teardown(clusterId, started);
+      } catch (teardownError) {
+        tails.push({ component: "teardown", lines: [String(teardownError)] });
+      }
+      throw new ClusterStartError(clusterId, phase, error, tails);
+    }
+  }
+}
+
+/** A running cluster: endpoints, clients, and stop(). */
+export class StartedM3AggregatorCluster {
+  /** Client of the coordinator admin API (placements, topics). */
+  readonly admin: M3AdminClient;
+  private stopping: Promise<void> | undefined;
+  private stoppedInMs: number | undefined;
+
+  constructor(
+    /** Options after defaults. */
+    readonly options: ResolvedClusterOptions,
+    /** The etcd container. */
+    readonly etcd: StartedEtcdContainer,
+    /** The m3coordinator container. */
+    readonly coordinator: StartedM3CoordinatorContainer,
+    /** Aggregator nodes, in instance-id order (m3aggregator01 first). */
+    readonly nodes: readonly StartedM3AggregatorNode[],
+    /** Every port of the cluster. */
+    readonly ports: PortPlan,
+    /** The image of each component and where its name came from. */
+    readonly imageSources: Readonly<Record<keyof ImageNames, ResolvedImage>>,
+    /** The image of each component. */
+    readonly images: Readonly<ImageNames>,
+    /** Where start() spent its time. */
+    readonly startupTimings: Readonly<StartupTimings>,
+    private readonly containers: Array<{ stop(options?: { timeout?: number }): Promise<unknown> }>,
+  ) {
+    this.admin = coordinator.admin;
+  }
+
+  /** Cluster id (label `org.m3agg.cluster` on every container). */
+  get id(): string {
+    return this.options.clusterId;
+  }
+
+  /** A node by 0-based index or instance id; throws naming the known ids otherwise. */
+  node(which: number | string): StartedM3AggregatorNode {
+    const node = typeof which === "number" ? this.nodes[which] : this.nodes.find((n) => n.id === which);
+    if (node === undefined) {
+      throw new Error(`no node ${JSON.stringify(which)} in cluster ${this.id} (nodes: ${this.nodes.map((n, i) => `${i}=${n.id}`).join(", ")})`);
+    }
+    return node;
+  }
+
+  /** `http://127.0.0.1:<port>` of the coordinator admin API. */
+  getCoordinatorAdminUrl(): string {
+    return this.coordinator.getAdminUrl();
+  }
+
+  /** `http://127.0.0.1:<port>` of etcd. */
+  getEtcdEndpoint(): string {
+    return this.etcd.getClientEndpoint();
+  }
+
+  /** The live aggregator placement, read from the coordinator. */
+  async placement(): Promise<Placement> {
+    return (await this.admin.getPlacement("m3aggregator")).placement;
+  }
+
+  /** Shard sets of the live placement: shardSetId → instance ids. */
+  async shardSets(): Promise<Map<number, string[]>> {
+    return shardSetsOf(await this.placement());
+  }
+
+  /** Election state of every shard set, from each node's /status. */
+  async election(): Promise<ShardSetElection[]> {
+    return readElection(await this.shardSets(), new Map(this.nodes.map((n) => [n.id, n.api])));
+  }
+
+  /** Leader instance id of each shard set (undefined where none or several lead right now). */
+  async leaders(): Promise<Map<number, string | undefined>> {
+    return new Map((await this.election()).map((s) => [s.shardSetId, s.leader]));
+  }
+
+  /**
+   * Writes text lines to a node's raw TCP endpoint, like the seed's `nc`.
+   * Text is not a valid metric for m3 (it reads framed protobuf); the node
+   * closes such a connection. Resolves with the number of bytes written.
+   */
+  sendLines(node: number | string, lines: string[]): Promise<number> {
+    const target = this.node(node);
+    return sendRaw(target.host, target.tcpPort, lines);
+  }
+
+  /** Milliseconds the last stop() took (undefined before). */
+  get stopTimeMs(): number | undefined {
+    return this.stoppedInMs;
+  }
+
+  /** Removes every container of the cluster. Idempotent: later calls wait for the first. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const t0 = Date.now();
+      await teardown(this.id, [...this.containers].reverse());
+      this.stoppedInMs = Date.now() - t0;
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * etcd, single member, data on tmpfs, client and peer listeners on 127.0.0.1.
+ * (@testcontainers/etcd exists only for testcontainers 12.1+, which needs
+ * Node 22, and maps ports instead of using the host network.)
+ */
+import { AbstractStartedContainer, type StartedTestContainer } from "testcontainers";
+import { LOOPBACK } from "../ports";
+import { HostNetworkContainer } from "./host-network";
+import type { LogBuffer } from "./log-buffer";
+import { LoopbackHttpWaitStrategy } from "./loopback-http-wait";
+
+const DATA_DIR = "/var/lib/etcd";
+
+export class EtcdContainer extends HostNetworkContainer {
+  constructor(image: string, clusterId: string, private readonly clientPort: number, peerPort: number) {
+    super(image, clusterId, "etcd");
+    const client = `http://${LOOPBACK}:${clientPort}`;
+    const peer = `http://${LOOPBACK}:${peerPort}`;
+    this.withEntrypoint(["/usr/local/bin/etcd"])
+      .withCommand([
+        "--name", "etcd0",
+        "--data-dir", DATA_DIR,
+        "--listen-client-urls", client,
+        "--advertise-client-urls", client,
+        "--listen-peer-urls", peer,
+        "--initial-advertise-peer-urls", peer,
+        "--initial-cluster", `etcd0=${peer}`,
+        "--initial-cluster-state", "new",
+        "--logger", "zap",
+        "--log-level", "warn",
+        // One member on loopback: a 10 ms heartbeat makes it leader in ~0.1 s instead of ~1 s.
+        "--heartbeat-interval", "10",
+        "--election-timeout", "100",
+      ])
+      .withTmpFs({ [DATA_DIR]: "rw" })
+      .withWaitStrategy(new LoopbackHttpWaitStrategy(`${client}/health`, (status, body) => status === 200 && body.includes('"health":"true"')))
+      .withStartupTimeout(30_000);
+  }
+
+  override async start(): Promise<StartedEtcdContainer> {
+    return new StartedEtcdContainer(await super.start(), this.clientPort, this.logBuffer);
+  }
+}
+
+export class StartedEtcdContainer extends AbstractStartedContainer {
+  constructor(started: StartedTestContainer, private readonly clientPort: number, readonly logBuffer: LogBuffer) {
+    super(started);
+  }
+
+  /** Client port on 127.0.0.1. */
+  getClientPort(): number {
+    return this.clientPort;
+  }
+
+  /** `http://127.0.0.1:<port>`, what etcd clients (and m3) dial. */
+  getClientEndpoint(): string {
+    return `http://${LOOPBACK}:${this.clientPort}`;
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * What every container of the fixture shares: host network mode (all
+ * listeners on 127.0.0.1, no port mapping, no bridge traffic), our labels, and
+ * a log buffer attached before start so no line is lost.
+ */
+import { GenericContainer } from "testcontainers";
+import { type Component, containerLabels } from "../labels";
+import { LogBuffer } from "./log-buffer";
+
+export abstract class HostNetworkContainer extends GenericContainer {
+  /** Output of the container from its first line on. */
+  readonly logBuffer = new LogBuffer();
+
+  protected constructor(image: string, clusterId: string, component: Component, node?: string) {
+    super(image);
+    this.withNetworkMode("host")
+      .withLabels(containerLabels(clusterId, component, node))
+      .withLogConsumer(this.logBuffer.consumer);
+  }
+}

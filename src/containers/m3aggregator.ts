@@ -1,0 +1,89 @@
+/** One m3aggregator node: raw TCP ingest, HTTP API, Prometheus metrics, all on 127.0.0.1. */
+import { AbstractStartedContainer, type StartedTestContainer } from "testcontainers";
+import { AggregatorApi } from "../aggregator-api";
+import { LOOPBACK, type NodePorts } from "../ports";
+import { HostNetworkContainer } from "./host-network";
+import type { LogBuffer } from "./log-buffer";
+import { LoopbackHttpWaitStrategy } from "./loopback-http-wait";
+
+export const AGGREGATOR_CONFIG_PATH = "/etc/m3aggregator/m3aggregator.yml";
+
+export class M3AggregatorContainer extends HostNetworkContainer {
+  constructor(
+    image: string,
+    clusterId: string,
+    private readonly instanceId: string,
+    private readonly ports: NodePorts,
+    configYaml: string,
+  ) {
+    super(image, clusterId, "m3aggregator", instanceId);
+    this.withEntrypoint(["/bin/m3aggregator"])
+      .withCommand(["-f", AGGREGATOR_CONFIG_PATH])
+      // The config resolves the host id from this variable; it must equal the placement instance id.
+      .withEnvironment({ M3AGGREGATOR_HOST_ID: instanceId })
+      .withCopyContentToContainer([{ content: configYaml, target: AGGREGATOR_CONFIG_PATH }])
+      .withWaitStrategy(new LoopbackHttpWaitStrategy(`http://${LOOPBACK}:${ports.http}/health`))
+      .withStartupTimeout(60_000);
+  }
+
+  override async start(): Promise<StartedM3AggregatorNode> {
+    return new StartedM3AggregatorNode(await super.start(), this.instanceId, this.ports, this.logBuffer);
+  }
+}
+
+/** A running aggregator node of the cluster. */
+export class StartedM3AggregatorNode extends AbstractStartedContainer {
+  /** Client of this node's HTTP API (health, status, resign). */
+  readonly api: AggregatorApi;
+
+  constructor(
+    started: StartedTestContainer,
+    /** Instance id = host id = placement instance id, e.g. `m3aggregator01`. */
+    readonly id: string,
+    private readonly ports: NodePorts,
+    readonly logBuffer: LogBuffer,
+  ) {
+    super(started);
+    this.api = new AggregatorApi(this.httpUrl);
+  }
+
+  /** Host every listener of the node binds: 127.0.0.1. */
+  get host(): string {
+    return LOOPBACK;
+  }
+
+  /** Raw TCP ingest port. */
+  get tcpPort(): number {
+    return this.ports.tcp;
+  }
+
+  /** HTTP API port (/health, /status, /resign). */
+  get httpPort(): number {
+    return this.ports.http;
+  }
+
+  /** Prometheus metrics port (`/metrics`). */
+  get metricsPort(): number {
+    return this.ports.metrics;
+  }
+
+  /** `127.0.0.1:<tcpPort>`: the node's endpoint in the placement. */
+  get tcpEndpoint(): string {
+    return `${LOOPBACK}:${this.ports.tcp}`;
+  }
+
+  /** `http://127.0.0.1:<httpPort>`. */
+  get httpUrl(): string {
+    return `http://${LOOPBACK}:${this.ports.http}`;
+  }
+
+  /** `http://127.0.0.1:<metricsPort>/metrics`. */
+  get metricsUrl(): string {
+    return `http://${LOOPBACK}:${this.ports.metrics}/metrics`;
+  }
+
+  /** Lines the node printed so far, captured from its first line (oldest first; `logs()` is Testcontainers' stream). */
+  logLines(): string[] {
+    return this.logBuffer.all();
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The few Docker engine calls the fixture makes itself (through
+ * Testcontainers' runtime client): is an engine there, does an image exist,
+ * which containers carry a label, remove them.
+ */
+import { getContainerRuntimeClient, ImageName, type ContainerRuntimeClient } from "testcontainers";
+import { prepareTestcontainersEnv } from "./testcontainers-env";
+
+/** No Docker engine answered. */
+export class DockerUnavailableError extends Error {
+  override readonly name = "DockerUnavailableError";
+  constructor(cause: unknown) {
+    super(
+      "no Docker engine answered (DOCKER_HOST=" + (process.env.DOCKER_HOST ?? "unset, default socket /var/run/docker.sock") + "): " +
+      (cause instanceof Error ? cause.message : String(cause)) +
+      ". Start one: `bash scripts/ensure-docker.sh` (installs Debian's docker.io and runs dockerd --iptables=false as root).",
+      { cause },
+    );
+  }
+}
+
+/** The runtime client, or a {@link DockerUnavailableError} that says how to get an engine. */
+export async function dockerClient(): Promise<ContainerRuntimeClient> {
+  try {
+    await prepareTestcontainersEnv();
+    return await getContainerRuntimeClient();
+  } catch (error) {
+    throw new DockerUnavailableError(error);
+  }
+}
+
+/** True when the engine has the image locally (no pull is attempted). */
+export async function imageExists(image: string): Promise<boolean> {
+  const client = await dockerClient();
+  return client.image.exists(ImageName.fromString(image));
+}
+
+/** A container as `docker ps -a` lists it. */
+export interface ContainerSummary {
+  id: string;
+  name: string;
+  state: string;
+  labels: Record<string, string>;
+}
+
+/** Containers (running or not) whose label `name` has `value` (any value when omitted). */
+export async function containersWithLabel(name: string, value?: string): Promise<ContainerSummary[]> {
+  const client = await dockerClient();
+  const filter = value === undefined ? name : `${name}=${value}`;
+  const list = await client.container.dockerode.listContainers({ all: true, filters: { label: [filter] } });
+  return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? "").replace(/^\//, ""), state: c.State, labels: c.Labels }));
+}
+
+/** Force-removes containers by id; a container already gone is not an error. Returns the ids removed. */
+export async function removeContainers(ids: string[]): Promise<string[]> {
+  const client = await dockerClient();
+  const removed: string[] = [];
+  await Promise.all(ids.map(async (id) => {
+    try {
+      await client.container.dockerode.getContainer(id).remove({ force: true, v: true });
+      removed.push(id);
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+    }
+  }));
+  return removed;
+}

@@ -1,0 +1,35 @@
+/**
+ * The error a failed start throws: which phase failed, for which component,
+ * and the last lines each involved container printed.
+ */
+
+/** Phases of a cluster start, in order. */
+export type StartPhase = "validate" | "images" | "ports" | "etcd" | "coordinator" | "placement" | "aggregators" | "election";
+
+/** Last log lines of one container, attached to errors. */
+export interface LogTail {
+  component: string;
+  lines: string[];
+}
+
+export class ClusterStartError extends Error {
+  override readonly name = "ClusterStartError";
+  constructor(
+    readonly clusterId: string,
+    readonly phase: StartPhase,
+    override readonly cause: unknown,
+    readonly logTails: LogTail[] = [],
+  ) {
+    super(ClusterStartError.format(clusterId, phase, cause, logTails), { cause });
+  }
+
+  private static format(clusterId: string, phase: StartPhase, cause: unknown, tails: LogTail[]): string {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const logs = tails
+      .filter((t) => t.lines.length > 0)
+      .map((t) => `--- last ${t.lines.length} log lines of ${t.component} ---\n${t.lines.join("\n")}`)
+      .join("\n");
+    return `cluster ${clusterId} failed to start in phase "${phase}": ${reason}` +
+      "\n(everything it had started was removed)" + (logs === "" ? "" : `\n${logs}`);
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * Cluster options, their defaults, and the validation that runs before any
+ * container starts. Every rule here mirrors what m3's mirrored aggregator
+ * placement accepts, so a bad topology fails in milliseconds instead of as an
+ * HTTP 500 from the coordinator a minute later.
+ */
+
+/** Where the aggregators flush aggregated metrics. */
+export type FlushBackend = "blackhole" | "logging";
+
+/** m3's log levels (zap). */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** Image names of the three components; see README "Images". */
+export interface ImageNames {
+  m3aggregator: string;
+  m3coordinator: string;
+  etcd: string;
+}
+
+/** Options of {@link M3AggregatorCluster.start}. Every field is optional. */
+export interface M3AggregatorClusterOptions {
+  /** Number of m3aggregator nodes: even, at least 2. Default 4. */
+  nodes?: number;
+  /** Replication factor: replicas per shard set (leader + followers). 1 ≤ rf ≤ nodes, nodes % rf = 0. Default 2. */
+  rf?: number;
+  /** Shards of the aggregator placement: at least one per shard set, at most 4096. Default 64 (the seed's). */
+  numShards?: number;
+  /**
+   * Isolation groups to spread the nodes over (node i goes to group i mod n).
+   * Replicas of a shard set must sit in different groups, so rf ≤ n ≤ nodes. Default rf.
+   */
+  isolationGroups?: number;
+  /**
+   * Seed layout: node i (1-based) listens on HTTP base+1+10(i-1), metrics +2, raw TCP +3.
+   * Without it every port comes from get-port, so clusters never collide.
+   */
+  basePort?: number;
+  /** Coordinator admin API port. Default: 7201 when basePort is set and 7201 is free, else any free port. */
+  coordinatorPort?: number;
+  /** etcd client port. Default: 2379 when basePort is set and 2379 is free, else any free port. */
+  etcdPort?: number;
+  /** Image names; unset ones come from env vars, then local builds, then the official images. */
+  images?: Partial<ImageNames>;
+  /** etcd session TTL of the leader election: a dead leader is replaced within it. 2–300 s, default 10 (m3's shipped value). */
+  electionTtlSeconds?: number;
+  /** Flush backend of the aggregators. Default "blackhole" (the seed's). */
+  backend?: FlushBackend;
+  /** Log level of etcd, coordinator and aggregators. Default "info". */
+  logLevel?: LogLevel;
+  /** Time allowed for the whole start, ready included. Default 180 000 ms. */
+  startTimeoutMs?: number;
+  /** A name for labels, logs and errors. Default: a random id. Letters, digits, '-', '_' only. */
+  clusterId?: string;
+  /**
+   * Extra YAML merged into the rendered configs (objects merge, everything else replaces),
+   * e.g. `{ aggregator: { aggregator: { entryTTL: "10m" } } }`.
+   */
+  configOverrides?: { aggregator?: Record<string, unknown>; coordinator?: Record<string, unknown> };
+}
+
+/** Options after defaults, as the rest of the package uses them. */
+export interface ResolvedClusterOptions {
+  nodes: number;
+  rf: number;
+  numShards: number;
+  isolationGroups: number;
+  basePort: number | undefined;
+  coordinatorPort: number | undefined;
+  etcdPort: number | undefined;
+  images: Partial<ImageNames>;
+  electionTtlSeconds: number;
+  backend: FlushBackend;
+  logLevel: LogLevel;
+  startTimeoutMs: number;
+  clusterId: string;
+  configOverrides: { aggregator: Record<string, unknown>; coordinator: Record<string, unknown> };
+}
+
+/** A bad option: names the option, the value given and the rule it breaks. */
+export class InvalidOptionError extends Error {
+  override readonly name = "InvalidOptionError";
+  constructor(
+    readonly option: string,
+    readonly value: unknown,
+    readonly rule: string,
+  ) {
+    super(`invalid option ${option}=${JSON.stringify(value)}: ${rule}`);
+  }
+}
+
+export const DEFAULTS = {
+  nodes: 4,
+  rf: 2,
+  numShards: 64,
+  electionTtlSeconds: 10,
+  backend: "blackhole" as FlushBackend,
+  logLevel: "info" as LogLevel,
+  startTimeoutMs: 180_000,
+} as const;
+
+const MAX_SHARDS = 4096;
+const BACKENDS: readonly FlushBackend[] = ["blackhole", "logging"];
+const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+const KNOWN_OPTIONS = new Set([
+  "nodes", "rf", "numShards", "isolationGroups", "basePort", "coordinatorPort", "etcdPort",
+  "images", "electionTtlSeconds", "backend", "logLevel", "startTimeoutMs", "clusterId", "configOverrides",
+]);
+
+function integer(option: string, value: unknown, min: number, max: number, why: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidOptionError(option, value, `must be an integer from ${min} to ${max} (${why})`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(option: string, value: unknown, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) {
+    throw new InvalidOptionError(option, value, `must be one of ${allowed.map((a) => `"${a}"`).join(", ")}`);
+  }
+  return value as T;
+}
+
+function randomClusterId(): string {
+  return `m3agg-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * Applies defaults and checks every rule; throws {@link InvalidOptionError} on the first bad value.
+ * Pure and synchronous: nothing is started before it passes.
+ */
+export function resolveOptions(options: M3AggregatorClusterOptions = {}): ResolvedClusterOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidOptionError("options", options, "must be an object");
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      throw new InvalidOptionError(key, (options as Record<string, unknown>)[key],
+        `is not an option (known: ${[...KNOWN_OPTIONS].join(", ")})`);
+    }
+  }
+
+  const nodes = integer("nodes", options.nodes ?? DEFAULTS.nodes, 2, 64, "number of aggregator nodes");
+  if (nodes % 2 !== 0) {
+    throw new InvalidOptionError("nodes", nodes, "must be even: aggregator nodes run as leader/follower pairs");
+  }
+  const rf = integer("rf", options.rf ?? DEFAULTS.rf, 1, nodes, "replication factor, at most the number of nodes");
+  if (nodes % rf !== 0) {
+    throw new InvalidOptionError("rf", rf,
+      `must divide nodes=${nodes}: a mirrored placement groups nodes into shard sets of exactly rf replicas`);
+  }
+  const shardSets = nodes / rf;
+  const numShards = integer("numShards", options.numShards ?? DEFAULTS.numShards, shardSets, MAX_SHARDS,
+    `at least one shard per shard set (nodes/rf=${shardSets})`);
+  const isolationGroups = integer("isolationGroups", options.isolationGroups ?? rf, rf, nodes,
+    `the ${rf} replicas of a shard set need ${rf} different isolation groups`);
+
+  let basePort: number | undefined;
+  if (options.basePort !== undefined) {
+    const highest = 10 * (nodes - 1) + 3;
+    basePort = integer("basePort", options.basePort, 1024, 65535 - highest,
+      `node ${nodes} listens on basePort+${highest}`);
+  }
+  const coordinatorPort = options.coordinatorPort === undefined ? undefined
+    : integer("coordinatorPort", options.coordinatorPort, 1024, 65535, "a TCP port");
+  const etcdPort = options.etcdPort === undefined ? undefined
+    : integer("etcdPort", options.etcdPort, 1024, 65534, "a TCP port; etcd's peer port is any free port");
+
+  const images: Partial<ImageNames> = {};
+  for (const [component, image] of Object.entries(options.images ?? {})) {
+    if (!["m3aggregator", "m3coordinator", "etcd"].includes(component)) {
+      throw new InvalidOptionError(`images.${component}`, image, "components are m3aggregator, m3coordinator, etcd");
+    }
+    if (typeof image !== "string" || image.trim() === "" || /\s/.test(image)) {
+      throw new InvalidOptionError(`images.${component}`, image, "must be a non-empty image reference without spaces");
+    }
+    images[component as keyof ImageNames] = image;
+  }
+
+  const clusterId = options.clusterId ?? randomClusterId();
+  if (typeof clusterId !== "string" || !/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/.test(clusterId)) {
+    throw new InvalidOptionError("clusterId", clusterId,
+      "must be 1–63 letters, digits, '-' or '_', starting with a letter or digit");
+  }
+
+  const overrides = options.configOverrides ?? {};
+  for (const [key, value] of Object.entries(overrides)) {
+    if (key !== "aggregator" && key !== "coordinator") {
+      throw new InvalidOptionError(`configOverrides.${key}`, value, "only aggregator and coordinator configs can be overridden");
+    }
+    if (value !== undefined && (typeof value !== "object" || value === null || Array.isArray(value))) {
+      throw new InvalidOptionError(`configOverrides.${key}`, value, "must be an object of YAML keys");
+    }
+  }
+
+  return {
+    nodes,
+    rf,
+    numShards,
+    isolationGroups,
+    basePort,
+    coordinatorPort,
+    etcdPort,
+    images,
+    electionTtlSeconds: integer("electionTtlSeconds", options.electionTtlSeconds ?? DEFAULTS.electionTtlSeconds,
+      2, 300, "etcd lease TTL of the leader election, in seconds"),
+    backend: oneOf("backend", options.backend ?? DEFAULTS.backend, BACKENDS),
+    logLevel: oneOf("logLevel", options.logLevel ?? DEFAULTS.logLevel, LOG_LEVELS),
+    startTimeoutMs: integer("startTimeoutMs", options.startTimeoutMs ?? DEFAULTS.startTimeoutMs,
+      1_000, 3_600_000, "milliseconds for the whole start"),
+    clusterId,
+    configOverrides: { aggregator: overrides.aggregator ?? {}, coordinator: overrides.coordinator ?? {} },
+  };
+}

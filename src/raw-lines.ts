@@ -1,0 +1,28 @@
+/**
+ * Raw byte sender: writes lines to a node's raw TCP endpoint, like the seed's
+ * `echo … | nc host port`. The aggregator reads a framed protobuf stream, so
+ * text lines are NOT valid metrics: it logs a decode error and closes the
+ * connection. Useful to test exactly that, or to send pre-encoded bytes; use
+ * the ingest client for real metrics.
+ */
+import * as net from "node:net";
+
+/** Writes the lines (each followed by "\n") or raw bytes, half-closes, and resolves with the byte count once the socket closed. */
+export function sendRaw(host: string, port: number, data: string[] | Uint8Array, timeoutMs = 10_000): Promise<number> {
+  const payload = data instanceof Uint8Array ? Buffer.from(data) : Buffer.from(data.map((l) => `${l}\n`).join(""));
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    const timer = setTimeout(() => socket.destroy(new Error(`no close from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
+    socket.once("connect", () => socket.end(payload));
+    socket.once("error", (error) => {
+      clearTimeout(timer);
+      reject(new Error(`raw TCP send to ${host}:${port} failed: ${error.message}`, { cause: error }));
+    });
+    // The server never writes; drain whatever comes so 'close' can fire.
+    socket.resume();
+    socket.once("close", (hadError) => {
+      clearTimeout(timer);
+      if (!hadError) resolve(payload.length);
+    });
+  });
+}
