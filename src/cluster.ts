@@ -67,8 +67,8 @@ export class M3AggregatorCluster {
   }
 
   /** Validates, starts and waits until ready. Shorthand for `new M3AggregatorCluster(options).start()`. */
-  static start(options: M3AggregatorClusterOptions = {}): Promise<StartedM3AggregatorCluster> {
-    return new M3AggregatorCluster(options).start();
+  static async start(options: M3AggregatorClusterOptions = {}): Promise<StartedM3AggregatorCluster> {
+    return new M3AggregatorCluster(options).start(); // async: a bad option rejects, like any other failure
   }
 
   /**

@@ -11,7 +11,7 @@ export class DockerUnavailableError extends Error {
   override readonly name = "DockerUnavailableError";
   constructor(cause: unknown) {
     super(
-      "no Docker engine answered (DOCKER_HOST=" + (process.env.DOCKER_HOST ?? "unset, default socket /var/run/docker.sock") + "): " +
+      "no Docker engine answered (DOCKER_HOST=" + (process.env.DOCKER_HOST || "unset, default socket /var/run/docker.sock") + "): " +
       (cause instanceof Error ? cause.message : String(cause)) +
       ". Start one: `bash scripts/ensure-docker.sh` (installs Debian's docker.io and runs dockerd --iptables=false as root).",
       { cause },

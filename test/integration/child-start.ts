@@ -1,0 +1,22 @@
+/**
+ * Child process for tests that need a separate process: starts a cluster from
+ * the JSON options in argv[2], prints {"clusterId": …} on success or
+ * {"error": …, "name": …} on failure, then stops the cluster (unless
+ * M3AGG_CHILD_KEEP=1) and exits.
+ */
+import { M3AggregatorCluster } from "../../src/cluster";
+
+async function main(): Promise<void> {
+  const options = JSON.parse(process.argv[2] ?? "{}");
+  try {
+    const cluster = await M3AggregatorCluster.start(options);
+    process.stdout.write(`${JSON.stringify({ clusterId: cluster.id })}\n`);
+    if (process.env.M3AGG_CHILD_KEEP !== "1") await cluster.stop();
+  } catch (error) {
+    const e = error as Error;
+    process.stdout.write(`${JSON.stringify({ error: e.message, name: e.name })}\n`);
+    process.exitCode = 1;
+  }
+}
+
+void main();

@@ -1,0 +1,12 @@
+import { containersWithLabel } from "../../src/docker";
+import { LABEL_CLUSTER } from "../../src/labels";
+
+/** Containers of one cluster, asked from Docker by label (not from the fixture's own bookkeeping). */
+export async function clusterContainers(clusterId: string): Promise<string[]> {
+  return (await containersWithLabel(LABEL_CLUSTER, clusterId)).map((c) => c.name);
+}
+
+/** A cluster id unique to this test run. */
+export function uniqueClusterId(name: string): string {
+  return `${name}-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
+}
