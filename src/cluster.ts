@@ -31,6 +31,13 @@ export function instanceIdOf(index: number): string {
 
 const LOG_TAIL_LINES = 40;
 
+/** Carries the phase an error happened in through concurrent phases. */
+class PhaseFailure extends Error {
+  constructor(readonly phase: StartPhase, override readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
 /** Stops containers, newest first, then removes anything still labelled with the cluster id. */
 async function teardown(clusterId: string, started: Array<{ stop(options?: { timeout?: number }): Promise<unknown> }>): Promise<void> {
   const errors: unknown[] = [];
@@ -85,13 +92,16 @@ export class M3AggregatorCluster {
     const timings: StartupTimings = { total: 0 };
     const started: Array<{ stop(options?: { timeout?: number }): Promise<unknown> }> = [];
     const logSources: Array<{ component: string; buffer: LogBuffer }> = [];
-    let phase: StartPhase = "images";
+    let phase: StartPhase = "validate";
+    const inFlight: Array<Promise<unknown>> = []; // phases running concurrently; awaited before teardown
 
+    // Runs one phase, records its duration, and remembers which phase failed first.
     const timed = async <T>(name: StartPhase, work: () => Promise<T>): Promise<T> => {
-      phase = name;
       const t0 = Date.now();
       try {
         return await work();
+      } catch (error) {
+        throw error instanceof PhaseFailure ? error : new PhaseFailure(name, error);
       } finally {
         timings[name] = Date.now() - t0;
       }
@@ -99,11 +109,17 @@ export class M3AggregatorCluster {
     const remaining = (): number => Math.max(1_000, deadline - Date.now());
 
     try {
-      await dockerClient(); // a clear error before anything else when no engine answers
-      const images = await timed("images", () => resolveImages(options.images));
+      const images = await timed("images", async () => {
+        await dockerClient(); // a clear error before anything else when no engine answers
+        return resolveImages(options.images);
+      });
       const ports = await timed("ports", () => planPorts(options));
 
-      const etcd = await timed("etcd", async () => {
+      // etcd, the coordinator and the aggregators start together: m3's etcd
+      // clients retry until etcd answers, and an aggregator waits
+      // (placementWatcher.initWatchTimeout) for its placement before it opens,
+      // so container start-up overlaps instead of adding up.
+      const etcdStarting = timed("etcd", async () => {
         const container = new EtcdContainer(images.etcd.image, clusterId, ports.etcdClient, ports.etcdPeer);
         logSources.push({ component: "etcd", buffer: container.logBuffer });
         const running = await container.start();
@@ -111,7 +127,29 @@ export class M3AggregatorCluster {
         return running;
       });
 
-      const coordinator = await timed("coordinator", async () => {
+      const instanceIds = ports.nodes.map((_, i) => instanceIdOf(i));
+      const aggregatorsStarting = timed("aggregators", async () => {
+        const containers = ports.nodes.map((nodePorts, i) => {
+          const config = renderAggregatorConfig({
+            ports: nodePorts,
+            etcdClientPort: ports.etcdClient,
+            electionTtlSeconds: options.electionTtlSeconds,
+            backend: options.backend,
+            logLevel: options.logLevel,
+            overrides: options.configOverrides.aggregator,
+          });
+          const container = new M3AggregatorContainer(images.m3aggregator.image, clusterId, instanceIds[i] as string, nodePorts, config)
+            .withStartupTimeout(Math.min(90_000, remaining()));
+          logSources.push({ component: instanceIds[i] as string, buffer: container.logBuffer });
+          return container;
+        });
+        const results = await Promise.allSettled(containers.map((c) => c.start()));
+        for (const result of results) if (result.status === "fulfilled") started.push(result.value);
+        const failed = results.flatMap((r, i) => (r.status === "rejected" ? [`${instanceIds[i]}: ${String((r.reason as Error)?.message ?? r.reason)}`] : []));
+        if (failed.length > 0) throw new Error(`aggregator nodes failed to start:\n${failed.join("\n")}`);
+        return results.map((r) => (r as PromiseFulfilledResult<StartedM3AggregatorNode>).value);
+      });
+      const coordinatorStarting = timed("coordinator", async () => {
         const config = renderCoordinatorConfig({
           port: ports.coordinator,
           metricsPort: ports.coordinatorMetrics,
@@ -126,8 +164,9 @@ export class M3AggregatorCluster {
         started.push(running);
         return running;
       });
+      inFlight.push(...[etcdStarting, aggregatorsStarting, coordinatorStarting].map((p) => p.catch(() => undefined)));
+      const [etcd, coordinator] = await Promise.all([etcdStarting, coordinatorStarting]);
 
-      const instanceIds = ports.nodes.map((_, i) => instanceIdOf(i));
       const placement = await timed("placement", async () => {
         const admin = coordinator.admin;
         await admin.initPlacement("m3aggregator", buildPlacementInitRequest({
@@ -141,27 +180,7 @@ export class M3AggregatorCluster {
         return updated.placement;
       });
 
-      const nodes = await timed("aggregators", async () => {
-        const containers = ports.nodes.map((nodePorts, i) => {
-          const config = renderAggregatorConfig({
-            ports: nodePorts,
-            etcdClientPort: ports.etcdClient,
-            electionTtlSeconds: options.electionTtlSeconds,
-            backend: options.backend,
-            logLevel: options.logLevel,
-            overrides: options.configOverrides.aggregator,
-          });
-          const container = new M3AggregatorContainer(images.m3aggregator.image, clusterId, instanceIds[i] as string, nodePorts, config)
-            .withStartupTimeout(Math.min(60_000, remaining()));
-          logSources.push({ component: instanceIds[i] as string, buffer: container.logBuffer });
-          return container;
-        });
-        const results = await Promise.allSettled(containers.map((c) => c.start()));
-        for (const result of results) if (result.status === "fulfilled") started.push(result.value);
-        const failed = results.flatMap((r, i) => (r.status === "rejected" ? [`${instanceIds[i]}: ${String((r.reason as Error)?.message ?? r.reason)}`] : []));
-        if (failed.length > 0) throw new Error(`aggregator nodes failed to start:\n${failed.join("\n")}`);
-        return results.map((r) => (r as PromiseFulfilledResult<StartedM3AggregatorNode>).value);
-      });
+      const nodes = await aggregatorsStarting;
 
       const apis = new Map<string, AggregatorApi>(nodes.map((n) => [n.id, n.api]));
       await timed("election", async () => {
@@ -174,13 +193,16 @@ export class M3AggregatorCluster {
       const imageNames = Object.fromEntries(Object.entries(images).map(([k, v]) => [k, v.image])) as unknown as ImageNames;
       return new StartedM3AggregatorCluster(options, etcd, coordinator, nodes, ports, images, imageNames, timings, started);
     } catch (error) {
+      await Promise.all(inFlight); // every container that will start has started: remove them all
+      if (error instanceof PhaseFailure) phase = error.phase;
+      const cause = error instanceof PhaseFailure ? error.cause : error;
       const tails: LogTail[] = logSources.map((s) => ({ component: s.component, lines: s.buffer.tail(LOG_TAIL_LINES) }));
       try {
         await teardown(clusterId, started);
       } catch (teardownError) {
         tails.push({ component: "teardown", lines: [String(teardownError)] });
       }
-      throw new ClusterStartError(clusterId, phase, error, tails);
+      throw new ClusterStartError(clusterId, phase, cause, tails);
     }
   }
 }

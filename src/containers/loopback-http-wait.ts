@@ -19,7 +19,7 @@ export class LoopbackHttpWaitStrategy implements WaitStrategy {
   constructor(
     private readonly url: string,
     private readonly isReady: (status: number, body: string) => boolean = (status) => status === 200,
-    private readonly intervalMs = 100,
+    private readonly intervalMs = 25,
   ) {}
 
   withStartupTimeout(startupTimeoutMs: number): this {
