@@ -1,0 +1,48 @@
+/** The endpoint table `m3agg up` prints (the seed's start_m3.sh summary, plus election state). */
+import type { StartedM3AggregatorCluster } from "../cluster";
+import type { ShardSetElection } from "../readiness";
+
+export interface EndpointSummary {
+  clusterId: string;
+  coordinatorAdminUrl: string;
+  etcdEndpoint: string;
+  nodes: Array<{ id: string; shardSetId: number | undefined; role: string; tcp: string; http: string; metrics: string }>;
+  images: Record<string, string>;
+  startupMs: number;
+}
+
+export function summarize(cluster: StartedM3AggregatorCluster, election: ShardSetElection[]): EndpointSummary {
+  const roleOf = new Map(election.flatMap((s) => s.members.map((m) => [m.id, { shardSetId: s.shardSetId, role: m.electionState }] as const)));
+  return {
+    clusterId: cluster.id,
+    coordinatorAdminUrl: cluster.getCoordinatorAdminUrl(),
+    etcdEndpoint: cluster.getEtcdEndpoint(),
+    nodes: cluster.nodes.map((n) => ({
+      id: n.id,
+      shardSetId: roleOf.get(n.id)?.shardSetId,
+      role: roleOf.get(n.id)?.role ?? "unknown",
+      tcp: n.tcpEndpoint,
+      http: n.httpUrl,
+      metrics: n.metricsUrl,
+    })),
+    images: { ...cluster.images },
+    startupMs: cluster.startupTimings.total,
+  };
+}
+
+export function formatTable(summary: EndpointSummary): string {
+  const header = ["node", "shard set", "role", "raw TCP ingest", "HTTP API", "metrics"];
+  const rows = summary.nodes.map((n) => [n.id, String(n.shardSetId ?? "-"), n.role, n.tcp, n.http, n.metrics]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join("  ").trimEnd();
+  return [
+    `cluster ${summary.clusterId} ready in ${summary.startupMs} ms`,
+    `coordinator admin API  ${summary.coordinatorAdminUrl}   (e.g. curl ${summary.coordinatorAdminUrl}/api/v1/services/m3aggregator/placement)`,
+    `etcd                   ${summary.etcdEndpoint}`,
+    "",
+    line(header),
+    ...rows.map(line),
+    "",
+    `images: ${Object.values(summary.images).join(", ")}`,
+  ].join("\n");
+}
