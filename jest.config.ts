@@ -4,7 +4,8 @@ import type { Config } from "jest";
 // Integration suites run one file at a time (--runInBand would also serialise unit tests),
 // because 2 cores cannot start several clusters per worker quickly.
 const config: Config = {
-  testEnvironment: "node",
+  // Counts failures so useM3AggregatorCluster can write cluster logs when a test failed.
+  testEnvironment: "<rootDir>/src/jest-environment.ts",
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
   testMatch: ["<rootDir>/test/**/*.test.ts"],
   maxWorkers: 1,

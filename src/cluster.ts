@@ -3,6 +3,8 @@
  * aggregator nodes in that order, waits until the cluster is ready, and
  * removes everything it started on stop() or on any failure.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { M3AdminClient } from "./admin/admin-client";
 import { buildPlacementInitRequest, shardSetsOf, withImmediateCutover } from "./admin/placement";
 import type { Placement } from "./admin/types";
@@ -19,7 +21,9 @@ import { LABEL_CLUSTER } from "./labels";
 import { type ImageNames, type M3AggregatorClusterOptions, resolveOptions, type ResolvedClusterOptions } from "./options";
 import { LOOPBACK, planPorts, type PortPlan } from "./ports";
 import { sendRaw } from "./raw-lines";
-import { readElection, type ShardSetElection, waitForElection } from "./readiness";
+import { registerLiveCluster, unregisterLiveCluster } from "./lifecycle";
+import { describeElection, readElection, type ShardSetElection, waitForElection } from "./readiness";
+import { sweepOrphans } from "./sweep";
 
 /** Milliseconds spent in each phase of start(). */
 export type StartupTimings = Partial<Record<StartPhase, number>> & { total: number };
@@ -38,22 +42,20 @@ class PhaseFailure extends Error {
   }
 }
 
-/** Stops containers, newest first, then removes anything still labelled with the cluster id. */
-async function teardown(clusterId: string, started: Array<{ stop(options?: { timeout?: number }): Promise<unknown> }>): Promise<void> {
-  const errors: unknown[] = [];
-  await Promise.all(started.map(async (container) => {
+/**
+ * Removes every container labelled with the cluster id (force: running,
+ * paused and stopped alike), then checks Docker that none is left. Label-based,
+ * so it also catches containers that were created but never handed to us.
+ */
+async function teardown(clusterId: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const containers = await containersWithLabel(LABEL_CLUSTER, clusterId);
+    if (containers.length === 0) return;
     try {
-      // timeout 0: SIGKILL at once; nothing in a test cluster needs a graceful shutdown.
-      await container.stop({ timeout: 0 });
+      await removeContainers(containers.map((c) => c.id));
     } catch (error) {
-      errors.push(error);
+      if (attempt >= 3) throw new Error(`cluster ${clusterId}: could not remove ${containers.map((c) => c.name).join(", ")}`, { cause: error });
     }
-  }));
-  // Catches containers that were created but never handed to us (failed start, wait timeout).
-  const leftovers = await containersWithLabel(LABEL_CLUSTER, clusterId);
-  await removeContainers(leftovers.map((c) => c.id));
-  if (errors.length > 0 && (await containersWithLabel(LABEL_CLUSTER, clusterId)).length > 0) {
-    throw new Error(`cluster ${clusterId}: teardown left containers behind`, { cause: errors[0] });
   }
 }
 
@@ -90,7 +92,6 @@ export class M3AggregatorCluster {
     const begin = Date.now();
     const deadline = begin + options.startTimeoutMs;
     const timings: StartupTimings = { total: 0 };
-    const started: Array<{ stop(options?: { timeout?: number }): Promise<unknown> }> = [];
     const logSources: Array<{ component: string; buffer: LogBuffer }> = [];
     let phase: StartPhase = "validate";
     const inFlight: Array<Promise<unknown>> = []; // phases running concurrently; awaited before teardown
@@ -108,9 +109,12 @@ export class M3AggregatorCluster {
     };
     const remaining = (): number => Math.max(1_000, deadline - Date.now());
 
+    // Until start() returns, a signal or exit removes whatever this start created.
+    registerLiveCluster({ id: clusterId, stop: () => teardown(clusterId) });
     try {
       const images = await timed("images", async () => {
         await dockerClient(); // a clear error before anything else when no engine answers
+        await sweepOrphans(); // containers of fixture processes that died without cleaning up
         return resolveImages(options.images);
       });
       const ports = await timed("ports", () => planPorts(options));
@@ -122,9 +126,7 @@ export class M3AggregatorCluster {
       const etcdStarting = timed("etcd", async () => {
         const container = new EtcdContainer(images.etcd.image, clusterId, ports.etcdClient, ports.etcdPeer);
         logSources.push({ component: "etcd", buffer: container.logBuffer });
-        const running = await container.start();
-        started.push(running);
-        return running;
+        return container.start();
       });
 
       const instanceIds = ports.nodes.map((_, i) => instanceIdOf(i));
@@ -144,7 +146,6 @@ export class M3AggregatorCluster {
           return container;
         });
         const results = await Promise.allSettled(containers.map((c) => c.start()));
-        for (const result of results) if (result.status === "fulfilled") started.push(result.value);
         const failed = results.flatMap((r, i) => (r.status === "rejected" ? [`${instanceIds[i]}: ${String((r.reason as Error)?.message ?? r.reason)}`] : []));
         if (failed.length > 0) throw new Error(`aggregator nodes failed to start:\n${failed.join("\n")}`);
         return results.map((r) => (r as PromiseFulfilledResult<StartedM3AggregatorNode>).value);
@@ -160,9 +161,7 @@ export class M3AggregatorCluster {
         const container = new M3CoordinatorContainer(images.m3coordinator.image, clusterId, ports.coordinator, config)
           .withStartupTimeout(Math.min(60_000, remaining()));
         logSources.push({ component: "m3coordinator", buffer: container.logBuffer });
-        const running = await container.start();
-        started.push(running);
-        return running;
+        return container.start();
       });
       inFlight.push(...[etcdStarting, aggregatorsStarting, coordinatorStarting].map((p) => p.catch(() => undefined)));
       const [etcd, coordinator] = await Promise.all([etcdStarting, coordinatorStarting]);
@@ -191,14 +190,17 @@ export class M3AggregatorCluster {
 
       timings.total = Date.now() - begin;
       const imageNames = Object.fromEntries(Object.entries(images).map(([k, v]) => [k, v.image])) as unknown as ImageNames;
-      return new StartedM3AggregatorCluster(options, etcd, coordinator, nodes, ports, images, imageNames, timings, started);
+      const cluster = new StartedM3AggregatorCluster(options, etcd, coordinator, nodes, ports, images, imageNames, timings);
+      registerLiveCluster(cluster);
+      return cluster;
     } catch (error) {
       await Promise.all(inFlight); // every container that will start has started: remove them all
       if (error instanceof PhaseFailure) phase = error.phase;
       const cause = error instanceof PhaseFailure ? error.cause : error;
       const tails: LogTail[] = logSources.map((s) => ({ component: s.component, lines: s.buffer.tail(LOG_TAIL_LINES) }));
       try {
-        await teardown(clusterId, started);
+        await teardown(clusterId);
+        unregisterLiveCluster(clusterId);
       } catch (teardownError) {
         tails.push({ component: "teardown", lines: [String(teardownError)] });
       }
@@ -231,7 +233,6 @@ export class StartedM3AggregatorCluster {
     readonly images: Readonly<ImageNames>,
     /** Where start() spent its time. */
     readonly startupTimings: Readonly<StartupTimings>,
-    private readonly containers: Array<{ stop(options?: { timeout?: number }): Promise<unknown> }>,
   ) {
     this.admin = coordinator.admin;
   }
@@ -290,6 +291,59 @@ export class StartedM3AggregatorCluster {
     return sendRaw(target.host, target.tcpPort, lines);
   }
 
+  /** Every container of the cluster: etcd, coordinator, then the nodes. */
+  private get components(): Array<{ component: string; logLines(): string[] }> {
+    return [this.etcd, this.coordinator, ...this.nodes];
+  }
+
+  private logTails(components: string[], lines = 30): string {
+    return this.components.filter((c) => components.includes(c.component))
+      .map((c) => `--- last log lines of ${c.component} ---\n${c.logLines().slice(-lines).join("\n")}`).join("\n");
+  }
+
+  /**
+   * Waits until shard set `shardSetId` has exactly one leader (other than `not`, when given)
+   * and resolves with its instance id. On timeout the error shows every member's state and logs.
+   */
+  async waitForLeader(shardSetId: number, options: { not?: string; timeoutMs?: number } = {}): Promise<string> {
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const set = (await this.election()).find((s) => s.shardSetId === shardSetId);
+      if (set === undefined) throw new Error(`cluster ${this.id} has no shard set ${shardSetId}`);
+      if (set.leader !== undefined && set.leader !== options.not) return set.leader;
+      if (Date.now() >= deadline) {
+        throw new Error(`shard set ${shardSetId} of cluster ${this.id} has no leader${options.not ? ` other than ${options.not}` : ""} after ${timeoutMs} ms:\n` +
+          `${describeElection([set])}\n${this.logTails(set.members.map((m) => m.id))}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /**
+   * Waits until the cluster is ready again, by start()'s definition: every shard set has one
+   * leader and only verified followers besides it (a node that does not answer is not ready).
+   */
+  async waitForReady(options: { timeoutMs?: number } = {}): Promise<ShardSetElection[]> {
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    try {
+      return await waitForElection(await this.shardSets(), new Map(this.nodes.map((n) => [n.id, n.api])), timeoutMs);
+    } catch (error) {
+      throw new Error(`cluster ${this.id} not ready: ${(error as Error).message}\n${this.logTails(this.nodes.map((n) => n.id))}`, { cause: error });
+    }
+  }
+
+  /**
+   * Writes each container's captured output to `<dir>/<clusterId>/<component>.log`
+   * (default dir: `.m3agg/logs` under the working directory). Returns the cluster's folder.
+   */
+  writeLogs(dir = path.join(process.cwd(), ".m3agg", "logs")): string {
+    const folder = path.join(dir, this.id);
+    fs.mkdirSync(folder, { recursive: true });
+    for (const c of this.components) fs.writeFileSync(path.join(folder, `${c.component}.log`), `${c.logLines().join("\n")}\n`);
+    return folder;
+  }
+
   /** Milliseconds the last stop() took (undefined before). */
   get stopTimeMs(): number | undefined {
     return this.stoppedInMs;
@@ -299,8 +353,9 @@ export class StartedM3AggregatorCluster {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       const t0 = Date.now();
-      await teardown(this.id, [...this.containers].reverse());
+      await teardown(this.id);
       this.stoppedInMs = Date.now() - t0;
+      unregisterLiveCluster(this.id);
     })();
     return this.stopping;
   }

@@ -3,6 +3,7 @@
  * beforeAll and always removed in afterAll.
  */
 import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "./cluster";
+import { failuresSoFar } from "./jest-failure-counter";
 import { DEFAULTS, type M3AggregatorClusterOptions } from "./options";
 
 /** Access to the cluster of {@link useM3AggregatorCluster}. */
@@ -14,7 +15,10 @@ export interface ClusterHandle {
 /**
  * Registers beforeAll (start; timeout = startTimeoutMs + 30 s) and afterAll
  * (stop). Options are validated right here, while jest collects tests, so a
- * bad option fails the file at once.
+ * bad option fails the file at once. With the fixture's jest environment
+ * (`testEnvironment: "m3-aggregator-testcontainers/jest-environment"`), when
+ * a test or hook failed, afterAll first writes every container's log to
+ * `.m3agg/logs/<clusterId>/` (also always with M3AGG_WRITE_LOGS=always).
  *
  * @example
  * const m3 = useM3AggregatorCluster({ nodes: 4, rf: 2 });
@@ -30,7 +34,11 @@ export function useM3AggregatorCluster(options: M3AggregatorClusterOptions = {})
   }, startTimeoutMs + 30_000);
 
   afterAll(async () => {
-    await started?.stop();
+    if (started === undefined) return;
+    if (failuresSoFar() > 0 || process.env.M3AGG_WRITE_LOGS === "always") {
+      console.log(`cluster ${started.id}: container logs written to ${started.writeLogs()}`);
+    }
+    await started.stop();
   }, 60_000);
 
   return {

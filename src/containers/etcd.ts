@@ -3,8 +3,9 @@
  * (@testcontainers/etcd exists only for testcontainers 12.1+, which needs
  * Node 22, and maps ports instead of using the host network.)
  */
-import { AbstractStartedContainer, type StartedTestContainer } from "testcontainers";
+import type { StartedTestContainer } from "testcontainers";
 import { LOOPBACK } from "../ports";
+import { ControllableContainer } from "./controllable";
 import { HostNetworkContainer } from "./host-network";
 import type { LogBuffer } from "./log-buffer";
 import { LoopbackHttpWaitStrategy } from "./loopback-http-wait";
@@ -12,10 +13,13 @@ import { LoopbackHttpWaitStrategy } from "./loopback-http-wait";
 const DATA_DIR = "/var/lib/etcd";
 
 export class EtcdContainer extends HostNetworkContainer {
+  private readonly readiness: LoopbackHttpWaitStrategy;
+
   constructor(image: string, clusterId: string, private readonly clientPort: number, peerPort: number) {
     super(image, clusterId, "etcd");
     const client = `http://${LOOPBACK}:${clientPort}`;
     const peer = `http://${LOOPBACK}:${peerPort}`;
+    this.readiness = new LoopbackHttpWaitStrategy(`${client}/health`, (status, body) => status === 200 && body.includes('"health":"true"'));
     this.withEntrypoint(["/usr/local/bin/etcd"])
       .withCommand([
         "--name", "etcd0",
@@ -33,18 +37,18 @@ export class EtcdContainer extends HostNetworkContainer {
         "--election-timeout", "100",
       ])
       .withTmpFs({ [DATA_DIR]: "rw" })
-      .withWaitStrategy(new LoopbackHttpWaitStrategy(`${client}/health`, (status, body) => status === 200 && body.includes('"health":"true"')))
+      .withWaitStrategy(this.readiness)
       .withStartupTimeout(30_000);
   }
 
   override async start(): Promise<StartedEtcdContainer> {
-    return new StartedEtcdContainer(await super.start(), this.clientPort, this.logBuffer);
+    return new StartedEtcdContainer(await super.start(), this.clientPort, this.logBuffer, this.readiness);
   }
 }
 
-export class StartedEtcdContainer extends AbstractStartedContainer {
-  constructor(started: StartedTestContainer, private readonly clientPort: number, readonly logBuffer: LogBuffer) {
-    super(started);
+export class StartedEtcdContainer extends ControllableContainer {
+  constructor(started: StartedTestContainer, private readonly clientPort: number, logBuffer: LogBuffer, readiness: LoopbackHttpWaitStrategy) {
+    super(started, logBuffer, readiness, "etcd");
   }
 
   /** Client port on 127.0.0.1. */

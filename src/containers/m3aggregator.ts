@@ -1,7 +1,8 @@
 /** One m3aggregator node: raw TCP ingest, HTTP API, Prometheus metrics, all on 127.0.0.1. */
-import { AbstractStartedContainer, type StartedTestContainer } from "testcontainers";
+import type { StartedTestContainer } from "testcontainers";
 import { AggregatorApi } from "../aggregator-api";
 import { LOOPBACK, type NodePorts } from "../ports";
+import { ControllableContainer } from "./controllable";
 import { HostNetworkContainer } from "./host-network";
 import type { LogBuffer } from "./log-buffer";
 import { LoopbackHttpWaitStrategy } from "./loopback-http-wait";
@@ -9,6 +10,8 @@ import { LoopbackHttpWaitStrategy } from "./loopback-http-wait";
 export const AGGREGATOR_CONFIG_PATH = "/etc/m3aggregator/m3aggregator.yml";
 
 export class M3AggregatorContainer extends HostNetworkContainer {
+  private readonly readiness: LoopbackHttpWaitStrategy;
+
   constructor(
     image: string,
     clusterId: string,
@@ -17,22 +20,23 @@ export class M3AggregatorContainer extends HostNetworkContainer {
     configYaml: string,
   ) {
     super(image, clusterId, "m3aggregator", instanceId);
+    this.readiness = new LoopbackHttpWaitStrategy(`http://${LOOPBACK}:${ports.http}/health`);
     this.withEntrypoint(["/bin/m3aggregator"])
       .withCommand(["-f", AGGREGATOR_CONFIG_PATH])
       // The config resolves the host id from this variable; it must equal the placement instance id.
       .withEnvironment({ M3AGGREGATOR_HOST_ID: instanceId })
       .withCopyContentToContainer([{ content: configYaml, target: AGGREGATOR_CONFIG_PATH }])
-      .withWaitStrategy(new LoopbackHttpWaitStrategy(`http://${LOOPBACK}:${ports.http}/health`))
+      .withWaitStrategy(this.readiness)
       .withStartupTimeout(60_000);
   }
 
   override async start(): Promise<StartedM3AggregatorNode> {
-    return new StartedM3AggregatorNode(await super.start(), this.instanceId, this.ports, this.logBuffer);
+    return new StartedM3AggregatorNode(await super.start(), this.instanceId, this.ports, this.logBuffer, this.readiness);
   }
 }
 
 /** A running aggregator node of the cluster. */
-export class StartedM3AggregatorNode extends AbstractStartedContainer {
+export class StartedM3AggregatorNode extends ControllableContainer {
   /** Client of this node's HTTP API (health, status, resign). */
   readonly api: AggregatorApi;
 
@@ -41,9 +45,10 @@ export class StartedM3AggregatorNode extends AbstractStartedContainer {
     /** Instance id = host id = placement instance id, e.g. `m3aggregator01`. */
     readonly id: string,
     private readonly ports: NodePorts,
-    readonly logBuffer: LogBuffer,
+    logBuffer: LogBuffer,
+    readiness: LoopbackHttpWaitStrategy,
   ) {
-    super(started);
+    super(started, logBuffer, readiness, id);
     this.api = new AggregatorApi(this.httpUrl);
   }
 
@@ -82,8 +87,13 @@ export class StartedM3AggregatorNode extends AbstractStartedContainer {
     return `http://${LOOPBACK}:${this.ports.metrics}/metrics`;
   }
 
-  /** Lines the node printed so far, captured from its first line (oldest first; `logs()` is Testcontainers' stream). */
-  logLines(): string[] {
-    return this.logBuffer.all();
+  /** Asks this node, if it leads, to hand leadership to another replica (POST /resign); resolves once it is a follower. */
+  resign(timeoutMs?: number): Promise<void> {
+    return this.api.resign(timeoutMs);
+  }
+
+  /** This node's election state and canLead (GET /status). */
+  status(): ReturnType<AggregatorApi["status"]> {
+    return this.api.status();
   }
 }

@@ -1,7 +1,8 @@
 /** m3coordinator with the admin API only (noop-etcd backend): creates placements and topics. */
-import { AbstractStartedContainer, type StartedTestContainer } from "testcontainers";
+import type { StartedTestContainer } from "testcontainers";
 import { M3AdminClient } from "../admin/admin-client";
 import { LOOPBACK } from "../ports";
+import { ControllableContainer } from "./controllable";
 import { HostNetworkContainer } from "./host-network";
 import type { LogBuffer } from "./log-buffer";
 import { LoopbackHttpWaitStrategy } from "./loopback-http-wait";
@@ -9,25 +10,28 @@ import { LoopbackHttpWaitStrategy } from "./loopback-http-wait";
 export const COORDINATOR_CONFIG_PATH = "/etc/m3coordinator/m3coordinator.yml";
 
 export class M3CoordinatorContainer extends HostNetworkContainer {
+  private readonly readiness: LoopbackHttpWaitStrategy;
+
   constructor(image: string, clusterId: string, private readonly port: number, configYaml: string) {
     super(image, clusterId, "m3coordinator");
+    this.readiness = new LoopbackHttpWaitStrategy(`http://${LOOPBACK}:${port}/health`);
     this.withEntrypoint(["/bin/m3coordinator"])
       .withCommand(["-f", COORDINATOR_CONFIG_PATH])
       .withCopyContentToContainer([{ content: configYaml, target: COORDINATOR_CONFIG_PATH }])
-      .withWaitStrategy(new LoopbackHttpWaitStrategy(`http://${LOOPBACK}:${port}/health`))
+      .withWaitStrategy(this.readiness)
       .withStartupTimeout(60_000);
   }
 
   override async start(): Promise<StartedM3CoordinatorContainer> {
-    return new StartedM3CoordinatorContainer(await super.start(), this.port, this.logBuffer);
+    return new StartedM3CoordinatorContainer(await super.start(), this.port, this.logBuffer, this.readiness);
   }
 }
 
-export class StartedM3CoordinatorContainer extends AbstractStartedContainer {
+export class StartedM3CoordinatorContainer extends ControllableContainer {
   readonly admin: M3AdminClient;
 
-  constructor(started: StartedTestContainer, private readonly port: number, readonly logBuffer: LogBuffer) {
-    super(started);
+  constructor(started: StartedTestContainer, private readonly port: number, logBuffer: LogBuffer, readiness: LoopbackHttpWaitStrategy) {
+    super(started, logBuffer, readiness, "m3coordinator");
     this.admin = new M3AdminClient(this.getAdminUrl());
   }
 

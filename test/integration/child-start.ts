@@ -1,8 +1,8 @@
 /**
  * Child process for tests that need a separate process: starts a cluster from
  * the JSON options in argv[2], prints {"clusterId": …} on success or
- * {"error": …, "name": …} on failure, then stops the cluster (unless
- * M3AGG_CHILD_KEEP=1) and exits.
+ * {"error": …, "name": …} on failure, then stops the cluster and exits.
+ * M3AGG_CHILD_HOLD=1: instead keeps running (cluster up) until a signal.
  */
 import { M3AggregatorCluster } from "../../src/cluster";
 
@@ -11,7 +11,8 @@ async function main(): Promise<void> {
   try {
     const cluster = await M3AggregatorCluster.start(options);
     process.stdout.write(`${JSON.stringify({ clusterId: cluster.id })}\n`);
-    if (process.env.M3AGG_CHILD_KEEP !== "1") await cluster.stop();
+    if (process.env.M3AGG_CHILD_HOLD === "1") setInterval(() => undefined, 1 << 30);
+    else await cluster.stop();
   } catch (error) {
     const e = error as Error;
     process.stdout.write(`${JSON.stringify({ error: e.message, name: e.name })}\n`);

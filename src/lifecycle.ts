@@ -1,0 +1,69 @@
+/**
+ * Teardown that does not depend on the test runner behaving: live clusters
+ * are registered here; SIGINT/SIGTERM remove them before the process dies,
+ * and a plain exit removes them synchronously through the docker CLI.
+ * (A SIGKILLed process cannot clean up: sweep.ts removes its leftovers on
+ * the next start.)
+ */
+import { spawnSync } from "node:child_process";
+import { LABEL_CLUSTER } from "./labels";
+
+interface Stoppable {
+  readonly id: string;
+  stop(): Promise<void>;
+}
+
+const live = new Map<string, Stoppable>();
+let installed = false;
+
+async function onSignal(signal: NodeJS.Signals): Promise<void> {
+  await Promise.allSettled([...live.values()].map((cluster) => cluster.stop()));
+  uninstall();
+  // Raise it again now that our handler is gone: with no other listener the default action ends the
+  // process; libraries such as signal-exit (used by Testcontainers) only re-raise when they are alone.
+  process.kill(process.pid, signal);
+}
+
+const handlers: Record<"SIGINT" | "SIGTERM", () => void> = {
+  SIGINT: () => void onSignal("SIGINT"),
+  SIGTERM: () => void onSignal("SIGTERM"),
+};
+
+function onExit(): void {
+  for (const id of live.keys()) removeSync(id);
+}
+
+/** Removes a cluster's containers with the docker CLI, synchronously (for the 'exit' event). */
+function removeSync(clusterId: string): void {
+  const list = spawnSync("docker", ["ps", "-aq", "--filter", `label=${LABEL_CLUSTER}=${clusterId}`], { encoding: "utf8", timeout: 10_000 });
+  const ids = (list.stdout ?? "").split("\n").filter(Boolean);
+  if (ids.length > 0) spawnSync("docker", ["rm", "-f", ...ids], { stdio: "ignore", timeout: 30_000 });
+}
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  process.on("SIGINT", handlers.SIGINT);
+  process.on("SIGTERM", handlers.SIGTERM);
+  process.on("exit", onExit);
+}
+
+function uninstall(): void {
+  if (!installed) return;
+  installed = false;
+  process.off("SIGINT", handlers.SIGINT);
+  process.off("SIGTERM", handlers.SIGTERM);
+  process.off("exit", onExit);
+}
+
+/** Called when a cluster starts: from now on signals and exit remove it. */
+export function registerLiveCluster(cluster: Stoppable): void {
+  live.set(cluster.id, cluster);
+  install();
+}
+
+/** Called when a cluster stopped. Handlers go away with the last live cluster. */
+export function unregisterLiveCluster(id: string): void {
+  live.delete(id);
+  if (live.size === 0) uninstall();
+}

@@ -1,0 +1,93 @@
+/**
+ * Failure injection on a real 4-node rf-2 cluster: kill, resign, pause,
+ * restart. Election TTL 5 s so a killed leader is replaced quickly.
+ */
+import { useM3AggregatorCluster } from "../../src/jest";
+import { uniqueClusterId } from "./helpers";
+
+const TTL_SECONDS = 5;
+const m3 = useM3AggregatorCluster({ nodes: 4, rf: 2, electionTtlSeconds: TTL_SECONDS, clusterId: uniqueClusterId("failover") });
+
+async function membersOf(shardSetId: number): Promise<string[]> {
+  return (await m3.cluster.shardSets()).get(shardSetId) ?? [];
+}
+
+describe("failure injection", () => {
+  test("kill the leader: the follower leads within the election TTL; the killed node comes back as follower", async () => {
+    const leader = await m3.cluster.waitForLeader(1);
+    const follower = (await membersOf(1)).find((id) => id !== leader)!;
+    const killedAt = Date.now();
+    await m3.cluster.node(leader).kill();
+    expect(await m3.cluster.node(leader).state()).toBe("exited");
+    const next = await m3.cluster.waitForLeader(1, { not: leader, timeoutMs: (TTL_SECONDS + 10) * 1000 });
+    const failoverMs = Date.now() - killedAt;
+    expect(next).toBe(follower);
+    expect(failoverMs).toBeLessThan((TTL_SECONDS + 5) * 1000);
+    // The other shard set is unaffected.
+    expect((await m3.cluster.leaders()).get(2)).toBeDefined();
+
+    await m3.cluster.node(leader).start();
+    await m3.cluster.waitForReady();
+    const set = (await m3.cluster.election()).find((s) => s.shardSetId === 1)!;
+    expect(set.leader).toBe(follower);
+    expect(set.members.find((m) => m.id === leader)?.electionState).toBe("follower");
+  }, 60_000);
+
+  test("resign(): leadership moves to the other replica, and back", async () => {
+    const first = await m3.cluster.waitForLeader(2);
+    await m3.cluster.node(first).resign();
+    const second = await m3.cluster.waitForLeader(2, { not: first, timeoutMs: 15_000 });
+    expect(second).not.toBe(first);
+    await m3.cluster.waitForReady(); // the resigned node re-joins as a verified follower
+    await m3.cluster.node(second).resign();
+    expect(await m3.cluster.waitForLeader(2, { not: second, timeoutMs: 15_000 })).toBe(first);
+  }, 60_000);
+
+  test("pause()/unpause(): the frozen node comes back healthy and rejoins as follower", async () => {
+    const leader = await m3.cluster.waitForLeader(1);
+    const follower = (await membersOf(1)).find((id) => id !== leader)!;
+    const node = m3.cluster.node(follower);
+    await node.pause();
+    expect(await node.state()).toBe("paused");
+    expect(await node.api.isHealthy(500)).toBe(false);
+    await node.unpause();
+    expect(await node.state()).toBe("running");
+    expect(await node.api.isHealthy()).toBe(true);
+    const set = (await m3.cluster.waitForReady()).find((s) => s.shardSetId === 1)!;
+    expect(set.members.find((m) => m.id === follower)?.electionState).toBe("follower");
+  }, 60_000);
+
+  test("restart(): same ports, same id, healthy, placement unchanged", async () => {
+    const node = m3.cluster.node(2);
+    const before = { id: node.id, tcp: node.tcpPort, http: node.httpPort, metrics: node.metricsPort, container: node.getId() };
+    const placementBefore = await m3.cluster.placement();
+    await node.restart();
+    expect({ id: node.id, tcp: node.tcpPort, http: node.httpPort, metrics: node.metricsPort, container: node.getId() }).toEqual(before);
+    expect(await node.api.isHealthy()).toBe(true);
+    await m3.cluster.waitForReady();
+    expect(await m3.cluster.placement()).toEqual(placementBefore);
+    // Logs keep flowing after the restart.
+    const lines = node.logLines();
+    const marker = lines.lastIndexOf(`--- ${node.id} (re)started ---`);
+    expect(marker).toBeGreaterThan(0);
+    expect(lines.slice(marker + 1).some((l) => l.includes("election state changed") || l.includes("\"level\""))).toBe(true);
+  }, 60_000);
+
+  test("etcd and the coordinator have the same controls: a paused coordinator comes back", async () => {
+    await m3.cluster.coordinator.pause();
+    expect(await m3.cluster.admin.isHealthy()).toBe(false);
+    await m3.cluster.coordinator.unpause();
+    expect(await m3.cluster.admin.isHealthy()).toBe(true);
+    expect(Object.keys((await m3.cluster.placement()).instances)).toHaveLength(4);
+  }, 60_000);
+
+  test("writeLogs() writes one file per container", async () => {
+    const fs = await import("node:fs");
+    const path = await import("node:path");
+    const os = await import("node:os");
+    const folder = m3.cluster.writeLogs(fs.mkdtempSync(path.join(os.tmpdir(), "m3agg-logs-")));
+    expect(fs.readdirSync(folder).sort()).toEqual(["etcd.log", "m3aggregator01.log", "m3aggregator02.log", "m3aggregator03.log", "m3aggregator04.log", "m3coordinator.log"]);
+    expect(fs.readFileSync(path.join(folder, "m3aggregator01.log"), "utf8")).toContain("\"level\"");
+    fs.rmSync(path.dirname(folder), { recursive: true });
+  });
+});
