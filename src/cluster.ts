@@ -17,7 +17,8 @@ import { M3CoordinatorContainer, type StartedM3CoordinatorContainer } from "./co
 import { containersWithLabel, dockerClient, removeContainers } from "./docker";
 import { ClusterStartError, type LogTail, type StartPhase } from "./errors";
 import { resolveImages, type ResolvedImage } from "./images";
-import { LABEL_CLUSTER } from "./labels";
+import { acquireLock } from "./file-lock";
+import { type ClusterLabels, LABEL_CLUSTER, LABEL_OPTIONS } from "./labels";
 import { type ImageNames, type M3AggregatorClusterOptions, resolveOptions, type ResolvedClusterOptions } from "./options";
 import { LOOPBACK, planPorts, type PortPlan } from "./ports";
 import { sendRaw } from "./raw-lines";
@@ -47,7 +48,7 @@ class PhaseFailure extends Error {
  * paused and stopped alike), then checks Docker that none is left. Label-based,
  * so it also catches containers that were created but never handed to us.
  */
-async function teardown(clusterId: string): Promise<void> {
+export async function teardown(clusterId: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const containers = await containersWithLabel(LABEL_CLUSTER, clusterId);
     if (containers.length === 0) return;
@@ -87,8 +88,29 @@ export class M3AggregatorCluster {
    * {@link ClusterStartError} carries the phase and the last log lines.
    */
   async start(): Promise<StartedM3AggregatorCluster> {
+    const key = this.options.reuseKey;
+    if (key === undefined) return this.startNew();
+    // Reuse: one process at a time decides between attaching and starting.
+    const release = await acquireLock(`reuse-${key}`);
+    try {
+      try {
+        const { attachCluster } = await import("./attach");
+        const existing = await attachCluster(this.options.clusterId);
+        await existing.waitForReady({ timeoutMs: 15_000 });
+        return existing;
+      } catch {
+        await teardown(this.options.clusterId); // absent, partial or unhealthy: start afresh
+      }
+      return await this.startNew();
+    } finally {
+      release();
+    }
+  }
+
+  private async startNew(): Promise<StartedM3AggregatorCluster> {
     const options = this.options;
     const clusterId = options.clusterId;
+    const labels: ClusterLabels = { clusterId, reuseKey: options.reuseKey };
     const begin = Date.now();
     const deadline = begin + options.startTimeoutMs;
     const timings: StartupTimings = { total: 0 };
@@ -124,7 +146,8 @@ export class M3AggregatorCluster {
       // (placementWatcher.initWatchTimeout) for its placement before it opens,
       // so container start-up overlaps instead of adding up.
       const etcdStarting = timed("etcd", async () => {
-        const container = new EtcdContainer(images.etcd.image, clusterId, ports.etcdClient, ports.etcdPeer);
+        const container = new EtcdContainer(images.etcd.image, labels, ports.etcdClient, ports.etcdPeer)
+          .withLabels({ [LABEL_OPTIONS]: JSON.stringify(options) }); // lets another process attach
         logSources.push({ component: "etcd", buffer: container.logBuffer });
         return container.start();
       });
@@ -140,7 +163,7 @@ export class M3AggregatorCluster {
             logLevel: options.logLevel,
             overrides: options.configOverrides.aggregator,
           });
-          const container = new M3AggregatorContainer(images.m3aggregator.image, clusterId, instanceIds[i] as string, nodePorts, config)
+          const container = new M3AggregatorContainer(images.m3aggregator.image, labels, instanceIds[i] as string, nodePorts, config)
             .withStartupTimeout(Math.min(90_000, remaining()));
           logSources.push({ component: instanceIds[i] as string, buffer: container.logBuffer });
           return container;
@@ -158,7 +181,7 @@ export class M3AggregatorCluster {
           logLevel: options.logLevel,
           overrides: options.configOverrides.coordinator,
         });
-        const container = new M3CoordinatorContainer(images.m3coordinator.image, clusterId, ports.coordinator, config)
+        const container = new M3CoordinatorContainer(images.m3coordinator.image, labels, ports.coordinator, ports.coordinatorMetrics, config)
           .withStartupTimeout(Math.min(60_000, remaining()));
         logSources.push({ component: "m3coordinator", buffer: container.logBuffer });
         return container.start();
@@ -190,8 +213,9 @@ export class M3AggregatorCluster {
 
       timings.total = Date.now() - begin;
       const imageNames = Object.fromEntries(Object.entries(images).map(([k, v]) => [k, v.image])) as unknown as ImageNames;
-      const cluster = new StartedM3AggregatorCluster(options, etcd, coordinator, nodes, ports, images, imageNames, timings);
-      registerLiveCluster(cluster);
+      const cluster = new StartedM3AggregatorCluster(options, etcd, coordinator, nodes, ports, images, imageNames, timings, false);
+      if (options.reuseKey === undefined) registerLiveCluster(cluster);
+      else unregisterLiveCluster(clusterId); // a reused cluster outlives this process on purpose
       return cluster;
     } catch (error) {
       await Promise.all(inFlight); // every container that will start has started: remove them all
@@ -231,8 +255,10 @@ export class StartedM3AggregatorCluster {
     readonly imageSources: Readonly<Record<keyof ImageNames, ResolvedImage>>,
     /** The image of each component. */
     readonly images: Readonly<ImageNames>,
-    /** Where start() spent its time. */
+    /** Where start() spent its time ({ total: 0 } when attached). */
     readonly startupTimings: Readonly<StartupTimings>,
+    /** True when this handle attached to a cluster that was already running (reuse mode, shared cluster). */
+    readonly attached: boolean,
   ) {
     this.admin = coordinator.admin;
   }
@@ -349,8 +375,12 @@ export class StartedM3AggregatorCluster {
     return this.stoppedInMs;
   }
 
-  /** Removes every container of the cluster. Idempotent: later calls wait for the first. */
-  stop(): Promise<void> {
+  /**
+   * Removes every container of the cluster. Idempotent: later calls wait for the first.
+   * A reuse-mode cluster is left running (this handle is just dropped) unless `remove: true`.
+   */
+  stop(options: { remove?: boolean } = {}): Promise<void> {
+    if (this.options.reuseKey !== undefined && options.remove !== true) return Promise.resolve();
     this.stopping ??= (async () => {
       const t0 = Date.now();
       await teardown(this.id);

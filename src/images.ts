@@ -35,7 +35,7 @@ export const IMAGE_ENV_VARS: Readonly<Record<keyof ImageNames, string>> = {
 };
 
 /** Where an image name came from. */
-export type ImageSource = "option" | "env" | "local" | "official";
+export type ImageSource = "option" | "env" | "local" | "official" | "attached";
 
 export interface ResolvedImage {
   image: string;

@@ -12,17 +12,31 @@ export const LABEL_NODE = `${LABEL_PREFIX}.node`;
 export const LABEL_OWNER_PID = `${LABEL_PREFIX}.owner-pid`;
 export const LABEL_OWNER_HOST = `${LABEL_PREFIX}.owner-host`;
 export const LABEL_STARTED_AT = `${LABEL_PREFIX}.started-at`;
+/** JSON of the container's listening ports, so a cluster can be attached to from another process. */
+export const LABEL_PORTS = `${LABEL_PREFIX}.ports`;
+/** JSON of the cluster's resolved options (on the etcd container). */
+export const LABEL_OPTIONS = `${LABEL_PREFIX}.options`;
+/** Set on clusters kept between runs (reuse mode); the sweep leaves them alone. */
+export const LABEL_REUSE = `${LABEL_PREFIX}.reuse`;
 
 export type Component = "etcd" | "m3coordinator" | "m3aggregator";
 
-/** Labels of one container of cluster `clusterId`. */
-export function containerLabels(clusterId: string, component: Component, node?: string): Record<string, string> {
+/** What every container of a cluster is labelled with. */
+export interface ClusterLabels {
+  clusterId: string;
+  /** Reuse key: the cluster outlives its owner process (no owner-pid label). */
+  reuseKey?: string;
+}
+
+/** Labels of one container of a cluster. */
+export function containerLabels(cluster: ClusterLabels, component: Component, ports: object, node?: string): Record<string, string> {
   return {
-    [LABEL_CLUSTER]: clusterId,
+    [LABEL_CLUSTER]: cluster.clusterId,
     [LABEL_COMPONENT]: component,
-    [LABEL_OWNER_PID]: String(process.pid),
+    [LABEL_PORTS]: JSON.stringify(ports),
     [LABEL_OWNER_HOST]: os.hostname(),
     [LABEL_STARTED_AT]: new Date().toISOString(),
+    ...(cluster.reuseKey === undefined ? { [LABEL_OWNER_PID]: String(process.pid) } : { [LABEL_REUSE]: cluster.reuseKey }),
     ...(node === undefined ? {} : { [LABEL_NODE]: node }),
   };
 }

@@ -5,6 +5,8 @@
  * HTTP 500 from the coordinator a minute later.
  */
 
+import { createHash } from "node:crypto";
+
 /** Where the aggregators flush aggregated metrics. */
 export type FlushBackend = "blackhole" | "logging";
 
@@ -53,6 +55,12 @@ export interface M3AggregatorClusterOptions {
   /** A name for labels, logs and errors. Default: a random id. Letters, digits, '-', '_' only. */
   clusterId?: string;
   /**
+   * Keep the cluster running between test runs: start() attaches to a running cluster started
+   * with the same options (any process), else starts one; stop() then leaves it running
+   * (`stop({ remove: true })` or `m3agg down` removes it). Default false, or M3AGG_REUSE=true.
+   */
+  reuse?: boolean;
+  /**
    * Extra YAML merged into the rendered configs (objects merge, everything else replaces),
    * e.g. `{ aggregator: { aggregator: { entryTTL: "10m" } } }`.
    */
@@ -74,6 +82,8 @@ export interface ResolvedClusterOptions {
   logLevel: LogLevel;
   startTimeoutMs: number;
   clusterId: string;
+  /** Set in reuse mode: hash of the options that define the cluster. */
+  reuseKey: string | undefined;
   configOverrides: { aggregator: Record<string, unknown>; coordinator: Record<string, unknown> };
 }
 
@@ -104,7 +114,7 @@ const BACKENDS: readonly FlushBackend[] = ["blackhole", "logging"];
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 const KNOWN_OPTIONS = new Set([
   "nodes", "rf", "numShards", "isolationGroups", "basePort", "coordinatorPort", "etcdPort",
-  "images", "electionTtlSeconds", "backend", "logLevel", "startTimeoutMs", "clusterId", "configOverrides",
+  "images", "electionTtlSeconds", "backend", "logLevel", "startTimeoutMs", "clusterId", "reuse", "configOverrides",
 ]);
 
 function integer(option: string, value: unknown, min: number, max: number, why: string): number {
@@ -193,7 +203,10 @@ export function resolveOptions(options: M3AggregatorClusterOptions = {}): Resolv
     }
   }
 
-  return {
+  const reuse = options.reuse ?? process.env.M3AGG_REUSE === "true";
+  if (typeof reuse !== "boolean") throw new InvalidOptionError("reuse", reuse, "must be true or false");
+
+  const resolved: ResolvedClusterOptions = {
     nodes,
     rf,
     numShards,
@@ -209,6 +222,21 @@ export function resolveOptions(options: M3AggregatorClusterOptions = {}): Resolv
     startTimeoutMs: integer("startTimeoutMs", options.startTimeoutMs ?? DEFAULTS.startTimeoutMs,
       1_000, 3_600_000, "milliseconds for the whole start"),
     clusterId,
+    reuseKey: undefined,
     configOverrides: { aggregator: overrides.aggregator ?? {}, coordinator: overrides.coordinator ?? {} },
   };
+  if (reuse) {
+    if (options.clusterId !== undefined) {
+      throw new InvalidOptionError("clusterId", options.clusterId, "cannot be set with reuse: the id is derived from the options");
+    }
+    resolved.reuseKey = reuseKeyOf(resolved);
+    resolved.clusterId = `reuse-${resolved.reuseKey}`;
+  }
+  return resolved;
+}
+
+/** Hash of everything that makes two clusters interchangeable (not ids, not timeouts). */
+export function reuseKeyOf(options: ResolvedClusterOptions): string {
+  const { clusterId: _id, reuseKey: _key, startTimeoutMs: _timeout, ...defining } = options;
+  return createHash("sha256").update(JSON.stringify(defining)).digest("hex").slice(0, 12);
 }

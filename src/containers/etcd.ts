@@ -6,6 +6,7 @@
 import type { StartedTestContainer } from "testcontainers";
 import { LOOPBACK } from "../ports";
 import { ControllableContainer } from "./controllable";
+import type { ClusterLabels } from "../labels";
 import { HostNetworkContainer } from "./host-network";
 import type { LogBuffer } from "./log-buffer";
 import { LoopbackHttpWaitStrategy } from "./loopback-http-wait";
@@ -15,11 +16,11 @@ const DATA_DIR = "/var/lib/etcd";
 export class EtcdContainer extends HostNetworkContainer {
   private readonly readiness: LoopbackHttpWaitStrategy;
 
-  constructor(image: string, clusterId: string, private readonly clientPort: number, peerPort: number) {
-    super(image, clusterId, "etcd");
+  constructor(image: string, cluster: ClusterLabels, private readonly clientPort: number, peerPort: number) {
+    super(image, cluster, "etcd", { client: clientPort, peer: peerPort });
     const client = `http://${LOOPBACK}:${clientPort}`;
     const peer = `http://${LOOPBACK}:${peerPort}`;
-    this.readiness = new LoopbackHttpWaitStrategy(`${client}/health`, (status, body) => status === 200 && body.includes('"health":"true"'));
+    this.readiness = etcdReadiness(clientPort);
     this.withEntrypoint(["/usr/local/bin/etcd"])
       .withCommand([
         "--name", "etcd0",
@@ -44,6 +45,11 @@ export class EtcdContainer extends HostNetworkContainer {
   override async start(): Promise<StartedEtcdContainer> {
     return new StartedEtcdContainer(await super.start(), this.clientPort, this.logBuffer, this.readiness);
   }
+}
+
+/** etcd is ready when /health says so. */
+export function etcdReadiness(clientPort: number): LoopbackHttpWaitStrategy {
+  return new LoopbackHttpWaitStrategy(`http://${LOOPBACK}:${clientPort}/health`, (status, body) => status === 200 && body.includes('"health":"true"'));
 }
 
 export class StartedEtcdContainer extends ControllableContainer {

@@ -4,17 +4,17 @@
  * a log buffer attached before start so no line is lost.
  */
 import { GenericContainer } from "testcontainers";
-import { type Component, containerLabels } from "../labels";
+import { type ClusterLabels, type Component, containerLabels } from "../labels";
 import { LogBuffer } from "./log-buffer";
 
 export abstract class HostNetworkContainer extends GenericContainer {
   /** Output of the container from its first line on. */
   readonly logBuffer = new LogBuffer();
 
-  protected constructor(image: string, clusterId: string, component: Component, node?: string) {
+  protected constructor(image: string, cluster: ClusterLabels, component: Component, ports: object, node?: string) {
     super(image);
     this.withNetworkMode("host")
-      .withLabels(containerLabels(clusterId, component, node))
+      .withLabels(containerLabels(cluster, component, ports, node))
       .withLogConsumer(this.logBuffer.consumer);
   }
 }

@@ -3,6 +3,7 @@ import type { StartedTestContainer } from "testcontainers";
 import { AggregatorApi } from "../aggregator-api";
 import { LOOPBACK, type NodePorts } from "../ports";
 import { ControllableContainer } from "./controllable";
+import type { ClusterLabels } from "../labels";
 import { HostNetworkContainer } from "./host-network";
 import type { LogBuffer } from "./log-buffer";
 import { LoopbackHttpWaitStrategy } from "./loopback-http-wait";
@@ -14,13 +15,13 @@ export class M3AggregatorContainer extends HostNetworkContainer {
 
   constructor(
     image: string,
-    clusterId: string,
+    cluster: ClusterLabels,
     private readonly instanceId: string,
     private readonly ports: NodePorts,
     configYaml: string,
   ) {
-    super(image, clusterId, "m3aggregator", instanceId);
-    this.readiness = new LoopbackHttpWaitStrategy(`http://${LOOPBACK}:${ports.http}/health`);
+    super(image, cluster, "m3aggregator", ports, instanceId);
+    this.readiness = aggregatorReadiness(ports.http);
     this.withEntrypoint(["/bin/m3aggregator"])
       .withCommand(["-f", AGGREGATOR_CONFIG_PATH])
       // The config resolves the host id from this variable; it must equal the placement instance id.
@@ -33,6 +34,11 @@ export class M3AggregatorContainer extends HostNetworkContainer {
   override async start(): Promise<StartedM3AggregatorNode> {
     return new StartedM3AggregatorNode(await super.start(), this.instanceId, this.ports, this.logBuffer, this.readiness);
   }
+}
+
+/** An aggregator is ready when /health answers (its servers open only after it read the placement). */
+export function aggregatorReadiness(httpPort: number): LoopbackHttpWaitStrategy {
+  return new LoopbackHttpWaitStrategy(`http://${LOOPBACK}:${httpPort}/health`);
 }
 
 /** A running aggregator node of the cluster. */

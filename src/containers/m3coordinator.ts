@@ -3,6 +3,7 @@ import type { StartedTestContainer } from "testcontainers";
 import { M3AdminClient } from "../admin/admin-client";
 import { LOOPBACK } from "../ports";
 import { ControllableContainer } from "./controllable";
+import type { ClusterLabels } from "../labels";
 import { HostNetworkContainer } from "./host-network";
 import type { LogBuffer } from "./log-buffer";
 import { LoopbackHttpWaitStrategy } from "./loopback-http-wait";
@@ -12,9 +13,9 @@ export const COORDINATOR_CONFIG_PATH = "/etc/m3coordinator/m3coordinator.yml";
 export class M3CoordinatorContainer extends HostNetworkContainer {
   private readonly readiness: LoopbackHttpWaitStrategy;
 
-  constructor(image: string, clusterId: string, private readonly port: number, configYaml: string) {
-    super(image, clusterId, "m3coordinator");
-    this.readiness = new LoopbackHttpWaitStrategy(`http://${LOOPBACK}:${port}/health`);
+  constructor(image: string, cluster: ClusterLabels, private readonly port: number, metricsPort: number, configYaml: string) {
+    super(image, cluster, "m3coordinator", { admin: port, metrics: metricsPort });
+    this.readiness = coordinatorReadiness(port);
     this.withEntrypoint(["/bin/m3coordinator"])
       .withCommand(["-f", COORDINATOR_CONFIG_PATH])
       .withCopyContentToContainer([{ content: configYaml, target: COORDINATOR_CONFIG_PATH }])
@@ -25,6 +26,11 @@ export class M3CoordinatorContainer extends HostNetworkContainer {
   override async start(): Promise<StartedM3CoordinatorContainer> {
     return new StartedM3CoordinatorContainer(await super.start(), this.port, this.logBuffer, this.readiness);
   }
+}
+
+/** The coordinator is ready when its admin listener answers /health. */
+export function coordinatorReadiness(port: number): LoopbackHttpWaitStrategy {
+  return new LoopbackHttpWaitStrategy(`http://${LOOPBACK}:${port}/health`);
 }
 
 export class StartedM3CoordinatorContainer extends ControllableContainer {

@@ -63,4 +63,13 @@ describe("resolveOptions", () => {
     expect(resolveOptions({ nodes: 4, basePort: 65535 - 33 }).basePort).toBe(65502);
     expect(() => resolveOptions({ nodes: 4, basePort: 65535 - 32 })).toThrow(InvalidOptionError);
   });
+
+  test("reuse: the id derives from the defining options only", () => {
+    const a = resolveOptions({ nodes: 2, rf: 2, reuse: true });
+    expect(a.clusterId).toBe(`reuse-${a.reuseKey}`);
+    expect(resolveOptions({ nodes: 2, rf: 2, reuse: true, startTimeoutMs: 5_000 }).clusterId).toBe(a.clusterId);
+    expect(resolveOptions({ nodes: 2, rf: 1, reuse: true }).clusterId).not.toBe(a.clusterId);
+    expect(resolveOptions({ nodes: 2, rf: 2 }).reuseKey).toBeUndefined();
+    expect(() => resolveOptions({ reuse: true, clusterId: "x" })).toThrow("cannot be set with reuse");
+  });
 });

@@ -1,0 +1,100 @@
+/**
+ * Attaching to a cluster that is already running (started by this or another
+ * process): everything needed is in the containers' labels (ports, options),
+ * so handles are rebuilt without any state file. Used by reuse mode and by
+ * the jest global-setup recipe.
+ */
+import type Dockerode from "dockerode";
+import { BoundPorts, type StartedTestContainer } from "testcontainers";
+// Testcontainers has no public way to wrap an existing container; the class is
+// stable within the exactly pinned version (12.0.1).
+import { StartedGenericContainer } from "testcontainers/build/generic-container/started-generic-container";
+import { StartedM3AggregatorCluster } from "./cluster";
+import { etcdReadiness, StartedEtcdContainer } from "./containers/etcd";
+import { LogBuffer } from "./containers/log-buffer";
+import type { LoopbackHttpWaitStrategy } from "./containers/loopback-http-wait";
+import { aggregatorReadiness, StartedM3AggregatorNode } from "./containers/m3aggregator";
+import { coordinatorReadiness, StartedM3CoordinatorContainer } from "./containers/m3coordinator";
+import { type ContainerSummary, containersWithLabel, dockerClient } from "./docker";
+import type { ResolvedImage } from "./images";
+import { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE, LABEL_OPTIONS, LABEL_PORTS } from "./labels";
+import type { ImageNames, ResolvedClusterOptions } from "./options";
+import { LOOPBACK, type NodePorts, type PortPlan } from "./ports";
+
+/** The cluster is not there, or not whole. */
+export class AttachError extends Error {
+  override readonly name = "AttachError";
+}
+
+interface Wrapped {
+  started: StartedTestContainer;
+  logBuffer: LogBuffer;
+  image: string;
+}
+
+async function wrap(summary: ContainerSummary, readiness: LoopbackHttpWaitStrategy): Promise<Wrapped> {
+  const client = await dockerClient();
+  const container: Dockerode.Container = client.container.dockerode.getContainer(summary.id);
+  const inspect = await container.inspect();
+  const started = new StartedGenericContainer(container, LOOPBACK, inspect, new BoundPorts(), summary.name, readiness, false);
+  const logBuffer = new LogBuffer();
+  logBuffer.consumer(await client.container.logs(container, { since: 0 })); // the whole output so far, then follow
+  return { started, logBuffer, image: inspect.Config.Image };
+}
+
+function portsOf<T>(summary: ContainerSummary): T {
+  const text = summary.labels[LABEL_PORTS];
+  if (text === undefined) throw new AttachError(`container ${summary.name} has no ${LABEL_PORTS} label`);
+  return JSON.parse(text) as T;
+}
+
+/**
+ * Handles for the running cluster `clusterId`. Throws {@link AttachError} when it has no
+ * containers, lacks a component, or a container is not running.
+ */
+export async function attachCluster(clusterId: string): Promise<StartedM3AggregatorCluster> {
+  const containers = await containersWithLabel(LABEL_CLUSTER, clusterId);
+  if (containers.length === 0) throw new AttachError(`no containers of cluster ${clusterId}`);
+  const notRunning = containers.filter((c) => c.state !== "running");
+  if (notRunning.length > 0) {
+    throw new AttachError(`cluster ${clusterId}: ${notRunning.map((c) => `${c.name} is ${c.state}`).join(", ")}`);
+  }
+  const byComponent = (component: string) => containers.filter((c) => c.labels[LABEL_COMPONENT] === component);
+  const [etcdSummary] = byComponent("etcd");
+  const [coordinatorSummary] = byComponent("m3coordinator");
+  const nodeSummaries = byComponent("m3aggregator").sort((a, b) => (a.labels[LABEL_NODE] ?? "").localeCompare(b.labels[LABEL_NODE] ?? ""));
+  if (etcdSummary === undefined || coordinatorSummary === undefined) {
+    throw new AttachError(`cluster ${clusterId} lacks ${etcdSummary === undefined ? "etcd" : "the coordinator"}`);
+  }
+  const options = JSON.parse(etcdSummary.labels[LABEL_OPTIONS] ?? "null") as ResolvedClusterOptions | null;
+  if (options === null) throw new AttachError(`cluster ${clusterId}: etcd has no ${LABEL_OPTIONS} label`);
+  if (nodeSummaries.length !== options.nodes) {
+    throw new AttachError(`cluster ${clusterId} has ${nodeSummaries.length} of its ${options.nodes} aggregator nodes`);
+  }
+
+  const etcdPorts = portsOf<{ client: number; peer: number }>(etcdSummary);
+  const coordinatorPorts = portsOf<{ admin: number; metrics: number }>(coordinatorSummary);
+  const nodePorts = nodeSummaries.map((s) => portsOf<NodePorts>(s));
+
+  const etcdReady = etcdReadiness(etcdPorts.client);
+  const etcdWrapped = await wrap(etcdSummary, etcdReady);
+  const etcd = new StartedEtcdContainer(etcdWrapped.started, etcdPorts.client, etcdWrapped.logBuffer, etcdReady);
+  const coordinatorReady = coordinatorReadiness(coordinatorPorts.admin);
+  const coordinatorWrapped = await wrap(coordinatorSummary, coordinatorReady);
+  const coordinator = new StartedM3CoordinatorContainer(coordinatorWrapped.started, coordinatorPorts.admin, coordinatorWrapped.logBuffer, coordinatorReady);
+  const nodeWrapped = await Promise.all(nodeSummaries.map((s, i) => wrap(s, aggregatorReadiness((nodePorts[i] as NodePorts).http))));
+  const nodes = nodeSummaries.map((s, i) => new StartedM3AggregatorNode(
+    (nodeWrapped[i] as Wrapped).started, s.labels[LABEL_NODE] ?? `node${i}`, nodePorts[i] as NodePorts,
+    (nodeWrapped[i] as Wrapped).logBuffer, aggregatorReadiness((nodePorts[i] as NodePorts).http)));
+
+  const ports: PortPlan = {
+    etcdClient: etcdPorts.client, etcdPeer: etcdPorts.peer, coordinator: coordinatorPorts.admin,
+    coordinatorMetrics: coordinatorPorts.metrics, nodes: nodePorts,
+  };
+  const images: ImageNames = {
+    etcd: etcdWrapped.image, m3coordinator: coordinatorWrapped.image, m3aggregator: (nodeWrapped[0] as Wrapped).image,
+  };
+  const imageSources = Object.fromEntries(Object.entries(images).map(([k, image]) => [k, { image, source: "attached" }])) as
+    unknown as Record<keyof ImageNames, ResolvedImage>;
+  return new StartedM3AggregatorCluster(options, etcd, coordinator, nodes, ports, imageSources, images, { total: 0 }, true);
+}

@@ -1,0 +1,34 @@
+/**
+ * A cross-process lock (a directory created atomically in the temp folder,
+ * holding the owner's pid). Testcontainers' reuse lock is in-process only
+ * (its issue #1172), so two jest workers could both start the same cluster.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { processAlive } from "./sweep";
+
+const LOCK_DIR = path.join(os.tmpdir(), "m3agg-locks");
+
+/** Waits for the lock `name` (up to `timeoutMs`); resolves with a release function. A dead owner's lock is taken over. */
+export async function acquireLock(name: string, timeoutMs = 300_000): Promise<() => void> {
+  fs.mkdirSync(LOCK_DIR, { recursive: true });
+  const dir = path.join(LOCK_DIR, `${name}.lock`);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, "pid"), String(process.pid));
+      return () => fs.rmSync(dir, { recursive: true, force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const owner = Number(fs.readFileSync(path.join(dir, "pid"), { encoding: "utf8", flag: "a+" }) || NaN);
+    if (Number.isInteger(owner) && !processAlive(owner)) {
+      fs.rmSync(dir, { recursive: true, force: true }); // its owner died holding it
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`lock ${dir} still held by pid ${owner} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,1 @@
+export { sharedClusterTeardown as default } from "../../src/jest-global";
