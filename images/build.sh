@@ -32,7 +32,7 @@ export CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
 
 # Hash of everything that determines an image, stored as a label on it.
 inputs_hash() { # module dir, dockerfile
-  cat "$1/go.mod" "$1/go.sum" "$2" "$here/build.sh" | sha256sum | cut -c1-16
+  cat "$1/go.mod" "$1/go.sum" "$2" "$here/build.sh" "$here/go/probe/main.go" | sha256sum | cut -c1-16
 }
 
 build_image() { # name, module dir, go package, force flag
@@ -54,6 +54,7 @@ build_image() { # name, module dir, go package, force flag
   current_step="go build ($name)"
   step "$name: go build $pkg"
   (cd "$mod" && go build -trimpath -ldflags "$ldflags" -o "$ctx/$name" "$pkg")
+  (cd "$here/go/probe" && go build -trimpath -ldflags "-s -w" -o "$ctx/m3agg-probe" .)
   current_step="docker build ($name)"
   step "$name: docker build -t $tag"
   # Legacy builder (the CLI here has no buildx); its deprecation notice goes to the log.

@@ -1,0 +1,3 @@
+module github.com/m3-aggregator-testcontainers/images/probe
+
+go 1.22
