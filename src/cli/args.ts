@@ -9,36 +9,55 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
-export interface UpCommand {
-  command: "up";
-  options: M3AggregatorClusterOptions;
-  json: boolean;
+/** Which cluster a command acts on: `--cluster ID`, else the state file's, else the only one running. */
+export interface Target {
+  clusterId: string | undefined;
 }
 
-export interface HelpCommand {
-  command: "help";
-}
-
-export type Command = UpCommand | HelpCommand;
+export type Command =
+  | { command: "help" }
+  | { command: "up"; options: M3AggregatorClusterOptions; json: boolean; detach: boolean }
+  | { command: "down"; target: Target; all: boolean; json: boolean }
+  | { command: "status"; target: Target; json: boolean }
+  | { command: "send"; target: Target; json: boolean; node: string | undefined; metrics: string[] }
+  | { command: "connectivity"; target: Target; json: boolean }
+  | { command: "logs"; target: Target; component: string | undefined; tail: number | undefined };
 
 export const USAGE = `usage: m3agg <command> [flags]
 
 commands:
-  up        start a cluster, print its endpoints, keep it running until Ctrl-C (then remove it)
-  help      this text
+  up             start a cluster and print its endpoints; stays in the foreground until Ctrl-C (then
+                 removes it), or with --detach returns and leaves it running (reuse mode: the same
+                 options attach to the same cluster)
+  down           remove the cluster (--cluster ID, else the last one \`up\` started), or --all of them
+  status         placement, health and leader of every shard set
+  send           raw lines from stdin to a node's raw TCP port (--node, default the first), like nc
+  connectivity   the seed's four checks: host to each node, container to each node, placement
+                 endpoints, a framed metric send
+  logs [name]    captured output of a container (node id, "etcd", "coordinator"; default all)
+  help           this text
 
 flags of up (env var of the seed scripts in brackets):
-  --nodes N          aggregator nodes, even, >= 2        [M3_AGGREGATOR_NODE_COUNT]   default 4
+  --nodes N          aggregator nodes, even, >= 2        [M3_AGGREGATOR_NODE_COUNT]     default 4
   --rf N             replication factor, divides nodes   [M3_AGGREGATOR_REPLICA_FACTOR] default 2
-  --base-port N      seed port layout from N             [M3_AGGREGATOR_BASE_PORT]    default: free ports
-  --shards N         placement shards                                                  default 64
-  --backend B        blackhole | logging                                               default blackhole
-  --log-level L      debug | info | warn | error                                       default info
-  --election-ttl S   leader election TTL in seconds                                    default 10
-  --cluster-id ID    label value for the containers                                    default random
-  --json             print the endpoints as one JSON line instead of a table`;
+  --base-port N      seed port layout from N             [M3_AGGREGATOR_BASE_PORT]      default: free ports
+  --shards N         placement shards                                                   default 64
+  --backend B        blackhole | logging                                                default blackhole
+  --log-level L      debug | info | warn | error                                        default info
+  --election-ttl S   leader election TTL in seconds                                     default 10
+  --cluster-id ID    label value for the containers (not with --detach)                 default random
+  --detach           start (or attach to) a kept cluster and return
+flags of the other commands:
+  --cluster ID       the cluster to act on
+  --node ID          (send) target node: instance id or 1-based number
+  --all              (down) every fixture cluster on this Docker engine
+  --tail N           (logs) only the last N lines
+common:
+  --json             machine-readable output (one JSON document)
 
-const NUMBER_FLAGS: Record<string, keyof M3AggregatorClusterOptions> = {
+exit codes: 0 ok, 1 failure (cluster failed, a check failed), 2 usage error, 3 no such cluster`;
+
+const UP_NUMBER_FLAGS: Record<string, keyof M3AggregatorClusterOptions> = {
   "--nodes": "nodes",
   "--rf": "rf",
   "--base-port": "basePort",
@@ -57,32 +76,90 @@ function toInteger(name: string, text: string): number {
   return Number(text);
 }
 
-/** Parses argv (without node and script) and the environment. Throws {@link UsageError}. */
-export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): Command {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === "help" || command === "--help" || command === "-h") return { command: "help" };
-  if (command !== "up") throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+/** Walks the flags of one command; `handle` returns false for a flag it does not know. */
+function eachFlag(rest: string[], handle: (flag: string, value: () => string) => boolean): string[] {
+  const positional: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const flag = rest[i] as string;
+    if (!flag.startsWith("--")) {
+      positional.push(flag);
+      continue;
+    }
+    const value = (): string => {
+      const next = rest[++i];
+      if (next === undefined || next.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+      return next;
+    };
+    if (!handle(flag, value)) throw new UsageError(`unknown flag ${JSON.stringify(flag)}`);
+  }
+  return positional;
+}
 
+function parseUp(rest: string[], env: NodeJS.ProcessEnv): Command {
   const options: Record<string, unknown> = {};
   for (const [name, key] of Object.entries(ENV_NUMBERS)) {
     const value = env[name];
     if (value !== undefined && value !== "") options[key] = toInteger(name, value);
   }
   let json = false;
-  for (let i = 0; i < rest.length; i++) {
-    const flag = rest[i] as string;
-    const value = (): string => {
-      const next = rest[++i];
-      if (next === undefined) throw new UsageError(`${flag} needs a value`);
-      return next;
-    };
-    const numberKey = NUMBER_FLAGS[flag];
+  let detach = false;
+  const positional = eachFlag(rest, (flag, value) => {
+    const numberKey = UP_NUMBER_FLAGS[flag];
     if (numberKey !== undefined) options[numberKey] = toInteger(flag, value());
     else if (flag === "--backend") options.backend = value() as FlushBackend;
     else if (flag === "--log-level") options.logLevel = value() as LogLevel;
     else if (flag === "--cluster-id") options.clusterId = value();
     else if (flag === "--json") json = true;
-    else throw new UsageError(`unknown flag ${JSON.stringify(flag)}`);
+    else if (flag === "--detach") detach = true;
+    else return false;
+    return true;
+  });
+  if (positional.length > 0) throw new UsageError(`up takes no arguments, got ${JSON.stringify(positional[0])}`);
+  if (detach) options.reuse = true;
+  return { command: "up", options: options as M3AggregatorClusterOptions, json, detach };
+}
+
+/** Parses argv (without node and script) and the environment. Throws {@link UsageError}. */
+export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): Command {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "help" || command === "--help" || command === "-h") return { command: "help" };
+  if (command === "up") return parseUp(rest, env);
+
+  const target: Target = { clusterId: undefined };
+  let json = false;
+  let all = false;
+  let node: string | undefined;
+  let tail: number | undefined;
+  const known = new Set(["down", "status", "send", "connectivity", "logs"]);
+  if (!known.has(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  const positional = eachFlag(rest, (flag, value) => {
+    if (flag === "--cluster") target.clusterId = value();
+    else if (flag === "--json") json = true;
+    else if (flag === "--all" && command === "down") all = true;
+    else if (flag === "--node" && command === "send") node = value();
+    else if (flag === "--tail" && command === "logs") tail = toInteger(flag, value());
+    else return false;
+    return true;
+  });
+  const noArguments = (): void => {
+    if (positional.length > 0) throw new UsageError(`${command} takes no arguments, got ${JSON.stringify(positional[0])}`);
+  };
+  switch (command) {
+    case "down":
+      noArguments();
+      if (all && target.clusterId !== undefined) throw new UsageError("--all and --cluster exclude each other");
+      return { command, target, all, json };
+    case "status":
+      noArguments();
+      return { command, target, json };
+    case "send":
+      noArguments();
+      return { command, target, json, node, metrics: [] };
+    case "connectivity":
+      noArguments();
+      return { command, target, json };
+    default:
+      if (positional.length > 1) throw new UsageError(`logs takes at most one container name, got ${positional.length}`);
+      return { command: "logs", target, component: positional[0], tail };
   }
-  return { command: "up", options: options as M3AggregatorClusterOptions, json };
 }

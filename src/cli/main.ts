@@ -1,18 +1,31 @@
 #!/usr/bin/env node
 /**
- * m3agg: the seed's start_m3.sh/stop_m3.sh as one command. `up` starts a
- * cluster, prints its endpoints, and removes it on Ctrl-C / SIGTERM.
- * Exit codes: 0 ok, 1 the cluster failed, 2 usage error.
+ * m3agg: the seed's start_m3.sh, stop_m3.sh and test_connectivity.sh as one
+ * command. Exit codes: 0 ok, 1 failure, 2 usage error, 3 no such cluster.
  */
+import { AttachError } from "../attach";
 import { M3AggregatorCluster } from "../cluster";
 import { InvalidOptionError } from "../options";
-import { parseArgs, USAGE, UsageError, type UpCommand } from "./args";
+import { type Command, parseArgs, USAGE, UsageError } from "./args";
+import { connectivity, down, logs, send, status } from "./commands";
 import { formatTable, summarize } from "./endpoints";
+import { NoClusterError, writeState } from "./state";
 
-async function up(command: UpCommand): Promise<number> {
+async function up(command: Extract<Command, { command: "up" }>): Promise<number> {
   const fixture = new M3AggregatorCluster(command.options);
-  if (!command.json) process.stderr.write(`starting cluster ${fixture.options.clusterId}: ${fixture.options.nodes} nodes, rf ${fixture.options.rf} …\n`);
+  if (!command.json) {
+    process.stderr.write(`starting cluster ${fixture.options.clusterId}: ${fixture.options.nodes} nodes, rf ${fixture.options.rf} …\n`);
+  }
   const cluster = await fixture.start();
+  const summary = summarize(cluster, await cluster.election());
+  const stateFile = writeState(summary);
+  if (command.json) process.stdout.write(`${JSON.stringify({ ...summary, attached: cluster.attached, stateFile })}\n`);
+  else process.stdout.write(`${formatTable(summary)}\nstate: ${stateFile}\n`);
+  if (command.detach) {
+    if (!command.json) process.stdout.write(`${cluster.attached ? "already running" : "left running"}; remove it with: m3agg down\n`);
+    return 0;
+  }
+  if (!command.json) process.stdout.write("\nrunning; Ctrl-C removes it\n");
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
@@ -24,15 +37,32 @@ async function up(command: UpCommand): Promise<number> {
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
-  const summary = summarize(cluster, await cluster.election());
-  process.stdout.write(command.json ? `${JSON.stringify(summary)}\n` : `${formatTable(summary)}\n\nrunning; Ctrl-C removes it\n`);
   setInterval(() => undefined, 1 << 30); // keeps the process (and so the cluster) alive until a signal
-  await new Promise(() => undefined);
-  return 0;
+  return new Promise<number>(() => undefined);
+}
+
+async function run(command: Command): Promise<number> {
+  switch (command.command) {
+    case "help":
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    case "up":
+      return up(command);
+    case "down":
+      return down(command);
+    case "status":
+      return status(command);
+    case "send":
+      return send(command);
+    case "connectivity":
+      return connectivity(command);
+    case "logs":
+      return logs(command);
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
-  let command;
+  let command: Command;
   try {
     command = parseArgs(argv);
     if (command.command === "up") new M3AggregatorCluster(command.options); // validate before anything prints
@@ -43,11 +73,15 @@ async function main(argv: string[]): Promise<number> {
     }
     throw error;
   }
-  if (command.command === "help") {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
+  try {
+    return await run(command);
+  } catch (error) {
+    if (error instanceof NoClusterError || error instanceof AttachError) {
+      process.stderr.write(`m3agg: ${error.message}\n`);
+      return 3;
+    }
+    throw error;
   }
-  return up(command);
 }
 
 main(process.argv.slice(2)).then(

@@ -3,7 +3,7 @@ import { parseArgs, UsageError } from "../../src/cli/args";
 describe("m3agg arguments", () => {
   test("flags map to options", () => {
     expect(parseArgs(["up", "--nodes", "6", "--rf", "3", "--base-port", "7000", "--backend", "logging", "--json"], {})).toEqual({
-      command: "up", json: true, options: { nodes: 6, rf: 3, basePort: 7000, backend: "logging" },
+      command: "up", json: true, detach: false, options: { nodes: 6, rf: 3, basePort: 7000, backend: "logging" },
     });
   });
 
@@ -21,6 +21,20 @@ describe("m3agg arguments", () => {
   ])("%j is a usage error", (argv, message) => {
     expect(() => parseArgs(argv, {})).toThrow(UsageError);
     expect(() => parseArgs(argv, {})).toThrow(message);
+  });
+
+  test("--detach means a kept (reuse-mode) cluster", () => {
+    expect(parseArgs(["up", "--detach"], {})).toMatchObject({ detach: true, options: { reuse: true } });
+  });
+
+  test("cluster commands take --cluster and their own flags only", () => {
+    expect(parseArgs(["down", "--all"], {})).toEqual({ command: "down", target: { clusterId: undefined }, all: true, json: false });
+    expect(parseArgs(["send", "--cluster", "c1", "--node", "2"], {})).toMatchObject({ command: "send", target: { clusterId: "c1" }, node: "2" });
+    expect(parseArgs(["logs", "etcd", "--tail", "5"], {})).toEqual({ command: "logs", target: { clusterId: undefined }, component: "etcd", tail: 5 });
+    expect(() => parseArgs(["status", "--all"], {})).toThrow('unknown flag "--all"');
+    expect(() => parseArgs(["down", "--all", "--cluster", "x"], {})).toThrow("exclude each other");
+    expect(() => parseArgs(["status", "extra"], {})).toThrow("status takes no arguments");
+    expect(() => parseArgs(["send", "--cluster"], {})).toThrow("--cluster needs a value");
   });
 
   test("a bad seed env var is a usage error naming it", () => {

@@ -1,0 +1,89 @@
+/**
+ * The CLI commands other than `up`: each attaches to a running cluster by
+ * its labels, does one thing, prints a table (or JSON) and returns an exit code.
+ */
+import { attachCluster } from "../attach";
+import { teardown } from "../cluster";
+import { sendRaw } from "../raw-lines";
+import { describeElection } from "../readiness";
+import type { Command } from "./args";
+import { runConnectivity } from "./connectivity";
+import { formatTable, summarize } from "./endpoints";
+import { clearState, resolveTarget, runningClusters } from "./state";
+
+type Of<C extends Command["command"]> = Extract<Command, { command: C }>;
+const print = (text: string): void => void process.stdout.write(`${text}\n`);
+
+export async function down(command: Of<"down">): Promise<number> {
+  const ids = command.all ? await runningClusters() : [await resolveTarget(command.target)];
+  for (const id of ids) {
+    await teardown(id);
+    clearState(id);
+  }
+  print(command.json ? JSON.stringify({ removed: ids }) : ids.length === 0 ? "no fixture cluster was running" : `removed ${ids.join(", ")}`);
+  return 0;
+}
+
+export async function status(command: Of<"status">): Promise<number> {
+  const cluster = await attachCluster(await resolveTarget(command.target));
+  const [election, placement, health] = await Promise.all([
+    cluster.election(),
+    cluster.placement(),
+    Promise.all(cluster.nodes.map(async (n) => [n.id, await n.api.isHealthy()] as const)),
+  ]);
+  const healthy = Object.fromEntries(health);
+  const settled = election.every((s) => s.leader !== undefined);
+  if (command.json) {
+    print(JSON.stringify({
+      ...summarize(cluster, election),
+      healthy,
+      shardSets: election.map((s) => ({ shardSetId: s.shardSetId, leader: s.leader ?? null, members: s.members })),
+      placement: { numShards: placement.numShards, replicaFactor: placement.replicaFactor, instances: Object.keys(placement.instances).length },
+    }));
+  } else {
+    print(formatTable(summarize(cluster, election)));
+    print(`\nhealth: ${health.map(([id, ok]) => `${id}=${ok ? "OK" : "DOWN"}`).join(", ")}`);
+    print(`placement: ${Object.keys(placement.instances).length} instances, ${placement.numShards} shards, rf ${placement.replicaFactor}`);
+    print(describeElection(election));
+  }
+  return health.every(([, ok]) => ok) && settled ? 0 : 1;
+}
+
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export async function send(command: Of<"send">): Promise<number> {
+  const cluster = await attachCluster(await resolveTarget(command.target));
+  const which = command.node === undefined ? 0 : /^\d+$/.test(command.node) ? Number(command.node) - 1 : command.node;
+  const node = cluster.node(which);
+  const bytes = await sendRaw(node.host, node.tcpPort, new Uint8Array(await readStdin()));
+  print(command.json ? JSON.stringify({ node: node.id, endpoint: node.tcpEndpoint, bytes }) : `sent ${bytes} bytes to ${node.id} (${node.tcpEndpoint})`);
+  return 0;
+}
+
+export async function logs(command: Of<"logs">): Promise<number> {
+  const cluster = await attachCluster(await resolveTarget(command.target));
+  const all = [cluster.etcd, cluster.coordinator, ...cluster.nodes];
+  const wanted = command.component === undefined ? all
+    : all.filter((c) => c.component === command.component || (command.component === "coordinator" && c.component === "m3coordinator"));
+  if (wanted.length === 0) {
+    throw new Error(`no container ${JSON.stringify(command.component)} (containers: ${all.map((c) => c.component).join(", ")})`);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 300)); // let the attached log streams deliver
+  for (const c of wanted) {
+    const lines = c.logLines();
+    for (const line of command.tail === undefined ? lines : lines.slice(-command.tail)) print(wanted.length > 1 ? `${c.component} | ${line}` : line);
+  }
+  return 0;
+}
+
+export async function connectivity(command: Of<"connectivity">): Promise<number> {
+  const cluster = await attachCluster(await resolveTarget(command.target));
+  const checks = await runConnectivity(cluster);
+  if (command.json) print(JSON.stringify({ clusterId: cluster.id, ok: checks.every((c) => c.ok), checks }));
+  else for (const c of checks) print(`${c.ok ? "PASS" : "FAIL"}  ${c.check.padEnd(24)} ${c.detail}`);
+  return checks.every((c) => c.ok) ? 0 : 1;
+}

@@ -1,0 +1,100 @@
+/**
+ * The seed's test_connectivity.sh, as four checks with results:
+ * 1. host → each node (raw TCP connect, HTTP /health),
+ * 2. container → each node (m3agg-probe inside a node's container dials every node),
+ * 3. placement endpoints = the nodes' raw TCP addresses,
+ * 4. a framed metric send: a valid frame is accepted and the connection stays open.
+ */
+import * as net from "node:net";
+import type { StartedM3AggregatorCluster } from "../cluster";
+
+export interface CheckResult {
+  check: string;
+  ok: boolean;
+  detail: string;
+}
+
+function tcpConnect(host: string, port: number, timeoutMs = 2_000): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (error?: string) => {
+      socket.destroy();
+      resolve(error);
+    };
+    socket.setTimeout(timeoutMs, () => done("timeout"));
+    socket.once("connect", () => done());
+    socket.once("error", (e) => done(e.message));
+  });
+}
+
+/**
+ * One counter frame ("m3agg.connectivity" += 1, default metadata), encoded by hand from m3's field
+ * numbers: zigzag-varint size, then MetricWithMetadatas{type=COUNTER_WITH_METADATAS, counter_with_metadatas}.
+ */
+export function connectivityCounterFrame(id = "m3agg.connectivity"): Buffer {
+  const idBytes = Buffer.from(id);
+  const counter = Buffer.concat([Buffer.from([0x0a, idBytes.length]), idBytes, Buffer.from([0x10, 0x01])]);
+  const metadatas = Buffer.from([0x0a, 0x04, 0x1a, 0x02, 0x0a, 0x00]); // one staged metadata, one empty pipeline
+  const withMetadatas = Buffer.concat([Buffer.from([0x0a, counter.length]), counter, Buffer.from([0x12, metadatas.length]), metadatas]);
+  const payload = Buffer.concat([Buffer.from([0x08, 0x01, 0x12, withMetadatas.length]), withMetadatas]);
+  if (payload.length > 63) throw new Error("id too long for this one-byte-size frame");
+  return Buffer.concat([Buffer.from([payload.length << 1]), payload]);
+}
+
+/** Sends the frame, waits, and reports whether the node kept the connection open (it closes on a bad frame). */
+function sendFrameKeepsOpen(host: string, port: number, frame: Buffer, waitMs = 1_000): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port }, () => socket.write(frame));
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(undefined);
+    }, waitMs);
+    socket.once("close", () => {
+      clearTimeout(timer);
+      resolve("the node closed the connection (decode error?)");
+    });
+    socket.once("error", (e) => {
+      clearTimeout(timer);
+      resolve(e.message);
+    });
+  });
+}
+
+export async function runConnectivity(cluster: StartedM3AggregatorCluster): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const nodes = cluster.nodes;
+
+  const hostFailures: string[] = [];
+  for (const n of nodes) {
+    const tcp = await tcpConnect(n.host, n.tcpPort);
+    if (tcp !== undefined) hostFailures.push(`${n.id} ${n.tcpEndpoint}: ${tcp}`);
+    if (!(await n.api.isHealthy())) hostFailures.push(`${n.id} ${n.httpUrl}/health: not OK`);
+  }
+  results.push({ check: "host -> nodes", ok: hostFailures.length === 0, detail: hostFailures.join("; ") || `${nodes.length} nodes: raw TCP and /health OK` });
+
+  const targets = nodes.flatMap((n) => [n.tcpEndpoint, `${n.host}:${n.httpPort}`]);
+  const from = nodes[0];
+  if (from !== undefined) {
+    const exec = await from.exec(["/bin/m3agg-probe", ...targets]);
+    const failed = exec.output.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { address: string; ok: boolean; error?: string }).filter((r) => !r.ok);
+    results.push({
+      check: "container -> nodes",
+      ok: exec.exitCode === 0,
+      detail: exec.exitCode === 0 ? `from ${from.id}'s container: ${targets.length} addresses OK`
+        : `from ${from.id}'s container: ${failed.map((r) => `${r.address}: ${r.error}`).join("; ") || exec.output.trim()}`,
+    });
+  }
+
+  const placement = await cluster.placement();
+  const mismatched = nodes.filter((n) => placement.instances[n.id]?.endpoint !== n.tcpEndpoint)
+    .map((n) => `${n.id}: placement ${placement.instances[n.id]?.endpoint ?? "missing"}, node ${n.tcpEndpoint}`);
+  results.push({ check: "placement endpoints", ok: mismatched.length === 0, detail: mismatched.join("; ") || "every instance's endpoint is its node's raw TCP address" });
+
+  const sendFailures: string[] = [];
+  for (const n of nodes) {
+    const error = await sendFrameKeepsOpen(n.host, n.tcpPort, connectivityCounterFrame());
+    if (error !== undefined) sendFailures.push(`${n.id}: ${error}`);
+  }
+  results.push({ check: "metric send", ok: sendFailures.length === 0, detail: sendFailures.join("; ") || "a framed counter was accepted by every node (connection kept open)" });
+  return results;
+}
