@@ -4,6 +4,7 @@
 # Skips an image whose tag already carries the hash of its inputs.
 #   FORCE_BUILD=true          rebuild all three
 #   BUILD_M3AGGREGATOR=true   rebuild m3aggregator only (likewise BUILD_M3COORDINATOR, BUILD_ETCD)
+#   --with-debug, or M3_AGGREGATOR_DEBUG_MODE=true: also the debug image (m3aggregator -N -l + delve)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,8 +32,24 @@ ldflags="-s -w -checklinkname=0 -X github.com/m3db/m3/src/x/instrument.Version=$
 export CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
 
 # Hash of everything that determines an image, stored as a label on it.
-inputs_hash() { # module dir, dockerfile
-  cat "$1/go.mod" "$1/go.sum" "$2" "$here/build.sh" "$here/go/probe/main.go" | sha256sum | cut -c1-16
+with_debug=false
+for arg in "$@"; do
+  case "$arg" in
+    --with-debug) with_debug=true ;;
+    *) current_step="arguments"; fail "unknown argument $arg (known: --with-debug)" ;;
+  esac
+done
+truthy "${M3_AGGREGATOR_DEBUG_MODE:-}" && with_debug=true
+
+inputs_hash() { # dockerfile, module dirs...
+  local dockerfile=$1; shift
+  { for mod in "$@"; do cat "$mod/go.mod" "$mod/go.sum"; done; cat "$dockerfile" "$here/build.sh" "$here/go/probe/main.go"; } \
+    | sha256sum | cut -c1-16
+}
+
+# Builds the probe every image context gets.
+build_probe() { # context dir
+  (cd "$here/go/probe" && go build -trimpath -ldflags "-s -w" -o "$1/m3agg-probe" .)
 }
 
 build_image() { # name, module dir, go package, force flag
@@ -40,7 +57,7 @@ build_image() { # name, module dir, go package, force flag
   local tag dockerfile want have ctx
   tag=$(json "local['$name']")
   dockerfile="$here/$name.Dockerfile"
-  want=$(inputs_hash "$mod" "$dockerfile")
+  want=$(inputs_hash "$dockerfile" "$mod")
   have=$(docker image inspect -f '{{index .Config.Labels "org.m3agg.inputs"}}' "$tag" 2>/dev/null || true)
   if [ "$want" = "$have" ] && ! truthy "$force" && ! truthy "${FORCE_BUILD:-}"; then
     step "$tag is up to date (inputs $want), skipping"
@@ -54,7 +71,12 @@ build_image() { # name, module dir, go package, force flag
   current_step="go build ($name)"
   step "$name: go build $pkg"
   (cd "$mod" && go build -trimpath -ldflags "$ldflags" -o "$ctx/$name" "$pkg")
-  (cd "$here/go/probe" && go build -trimpath -ldflags "-s -w" -o "$ctx/m3agg-probe" .)
+  build_probe "$ctx"
+  docker_build "$name" "$tag" "$dockerfile" "$ctx" "$want"
+}
+
+docker_build() { # name, tag, dockerfile, context, inputs hash
+  local name=$1 tag=$2 dockerfile=$3 ctx=$4 want=$5
   current_step="docker build ($name)"
   step "$name: docker build -t $tag"
   # Legacy builder (the CLI here has no buildx); its deprecation notice goes to the log.
@@ -69,5 +91,31 @@ build_image() { # name, module dir, go package, force flag
 build_image m3aggregator "$here/go/m3" github.com/m3db/m3/src/cmd/services/m3aggregator/main "${BUILD_M3AGGREGATOR:-}"
 build_image m3coordinator "$here/go/m3" github.com/m3db/m3/src/cmd/services/m3coordinator/main "${BUILD_M3COORDINATOR:-}"
 build_image etcd "$here/go/etcd" . "${BUILD_ETCD:-}"
+
+# Debug image: m3aggregator without optimisations and inlining (-N -l) plus delve.
+build_debug_image() {
+  local name=m3aggregator-debug tag dockerfile want have ctx
+  tag=$(json "local['m3aggregatorDebug']")
+  dockerfile="$here/$name.Dockerfile"
+  want=$(inputs_hash "$dockerfile" "$here/go/m3" "$here/go/delve")
+  have=$(docker image inspect -f '{{index .Config.Labels "org.m3agg.inputs"}}' "$tag" 2>/dev/null || true)
+  if [ "$want" = "$have" ] && ! truthy "${BUILD_M3AGGREGATOR:-}" && ! truthy "${FORCE_BUILD:-}"; then
+    step "$tag is up to date (inputs $want), skipping"
+    return
+  fi
+  ctx="$out/$name"
+  mkdir -p "$ctx"
+  current_step="go build ($name)"
+  step "$name: go build -gcflags='all=-N -l' m3aggregator (cold cache: a few minutes)"
+  (cd "$here/go/m3" && go mod download && go build -trimpath -gcflags='all=-N -l' \
+    -ldflags "-checklinkname=0 -X github.com/m3db/m3/src/x/instrument.Version=$m3_version" \
+    -o "$ctx/m3aggregator-debug" github.com/m3db/m3/src/cmd/services/m3aggregator/main)
+  current_step="go build (dlv)"
+  step "$name: go build delve"
+  (cd "$here/go/delve" && go mod download && go build -trimpath -o "$ctx/dlv" github.com/go-delve/delve/cmd/dlv)
+  build_probe "$ctx"
+  docker_build "$name" "$tag" "$dockerfile" "$ctx" "$want"
+}
+if [ "$with_debug" = true ]; then build_debug_image; fi
 current_step=done
 step "images ready"

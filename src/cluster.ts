@@ -16,7 +16,7 @@ import { M3AggregatorContainer, type StartedM3AggregatorNode } from "./container
 import { M3CoordinatorContainer, type StartedM3CoordinatorContainer } from "./containers/m3coordinator";
 import { containersWithLabel, dockerClient, removeContainers } from "./docker";
 import { ClusterStartError, type LogTail, type StartPhase } from "./errors";
-import { resolveImages, type ResolvedImage } from "./images";
+import { resolveDebugImage, resolveImages, type ResolvedImage } from "./images";
 import { acquireLock } from "./file-lock";
 import { type ClusterLabels, LABEL_CLUSTER, LABEL_OPTIONS } from "./labels";
 import { type ImageNames, type M3AggregatorClusterOptions, resolveOptions, type ResolvedClusterOptions } from "./options";
@@ -119,11 +119,22 @@ export class M3AggregatorCluster {
     const inFlight: Array<Promise<unknown>> = []; // phases running concurrently; awaited before teardown
 
     // Runs one phase, records its duration, and remembers which phase failed first.
+    const progress = (phase: StartPhase, state: "begin" | "end" | "failed", ms?: number): void => {
+      try {
+        options.onProgress?.({ phase, state, ms });
+      } catch {
+        // a progress printer must not break the start
+      }
+    };
     const timed = async <T>(name: StartPhase, work: () => Promise<T>): Promise<T> => {
       const t0 = Date.now();
+      progress(name, "begin");
       try {
-        return await work();
+        const result = await work();
+        progress(name, "end", Date.now() - t0);
+        return result;
       } catch (error) {
+        progress(name, "failed", Date.now() - t0);
         throw error instanceof PhaseFailure ? error : new PhaseFailure(name, error);
       } finally {
         timings[name] = Date.now() - t0;
@@ -137,7 +148,9 @@ export class M3AggregatorCluster {
       const images = await timed("images", async () => {
         await dockerClient(); // a clear error before anything else when no engine answers
         await sweepOrphans(); // containers of fixture processes that died without cleaning up
-        return resolveImages(options.images);
+        const resolved: Partial<Record<keyof ImageNames, ResolvedImage>> = await resolveImages(options.images);
+        if (options.debug !== undefined) resolved.m3aggregatorDebug = await resolveDebugImage(options.images);
+        return resolved as Record<"m3aggregator" | "m3coordinator" | "etcd", ResolvedImage> & Partial<Record<keyof ImageNames, ResolvedImage>>;
       });
       const ports = await timed("ports", () => planPorts(options));
 
@@ -163,7 +176,8 @@ export class M3AggregatorCluster {
             logLevel: options.logLevel,
             overrides: options.configOverrides.aggregator,
           });
-          const container = new M3AggregatorContainer(images.m3aggregator.image, labels, instanceIds[i] as string, nodePorts, config)
+          const image = options.debug === undefined ? images.m3aggregator.image : (images.m3aggregatorDebug as ResolvedImage).image;
+          const container = new M3AggregatorContainer(image, labels, instanceIds[i] as string, nodePorts, config, options.debug)
             .withStartupTimeout(Math.min(90_000, remaining()));
           logSources.push({ component: instanceIds[i] as string, buffer: container.logBuffer });
           return container;
@@ -192,7 +206,7 @@ export class M3AggregatorCluster {
       const placement = await timed("placement", async () => {
         const admin = coordinator.admin;
         await admin.initPlacement("m3aggregator", buildPlacementInitRequest({
-          nodes: ports.nodes.map((p, i) => ({ id: instanceIdOf(i), endpoint: `${LOOPBACK}:${p.tcp}` })),
+          nodes: ports.nodes.map((p, i) => ({ id: instanceIdOf(i), endpoint: `${LOOPBACK}:${p.tcp}`, debugPort: p.debug })),
           rf: options.rf,
           numShards: options.numShards,
           isolationGroups: options.isolationGroups,
@@ -208,7 +222,8 @@ export class M3AggregatorCluster {
       await timed("election", async () => {
         const missing = instanceIds.filter((id) => placement.instances[id] === undefined);
         if (missing.length > 0) throw new Error(`placement lacks instances ${missing.join(", ")}`);
-        await waitForElection(shardSetsOf(placement), apis, remaining());
+        // Nodes stopped in delve before main cannot elect; the user continues them.
+        if (options.debug?.waitForDebugger !== true) await waitForElection(shardSetsOf(placement), apis, remaining());
       });
 
       timings.total = Date.now() - begin;
@@ -252,7 +267,7 @@ export class StartedM3AggregatorCluster {
     /** Every port of the cluster. */
     readonly ports: PortPlan,
     /** The image of each component and where its name came from. */
-    readonly imageSources: Readonly<Record<keyof ImageNames, ResolvedImage>>,
+    readonly imageSources: Readonly<Partial<Record<keyof ImageNames, ResolvedImage>>>,
     /** The image of each component. */
     readonly images: Readonly<ImageNames>,
     /** Where start() spent its time ({ total: 0 } when attached). */

@@ -12,8 +12,9 @@ import type { ImageNames } from "./options";
 interface ImagesFile {
   m3Version: string;
   etcdVersion: string;
-  local: ImageNames;
-  official: ImageNames;
+  delveVersion: string;
+  local: Required<ImageNames>;
+  official: Omit<ImageNames, "m3aggregatorDebug">;
 }
 
 /** images/images.json: the single list of versions and tags, shared with images/build.sh. */
@@ -32,6 +33,7 @@ export const IMAGE_ENV_VARS: Readonly<Record<keyof ImageNames, string>> = {
   m3aggregator: "M3AGG_AGGREGATOR_IMAGE",
   m3coordinator: "M3AGG_COORDINATOR_IMAGE",
   etcd: "M3AGG_ETCD_IMAGE",
+  m3aggregatorDebug: "M3AGG_AGGREGATOR_DEBUG_IMAGE",
 };
 
 /** Where an image name came from. */
@@ -42,19 +44,35 @@ export interface ResolvedImage {
   source: ImageSource;
 }
 
-const COMPONENTS: Array<keyof ImageNames> = ["m3aggregator", "m3coordinator", "etcd"];
+type Component = "m3aggregator" | "m3coordinator" | "etcd";
+const COMPONENTS: Component[] = ["m3aggregator", "m3coordinator", "etcd"];
+
+/**
+ * The debug image (debug mode only): option, M3AGG_AGGREGATOR_DEBUG_IMAGE, else the local build,
+ * which must exist: no official debug image is published.
+ */
+export async function resolveDebugImage(explicit: Partial<ImageNames>, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedImage> {
+  if (explicit.m3aggregatorDebug !== undefined) return { image: explicit.m3aggregatorDebug, source: "option" };
+  const fromEnv = env.M3AGG_AGGREGATOR_DEBUG_IMAGE;
+  if (fromEnv !== undefined && fromEnv !== "") return { image: fromEnv, source: "env" };
+  const local = knownImages().local.m3aggregatorDebug;
+  if (!(await imageExists(local))) {
+    throw new Error(`debug mode needs the image ${local}, which is not built: run \`npm run images -- --with-debug\` (or set M3AGG_AGGREGATOR_DEBUG_IMAGE)`);
+  }
+  return { image: local, source: "local" };
+}
 
 /** Resolves every component's image; asks the engine only in "auto" mode. */
 export async function resolveImages(
   explicit: Partial<ImageNames>,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<Record<keyof ImageNames, ResolvedImage>> {
+): Promise<Record<Component, ResolvedImage>> {
   const mode = env.M3AGG_IMAGES ?? "auto";
   if (!["auto", "local", "official"].includes(mode)) {
     throw new Error(`invalid M3AGG_IMAGES=${JSON.stringify(mode)}: must be auto, local or official`);
   }
   const known = knownImages();
-  const entries = await Promise.all(COMPONENTS.map(async (component): Promise<[keyof ImageNames, ResolvedImage]> => {
+  const entries = await Promise.all(COMPONENTS.map(async (component): Promise<[Component, ResolvedImage]> => {
     const option = explicit[component];
     if (option !== undefined) return [component, { image: option, source: "option" }];
     const fromEnv = env[IMAGE_ENV_VARS[component]];
@@ -65,5 +83,5 @@ export async function resolveImages(
     }
     return [component, { image: known.official[component], source: "official" }];
   }));
-  return Object.fromEntries(entries) as Record<keyof ImageNames, ResolvedImage>;
+  return Object.fromEntries(entries) as Record<Component, ResolvedImage>;
 }

@@ -3,7 +3,7 @@
  * m3coordinator, m3aggregator nodes) inside your tests.
  */
 export { M3AggregatorCluster, StartedM3AggregatorCluster, instanceIdOf, type StartupTimings } from "./cluster";
-export { InvalidOptionError, resolveOptions, DEFAULTS, type M3AggregatorClusterOptions, type ResolvedClusterOptions, type FlushBackend, type LogLevel, type ImageNames } from "./options";
+export { InvalidOptionError, resolveOptions, DEFAULTS, type ProgressEvent, type M3AggregatorClusterOptions, type ResolvedClusterOptions, type FlushBackend, type LogLevel, type ImageNames } from "./options";
 export { planPorts, seedNodePorts, PortInUseError, LOOPBACK, type PortPlan, type NodePorts } from "./ports";
 export { ClusterStartError, type StartPhase, type LogTail } from "./errors";
 export { M3AdminClient, type PlacementService } from "./admin/admin-client";
@@ -22,3 +22,5 @@ export { useM3AggregatorCluster, type ClusterHandle } from "./jest";
 export { sharedClusterSetup, sharedClusterTeardown, useSharedM3AggregatorCluster, SHARED_CLUSTER_ENV } from "./jest-global";
 export { attachCluster, AttachError } from "./attach";
 export { ControllableContainer, type ContainerState } from "./containers/controllable";
+export { delveCall, delveContinue } from "./debug/delve-client";
+export type { DebugOptions } from "./options";

@@ -18,6 +18,19 @@ export interface ImageNames {
   m3aggregator: string;
   m3coordinator: string;
   etcd: string;
+  /** Debug build of m3aggregator (-N -l) with delve at /bin/dlv; used only with the `debug` option. */
+  m3aggregatorDebug?: string;
+}
+
+/** Debug mode: every aggregator runs under a headless delve. */
+export interface DebugOptions {
+  /** Node i (1-based) gets debug port basePort+i-1 (the seed's 40000, 40001, …). Default: free ports. */
+  basePort?: number;
+  /**
+   * true: each node waits, stopped before main, until a debugger continues it; start() then
+   * returns once every delve answers (nodes are not healthy yet). false (default): run at once.
+   */
+  waitForDebugger?: boolean;
 }
 
 /** Options of {@link M3AggregatorCluster.start}. Every field is optional. */
@@ -55,16 +68,31 @@ export interface M3AggregatorClusterOptions {
   /** A name for labels, logs and errors. Default: a random id. Letters, digits, '-', '_' only. */
   clusterId?: string;
   /**
+   * Run every aggregator under a headless delve (JSON-RPC API v2, multi-client) on its own debug
+   * port, from the debug image (`npm run images -- --with-debug`). `true` = defaults.
+   */
+  debug?: boolean | DebugOptions;
+  /**
    * Keep the cluster running between test runs: start() attaches to a running cluster started
    * with the same options (any process), else starts one; stop() then leaves it running
    * (`stop({ remove: true })` or `m3agg down` removes it). Default false, or M3AGG_REUSE=true.
    */
   reuse?: boolean;
+  /** Called when each start phase begins and ends (the CLI prints these as progress). */
+  onProgress?: (event: ProgressEvent) => void;
   /**
    * Extra YAML merged into the rendered configs (objects merge, everything else replaces),
    * e.g. `{ aggregator: { aggregator: { entryTTL: "10m" } } }`.
    */
   configOverrides?: { aggregator?: Record<string, unknown>; coordinator?: Record<string, unknown> };
+}
+
+/** A start phase began or ended. */
+export interface ProgressEvent {
+  phase: string;
+  state: "begin" | "end" | "failed";
+  /** Milliseconds the phase took (end/failed). */
+  ms?: number;
 }
 
 /** Options after defaults, as the rest of the package uses them. */
@@ -82,8 +110,11 @@ export interface ResolvedClusterOptions {
   logLevel: LogLevel;
   startTimeoutMs: number;
   clusterId: string;
+  /** Debug mode, or undefined. */
+  debug: { basePort: number | undefined; waitForDebugger: boolean } | undefined;
   /** Set in reuse mode: hash of the options that define the cluster. */
   reuseKey: string | undefined;
+  onProgress: ((event: ProgressEvent) => void) | undefined;
   configOverrides: { aggregator: Record<string, unknown>; coordinator: Record<string, unknown> };
 }
 
@@ -114,7 +145,7 @@ const BACKENDS: readonly FlushBackend[] = ["blackhole", "logging"];
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 const KNOWN_OPTIONS = new Set([
   "nodes", "rf", "numShards", "isolationGroups", "basePort", "coordinatorPort", "etcdPort",
-  "images", "electionTtlSeconds", "backend", "logLevel", "startTimeoutMs", "clusterId", "reuse", "configOverrides",
+  "images", "electionTtlSeconds", "backend", "logLevel", "startTimeoutMs", "clusterId", "debug", "reuse", "onProgress", "configOverrides",
 ]);
 
 function integer(option: string, value: unknown, min: number, max: number, why: string): number {
@@ -178,8 +209,8 @@ export function resolveOptions(options: M3AggregatorClusterOptions = {}): Resolv
 
   const images: Partial<ImageNames> = {};
   for (const [component, image] of Object.entries(options.images ?? {})) {
-    if (!["m3aggregator", "m3coordinator", "etcd"].includes(component)) {
-      throw new InvalidOptionError(`images.${component}`, image, "components are m3aggregator, m3coordinator, etcd");
+    if (!["m3aggregator", "m3coordinator", "etcd", "m3aggregatorDebug"].includes(component)) {
+      throw new InvalidOptionError(`images.${component}`, image, "components are m3aggregator, m3coordinator, etcd, m3aggregatorDebug");
     }
     if (typeof image !== "string" || image.trim() === "" || /\s/.test(image)) {
       throw new InvalidOptionError(`images.${component}`, image, "must be a non-empty image reference without spaces");
@@ -203,6 +234,18 @@ export function resolveOptions(options: M3AggregatorClusterOptions = {}): Resolv
     }
   }
 
+  let debug: ResolvedClusterOptions["debug"];
+  if (options.debug !== undefined && options.debug !== false) {
+    const given: DebugOptions = options.debug === true ? {} : options.debug;
+    if (typeof given !== "object" || given === null) throw new InvalidOptionError("debug", options.debug, "must be true, false or { basePort?, waitForDebugger? }");
+    debug = {
+      basePort: given.basePort === undefined ? undefined
+        : integer("debug.basePort", given.basePort, 1024, 65535 - (nodes - 1), `node ${nodes} listens on basePort+${nodes - 1}`),
+      waitForDebugger: given.waitForDebugger ?? false,
+    };
+    if (typeof debug.waitForDebugger !== "boolean") throw new InvalidOptionError("debug.waitForDebugger", given.waitForDebugger, "must be true or false");
+  }
+
   const reuse = options.reuse ?? process.env.M3AGG_REUSE === "true";
   if (typeof reuse !== "boolean") throw new InvalidOptionError("reuse", reuse, "must be true or false");
 
@@ -222,7 +265,9 @@ export function resolveOptions(options: M3AggregatorClusterOptions = {}): Resolv
     startTimeoutMs: integer("startTimeoutMs", options.startTimeoutMs ?? DEFAULTS.startTimeoutMs,
       1_000, 3_600_000, "milliseconds for the whole start"),
     clusterId,
+    debug,
     reuseKey: undefined,
+    onProgress: typeof options.onProgress === "function" ? options.onProgress : undefined,
     configOverrides: { aggregator: overrides.aggregator ?? {}, coordinator: overrides.coordinator ?? {} },
   };
   if (reuse) {
@@ -237,6 +282,6 @@ export function resolveOptions(options: M3AggregatorClusterOptions = {}): Resolv
 
 /** Hash of everything that makes two clusters interchangeable (not ids, not timeouts). */
 export function reuseKeyOf(options: ResolvedClusterOptions): string {
-  const { clusterId: _id, reuseKey: _key, startTimeoutMs: _timeout, ...defining } = options;
+  const { clusterId: _id, reuseKey: _key, startTimeoutMs: _timeout, onProgress: _progress, ...defining } = options;
   return createHash("sha256").update(JSON.stringify(defining)).digest("hex").slice(0, 12);
 }

@@ -16,6 +16,8 @@ export interface NodePorts {
   http: number;
   metrics: number;
   tcp: number;
+  /** delve's headless server, in debug mode only. */
+  debug?: number;
 }
 
 /** Every port a cluster listens on. */
@@ -75,6 +77,7 @@ export function describePorts(plan: PortPlan): Array<{ port: number; purpose: st
       { port: n.http, purpose: `node ${i + 1} HTTP` },
       { port: n.metrics, purpose: `node ${i + 1} metrics` },
       { port: n.tcp, purpose: `node ${i + 1} raw TCP` },
+      ...(n.debug === undefined ? [] : [{ port: n.debug, purpose: `node ${i + 1} delve` }]),
     ]),
   ];
 }
@@ -84,9 +87,9 @@ export function describePorts(plan: PortPlan): Array<{ port: number; purpose: st
  * coordinatorPort, etcdPort) are checked to be free and fail with a
  * {@link PortInUseError} naming the port; all others come from get-port.
  */
-export async function planPorts(options: Pick<ResolvedClusterOptions, "nodes" | "basePort" | "coordinatorPort" | "etcdPort">): Promise<PortPlan> {
+export async function planPorts(options: Pick<ResolvedClusterOptions, "nodes" | "basePort" | "coordinatorPort" | "etcdPort"> & Partial<Pick<ResolvedClusterOptions, "debug">>): Promise<PortPlan> {
   const { nodes, basePort } = options;
-  const nodePorts = basePort === undefined
+  const nodePorts: NodePorts[] = basePort === undefined
     ? await Promise.all(Array.from({ length: nodes }, async () => ({
       http: await freePort(), metrics: await freePort(), tcp: await freePort(),
     })))
@@ -96,6 +99,12 @@ export async function planPorts(options: Pick<ResolvedClusterOptions, "nodes" | 
       await requireFree(n.http, `node ${i + 1} HTTP`);
       await requireFree(n.metrics, `node ${i + 1} metrics`);
       await requireFree(n.tcp, `node ${i + 1} raw TCP`);
+    }
+  }
+  if (options.debug !== undefined) {
+    const debugBase = options.debug.basePort;
+    for (const [i, n] of nodePorts.entries()) {
+      n.debug = debugBase === undefined ? await freePort() : await requireFree(debugBase + i, `node ${i + 1} delve`);
     }
   }
   // With the seed layout, prefer the seed's fixed coordinator/etcd ports when free.

@@ -19,6 +19,8 @@ export interface PlacementNode {
   id: string;
   /** host:port of the node's raw TCP server: what ingest clients dial. */
   endpoint: string;
+  /** delve's port (debug mode), recorded in the instance metadata like m3's own tooling does. */
+  debugPort?: number;
 }
 
 /**
@@ -51,6 +53,7 @@ export function buildPlacementInitRequest(params: {
       // Hostname groups instances into hosts: one host per node.
       hostname: node.id,
       port: MIRROR_PORT,
+      ...(node.debugPort === undefined ? {} : { metadata: { debug_port: node.debugPort } }),
     })),
   };
 }

@@ -57,6 +57,8 @@ export interface PlacementInstanceRequest {
   endpoint: string;
   hostname: string;
   port: number;
+  /** m3's InstanceMetadata: the node's delve port in debug mode. */
+  metadata?: { debug_port: number };
 }
 
 export interface PlacementInitRequest {

@@ -47,6 +47,11 @@ flags of up (env var of the seed scripts in brackets):
   --election-ttl S   leader election TTL in seconds                                     default 10
   --cluster-id ID    label value for the containers (not with --detach)                 default random
   --detach           start (or attach to) a kept cluster and return
+  --debug            run each node under headless delve           [M3_AGGREGATOR_DEBUG_MODE=true]
+  --debug-base-port N  node i's delve on N+i-1                     [M3_AGGREGATOR_DEBUG_BASE_PORT] default: free ports
+  --debug-wait       nodes wait for a debugger to continue them (default: run at once)
+  before starting, up runs images/build.sh (FORCE_BUILD, BUILD_M3AGGREGATOR, BUILD_M3COORDINATOR:
+  rebuild; M3AGG_SKIP_BUILD=1 or M3AGG_IMAGES=official: skip)
 flags of the other commands:
   --cluster ID       the cluster to act on
   --node ID          (send) target node: instance id or 1-based number
@@ -103,6 +108,11 @@ function parseUp(rest: string[], env: NodeJS.ProcessEnv): Command {
   }
   let json = false;
   let detach = false;
+  const debug: { enabled: boolean; basePort?: number; waitForDebugger?: boolean } = {
+    enabled: /^(1|true|yes)$/i.test(env.M3_AGGREGATOR_DEBUG_MODE ?? ""),
+  };
+  const debugBase = env.M3_AGGREGATOR_DEBUG_BASE_PORT;
+  if (debugBase !== undefined && debugBase !== "") debug.basePort = toInteger("M3_AGGREGATOR_DEBUG_BASE_PORT", debugBase);
   const positional = eachFlag(rest, (flag, value) => {
     const numberKey = UP_NUMBER_FLAGS[flag];
     if (numberKey !== undefined) options[numberKey] = toInteger(flag, value());
@@ -111,10 +121,22 @@ function parseUp(rest: string[], env: NodeJS.ProcessEnv): Command {
     else if (flag === "--cluster-id") options.clusterId = value();
     else if (flag === "--json") json = true;
     else if (flag === "--detach") detach = true;
+    else if (flag === "--debug") debug.enabled = true;
+    else if (flag === "--debug-base-port") debug.basePort = toInteger(flag, value());
+    else if (flag === "--debug-wait") debug.waitForDebugger = true;
     else return false;
     return true;
   });
   if (positional.length > 0) throw new UsageError(`up takes no arguments, got ${JSON.stringify(positional[0])}`);
+  if (!debug.enabled && (debug.waitForDebugger !== undefined || rest.includes("--debug-base-port"))) {
+    throw new UsageError("--debug-wait and --debug-base-port need --debug (or M3_AGGREGATOR_DEBUG_MODE=true)");
+  }
+  if (debug.enabled) {
+    options.debug = {
+      ...(debug.basePort === undefined ? {} : { basePort: debug.basePort }),
+      ...(debug.waitForDebugger === undefined ? {} : { waitForDebugger: debug.waitForDebugger }),
+    };
+  }
   if (detach) options.reuse = true;
   return { command: "up", options: options as M3AggregatorClusterOptions, json, detach };
 }

@@ -6,7 +6,7 @@ export interface EndpointSummary {
   clusterId: string;
   coordinatorAdminUrl: string;
   etcdEndpoint: string;
-  nodes: Array<{ id: string; shardSetId: number | undefined; role: string; tcp: string; http: string; metrics: string }>;
+  nodes: Array<{ id: string; shardSetId: number | undefined; role: string; tcp: string; http: string; metrics: string; debug?: string }>;
   images: Record<string, string>;
   startupMs: number;
 }
@@ -24,6 +24,7 @@ export function summarize(cluster: StartedM3AggregatorCluster, election: ShardSe
       tcp: n.tcpEndpoint,
       http: n.httpUrl,
       metrics: n.metricsUrl,
+      ...(n.debugPort === undefined ? {} : { debug: `${n.host}:${n.debugPort}` }),
     })),
     images: { ...cluster.images },
     startupMs: cluster.startupTimings.total,
@@ -31,8 +32,9 @@ export function summarize(cluster: StartedM3AggregatorCluster, election: ShardSe
 }
 
 export function formatTable(summary: EndpointSummary): string {
-  const header = ["node", "shard set", "role", "raw TCP ingest", "HTTP API", "metrics"];
-  const rows = summary.nodes.map((n) => [n.id, String(n.shardSetId ?? "-"), n.role, n.tcp, n.http, n.metrics]);
+  const debug = summary.nodes.some((n) => n.debug !== undefined);
+  const header = ["node", "shard set", "role", "raw TCP ingest", "HTTP API", "metrics", ...(debug ? ["delve (dlv connect)"] : [])];
+  const rows = summary.nodes.map((n) => [n.id, String(n.shardSetId ?? "-"), n.role, n.tcp, n.http, n.metrics, ...(debug ? [n.debug ?? "-"] : [])]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join("  ").trimEnd();
   return [

@@ -8,14 +8,20 @@ import { M3AggregatorCluster } from "../cluster";
 import { InvalidOptionError } from "../options";
 import { type Command, parseArgs, USAGE, UsageError } from "./args";
 import { connectivity, down, logs, send, status } from "./commands";
+import { buildImages } from "./build-images";
 import { formatTable, summarize } from "./endpoints";
 import { NoClusterError, writeState } from "./state";
 
 async function up(command: Extract<Command, { command: "up" }>): Promise<number> {
-  const fixture = new M3AggregatorCluster(command.options);
-  if (!command.json) {
-    process.stderr.write(`starting cluster ${fixture.options.clusterId}: ${fixture.options.nodes} nodes, rf ${fixture.options.rf} …\n`);
-  }
+  const begin = Date.now();
+  const fixture = new M3AggregatorCluster({
+    ...command.options,
+    onProgress: (event) => {
+      if (event.state !== "begin") process.stderr.write(`[${((Date.now() - begin) / 1000).toFixed(1).padStart(5)}s] ${event.phase} ${event.state === "end" ? "done" : "FAILED"} (${event.ms} ms)\n`);
+    },
+  });
+  buildImages(fixture.options.debug !== undefined);
+  process.stderr.write(`starting cluster ${fixture.options.clusterId}: ${fixture.options.nodes} nodes, rf ${fixture.options.rf}${fixture.options.debug ? ", under delve" : ""} …\n`);
   const cluster = await fixture.start();
   const summary = summarize(cluster, await cluster.election());
   const stateFile = writeState(summary);

@@ -1,26 +1,22 @@
 /**
- * Wait strategy for host-network containers: polls an HTTP URL on 127.0.0.1.
- * Testcontainers' own Wait.forHttp needs port bindings, which host network
- * mode does not have. Fails fast when the container exits instead of waiting
- * out the timeout.
+ * Wait strategies for host-network containers: poll an address on 127.0.0.1.
+ * Testcontainers' own Wait.forHttp / forListeningPorts need port bindings,
+ * which host network mode does not have. Both fail fast when the container
+ * exits instead of waiting out the timeout.
  */
+import * as net from "node:net";
 import type Dockerode from "dockerode";
 import type { BoundPorts, WaitStrategy } from "testcontainers";
 import { httpRequest } from "../http";
 
-export class LoopbackHttpWaitStrategy implements WaitStrategy {
+abstract class LoopbackWaitStrategy implements WaitStrategy {
   private startupTimeoutMs = 60_000;
   private timeoutSet = false;
 
-  /**
-   * @param url URL on 127.0.0.1 to poll
-   * @param isReady decides from status and body; default: any 200
-   */
-  constructor(
-    private readonly url: string,
-    private readonly isReady: (status: number, body: string) => boolean = (status) => status === 200,
-    private readonly intervalMs = 25,
-  ) {}
+  protected constructor(private readonly target: string, private readonly intervalMs = 25) {}
+
+  /** undefined when ready, else why not (for the timeout message). */
+  protected abstract check(): Promise<string | undefined>;
 
   withStartupTimeout(startupTimeoutMs: number): this {
     this.startupTimeoutMs = startupTimeoutMs;
@@ -38,23 +34,55 @@ export class LoopbackHttpWaitStrategy implements WaitStrategy {
 
   async waitUntilReady(container: Dockerode.Container, _boundPorts?: BoundPorts): Promise<void> {
     const deadline = Date.now() + this.startupTimeoutMs;
-    let last = "no answer yet";
     for (;;) {
-      try {
-        const response = await httpRequest("GET", this.url, { timeoutMs: 1_000 });
-        if (this.isReady(response.status, response.text)) return;
-        last = `answered ${response.status}: ${response.text.trim().slice(0, 200)}`;
-      } catch (error) {
-        last = error instanceof Error ? error.message : String(error);
-      }
+      const notReady = await this.check();
+      if (notReady === undefined) return;
       const state = (await container.inspect()).State;
       if (!state.Running) {
-        throw new Error(`container exited (code ${state.ExitCode}${state.OOMKilled ? ", OOM-killed" : ""}) before ${this.url} was ready`);
+        throw new Error(`container exited (code ${state.ExitCode}${state.OOMKilled ? ", OOM-killed" : ""}) before ${this.target} was ready`);
       }
       if (Date.now() >= deadline) {
-        throw new Error(`${this.url} not ready after ${this.startupTimeoutMs} ms (last: ${last})`);
+        throw new Error(`${this.target} not ready after ${this.startupTimeoutMs} ms (last: ${notReady})`);
       }
       await new Promise((resolve) => setTimeout(resolve, this.intervalMs));
     }
+  }
+}
+
+/** Ready when an HTTP GET on 127.0.0.1 satisfies `isReady` (default: status 200). */
+export class LoopbackHttpWaitStrategy extends LoopbackWaitStrategy {
+  constructor(
+    private readonly url: string,
+    private readonly isReady: (status: number, body: string) => boolean = (status) => status === 200,
+  ) {
+    super(url);
+  }
+
+  protected async check(): Promise<string | undefined> {
+    try {
+      const response = await httpRequest("GET", this.url, { timeoutMs: 1_000 });
+      return this.isReady(response.status, response.text) ? undefined : `answered ${response.status}: ${response.text.trim().slice(0, 200)}`;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+  }
+}
+
+/** Ready when 127.0.0.1:port accepts a TCP connection (e.g. delve before the program runs). */
+export class LoopbackTcpWaitStrategy extends LoopbackWaitStrategy {
+  constructor(private readonly port: number) {
+    super(`127.0.0.1:${port}`);
+  }
+
+  protected check(): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      const socket = net.connect({ host: "127.0.0.1", port: this.port });
+      socket.setTimeout(1_000, () => socket.destroy(new Error("connect timeout")));
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(undefined);
+      });
+      socket.once("error", (error) => resolve(error.message));
+    });
   }
 }

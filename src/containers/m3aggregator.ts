@@ -6,12 +6,18 @@ import { ControllableContainer } from "./controllable";
 import type { ClusterLabels } from "../labels";
 import { HostNetworkContainer } from "./host-network";
 import type { LogBuffer } from "./log-buffer";
-import { LoopbackHttpWaitStrategy } from "./loopback-http-wait";
+import { LoopbackHttpWaitStrategy, LoopbackTcpWaitStrategy } from "./loopback-http-wait";
 
 export const AGGREGATOR_CONFIG_PATH = "/etc/m3aggregator/m3aggregator.yml";
 
+/** How a node runs under delve (debug mode). */
+export interface DebugRun {
+  /** Stop before main until a debugger continues (else `--continue`). */
+  waitForDebugger: boolean;
+}
+
 export class M3AggregatorContainer extends HostNetworkContainer {
-  private readonly readiness: LoopbackHttpWaitStrategy;
+  private readonly readiness: LoopbackHttpWaitStrategy | LoopbackTcpWaitStrategy;
 
   constructor(
     image: string,
@@ -19,11 +25,22 @@ export class M3AggregatorContainer extends HostNetworkContainer {
     private readonly instanceId: string,
     private readonly ports: NodePorts,
     configYaml: string,
+    debug?: DebugRun,
   ) {
     super(image, cluster, "m3aggregator", ports, instanceId);
-    this.readiness = aggregatorReadiness(ports.http);
-    this.withEntrypoint(["/bin/m3aggregator"])
-      .withCommand(["-f", AGGREGATOR_CONFIG_PATH])
+    if (debug === undefined) {
+      this.readiness = aggregatorReadiness(ports.http);
+      this.withEntrypoint(["/bin/m3aggregator"]).withCommand(["-f", AGGREGATOR_CONFIG_PATH]);
+    } else {
+      if (ports.debug === undefined) throw new Error(`${instanceId}: debug mode without a debug port`);
+      // Waiting for the debugger: the program is stopped before main, only delve answers.
+      this.readiness = debug.waitForDebugger ? new LoopbackTcpWaitStrategy(ports.debug) : aggregatorReadiness(ports.http);
+      this.withEntrypoint(["/bin/dlv"])
+        .withCommand(["exec", "/bin/m3aggregator", "--headless", `--listen=${LOOPBACK}:${ports.debug}`, "--api-version=2",
+          "--accept-multiclient", ...(debug.waitForDebugger ? [] : ["--continue"]), "--", "-f", AGGREGATOR_CONFIG_PATH])
+        .withAddedCapabilities("SYS_PTRACE"); // delve traces the aggregator
+    }
+    this
       // The config resolves the host id from this variable; it must equal the placement instance id.
       .withEnvironment({ M3AGGREGATOR_HOST_ID: instanceId })
       .withCopyContentToContainer([{ content: configYaml, target: AGGREGATOR_CONFIG_PATH }])
@@ -52,7 +69,7 @@ export class StartedM3AggregatorNode extends ControllableContainer {
     readonly id: string,
     private readonly ports: NodePorts,
     logBuffer: LogBuffer,
-    readiness: LoopbackHttpWaitStrategy,
+    readiness: LoopbackHttpWaitStrategy | LoopbackTcpWaitStrategy,
   ) {
     super(started, logBuffer, readiness, id);
     this.api = new AggregatorApi(this.httpUrl);
@@ -81,6 +98,11 @@ export class StartedM3AggregatorNode extends ControllableContainer {
   /** `127.0.0.1:<tcpPort>`: the node's endpoint in the placement. */
   get tcpEndpoint(): string {
     return `${LOOPBACK}:${this.ports.tcp}`;
+  }
+
+  /** delve's port in debug mode (`dlv connect 127.0.0.1:<debugPort>`), else undefined. */
+  get debugPort(): number | undefined {
+    return this.ports.debug;
   }
 
   /** `http://127.0.0.1:<httpPort>`. */

@@ -41,3 +41,16 @@ describe("m3agg arguments", () => {
     expect(() => parseArgs(["up"], { M3_AGGREGATOR_NODE_COUNT: "x" })).toThrow("M3_AGGREGATOR_NODE_COUNT takes a whole number");
   });
 });
+
+describe("m3agg debug flags", () => {
+  test("--debug, --debug-base-port, --debug-wait and the seed's debug env vars", () => {
+    expect(parseArgs(["up", "--debug", "--debug-base-port", "40000", "--debug-wait"], {})).toMatchObject({
+      options: { debug: { basePort: 40000, waitForDebugger: true } },
+    });
+    expect(parseArgs(["up"], { M3_AGGREGATOR_DEBUG_MODE: "true", M3_AGGREGATOR_DEBUG_BASE_PORT: "41000" })).toMatchObject({
+      options: { debug: { basePort: 41000 } },
+    });
+    expect(parseArgs(["up"], { M3_AGGREGATOR_DEBUG_MODE: "false" })).not.toHaveProperty("options.debug");
+    expect(() => parseArgs(["up", "--debug-wait"], {})).toThrow("need --debug");
+  });
+});

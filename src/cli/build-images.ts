@@ -1,0 +1,32 @@
+/**
+ * `m3agg up` builds what it needs first, like the seed's start_m3.sh: it runs
+ * images/build.sh (a second when everything is up to date), which honours
+ * FORCE_BUILD / BUILD_M3AGGREGATOR / BUILD_M3COORDINATOR and builds the debug
+ * image in debug mode. Progress goes to stderr, so --json output stays clean.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** images/build.sh at the package root (same relative path from src/cli and dist/cli). */
+export const BUILD_SCRIPT = path.resolve(__dirname, "../../images/build.sh");
+
+/** Why the build is skipped, or undefined when it should run. */
+function skipReason(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.M3AGG_SKIP_BUILD === "1") return "M3AGG_SKIP_BUILD=1";
+  if (env.M3AGG_IMAGES === "official") return "M3AGG_IMAGES=official";
+  if (!fs.existsSync(BUILD_SCRIPT)) return `${BUILD_SCRIPT} is not there`;
+  if (spawnSync("go", ["version"]).status !== 0) return "Go is not installed (needed to build images offline)";
+  return undefined;
+}
+
+/** Runs the build (inheriting stderr for progress); throws naming the failed step's exit code. */
+export function buildImages(debug: boolean, env: NodeJS.ProcessEnv = process.env): void {
+  const reason = skipReason(env);
+  if (reason !== undefined) {
+    process.stderr.write(`m3agg: not building images (${reason}); using what the engine has or the official images\n`);
+    return;
+  }
+  const result = spawnSync("bash", [BUILD_SCRIPT, ...(debug ? ["--with-debug"] : [])], { stdio: ["ignore", process.stderr, "inherit"], env });
+  if (result.status !== 0) throw new Error(`images/build.sh failed (exit ${result.status}); its output above names the step`);
+}
