@@ -7,8 +7,11 @@
 
 import { createHash } from "node:crypto";
 
-/** Where the aggregators flush aggregated metrics. */
-export type FlushBackend = "blackhole" | "logging";
+/**
+ * Where the aggregators flush aggregated metrics: "blackhole" (discard, the seed's), "logging" (one
+ * log line per datapoint), or "sink" (m3msg to the fixture's in-process consumer, `cluster.sink`).
+ */
+export type FlushBackend = "blackhole" | "logging" | "sink";
 
 /** m3's log levels (zap). */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -141,7 +144,7 @@ export const DEFAULTS = {
 } as const;
 
 const MAX_SHARDS = 4096;
-const BACKENDS: readonly FlushBackend[] = ["blackhole", "logging"];
+const BACKENDS: readonly FlushBackend[] = ["blackhole", "logging", "sink"];
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 const KNOWN_OPTIONS = new Set([
   "nodes", "rf", "numShards", "isolationGroups", "basePort", "coordinatorPort", "etcdPort",

@@ -18,6 +18,8 @@ export interface AggregatorConfigInput {
   etcdClientPort: number;
   electionTtlSeconds: number;
   backend: FlushBackend;
+  /** m3msg topic of the sink backend (default `aggregated_metrics`). */
+  topic?: string;
   logLevel: LogLevel;
   overrides?: Record<string, unknown>;
 }
@@ -63,8 +65,16 @@ export function mergeInto(doc: Document, overrides: Record<string, unknown>, at:
 
 const address = (port: number): string => `${LOOPBACK}:${port}`;
 
-function flushHandler(backend: FlushBackend): Record<string, unknown> {
+/** Topic the aggregators' m3msg flush handler writes to (backend "sink"). */
+export const SINK_TOPIC = "aggregated_metrics";
+
+function flushHandler(backend: FlushBackend, topic = SINK_TOPIC): unknown {
   switch (backend) {
+    case "sink": {
+      const handler = loadTemplate("m3msg-flush-handler.yml");
+      handler.setIn(["dynamicBackend", "producer", "writer", "topicName"], topic);
+      return handler.contents;
+    }
     case "blackhole":
       return { staticBackend: { type: "blackhole" } };
     case "logging":
@@ -82,7 +92,7 @@ export function renderAggregatorConfig(input: AggregatorConfigInput): string {
   doc.setIn(["rawtcp", "listenAddress"], address(input.ports.tcp));
   doc.setIn(["kvClient", "etcd", "etcdClusters", 0, "endpoints"], [address(input.etcdClientPort)]);
   doc.setIn(["aggregator", "electionManager", "election", "ttlSeconds"], input.electionTtlSeconds);
-  doc.setIn(["aggregator", "flush", "handlers"], [flushHandler(input.backend)]);
+  doc.setIn(["aggregator", "flush", "handlers"], [flushHandler(input.backend, input.topic)]);
   mergeInto(doc, input.overrides ?? {});
   return doc.toString();
 }
