@@ -52,17 +52,24 @@ build_probe() { # context dir
   (cd "$here/go/probe" && go build -trimpath -ldflags "-s -w" -o "$1/m3agg-probe" .)
 }
 
+# True (and says so) when the image's inputs label matches and no rebuild is forced.
+up_to_date() { # tag, inputs hash, force flag
+  local have
+  have=$(docker image inspect -f '{{index .Config.Labels "org.m3agg.inputs"}}' "$1" 2>/dev/null || true)
+  if [ "$2" = "$have" ] && ! truthy "$3" && ! truthy "${FORCE_BUILD:-}"; then
+    step "$1 is up to date (inputs $2), skipping"
+    return 0
+  fi
+  return 1
+}
+
 build_image() { # name, module dir, go package, force flag
   local name=$1 mod=$2 pkg=$3 force=$4
-  local tag dockerfile want have ctx
+  local tag dockerfile want ctx
   tag=$(json "local['$name']")
   dockerfile="$here/$name.Dockerfile"
   want=$(inputs_hash "$dockerfile" "$mod")
-  have=$(docker image inspect -f '{{index .Config.Labels "org.m3agg.inputs"}}' "$tag" 2>/dev/null || true)
-  if [ "$want" = "$have" ] && ! truthy "$force" && ! truthy "${FORCE_BUILD:-}"; then
-    step "$tag is up to date (inputs $want), skipping"
-    return
-  fi
+  up_to_date "$tag" "$want" "$force" && return
   ctx="$out/$name"
   mkdir -p "$ctx"
   current_step="go mod download ($name)"
@@ -94,15 +101,11 @@ build_image etcd "$here/go/etcd" . "${BUILD_ETCD:-}"
 
 # Debug image: m3aggregator without optimisations and inlining (-N -l) plus delve.
 build_debug_image() {
-  local name=m3aggregator-debug tag dockerfile want have ctx
+  local name=m3aggregator-debug tag dockerfile want ctx
   tag=$(json "local['m3aggregatorDebug']")
   dockerfile="$here/$name.Dockerfile"
   want=$(inputs_hash "$dockerfile" "$here/go/m3" "$here/go/delve")
-  have=$(docker image inspect -f '{{index .Config.Labels "org.m3agg.inputs"}}' "$tag" 2>/dev/null || true)
-  if [ "$want" = "$have" ] && ! truthy "${BUILD_M3AGGREGATOR:-}" && ! truthy "${FORCE_BUILD:-}"; then
-    step "$tag is up to date (inputs $want), skipping"
-    return
-  fi
+  up_to_date "$tag" "$want" "${BUILD_M3AGGREGATOR:-}" && return
   ctx="$out/$name"
   mkdir -p "$ctx"
   current_step="go build ($name)"
