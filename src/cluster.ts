@@ -9,7 +9,8 @@ import { M3AdminClient } from "./admin/admin-client";
 import { buildPlacementInitRequest, shardSetsOf, withImmediateCutover } from "./admin/placement";
 import type { Placement } from "./admin/types";
 import type { AggregatorApi } from "./aggregator-api";
-import { renderAggregatorConfig, renderCoordinatorConfig } from "./config/render";
+import { registerSink } from "./admin/sink-registration";
+import { renderAggregatorConfig, renderCoordinatorConfig, SINK_TOPIC } from "./config/render";
 import { EtcdContainer, type StartedEtcdContainer } from "./containers/etcd";
 import type { LogBuffer } from "./containers/log-buffer";
 import { M3AggregatorContainer, type StartedM3AggregatorNode } from "./containers/m3aggregator";
@@ -24,6 +25,7 @@ import { LOOPBACK, planPorts, type PortPlan } from "./ports";
 import { sendRaw } from "./raw-lines";
 import { registerLiveCluster, unregisterLiveCluster } from "./lifecycle";
 import { describeElection, readElection, type ShardSetElection, waitForElection } from "./readiness";
+import { M3MsgSink } from "./sink/sink";
 import { sweepOrphans } from "./sweep";
 
 /** Milliseconds spent in each phase of start(). */
@@ -117,6 +119,7 @@ export class M3AggregatorCluster {
     const logSources: Array<{ component: string; buffer: LogBuffer }> = [];
     let phase: StartPhase = "validate";
     const inFlight: Array<Promise<unknown>> = []; // phases running concurrently; awaited before teardown
+    let sink: M3MsgSink | undefined;
 
     // Runs one phase, records its duration, and remembers which phase failed first.
     const progress = (phase: StartPhase, state: "begin" | "end" | "failed", ms?: number): void => {
@@ -166,7 +169,7 @@ export class M3AggregatorCluster {
       });
 
       const instanceIds = ports.nodes.map((_, i) => instanceIdOf(i));
-      const aggregatorsStarting = timed("aggregators", async () => {
+      const startAggregators = () => timed("aggregators", async () => {
         const containers = ports.nodes.map((nodePorts, i) => {
           const config = renderAggregatorConfig({
             ports: nodePorts,
@@ -187,6 +190,11 @@ export class M3AggregatorCluster {
         if (failed.length > 0) throw new Error(`aggregator nodes failed to start:\n${failed.join("\n")}`);
         return results.map((r) => (r as PromiseFulfilledResult<StartedM3AggregatorNode>).value);
       });
+      // With the sink backend an aggregator exits if its flush topic is missing, so
+      // the aggregators wait for the topic; otherwise they start right away.
+      const sinkBackend = options.backend === "sink";
+      let aggregatorsStarting = sinkBackend ? undefined : startAggregators();
+      const sinkStarting = sinkBackend ? M3MsgSink.start() : undefined;
       const coordinatorStarting = timed("coordinator", async () => {
         const config = renderCoordinatorConfig({
           port: ports.coordinator,
@@ -200,7 +208,11 @@ export class M3AggregatorCluster {
         logSources.push({ component: "m3coordinator", buffer: container.logBuffer });
         return container.start();
       });
-      inFlight.push(...[etcdStarting, aggregatorsStarting, coordinatorStarting].map((p) => p.catch(() => undefined)));
+      const track = (p: Promise<unknown> | undefined) => {
+        if (p !== undefined) inFlight.push(p.catch(() => undefined));
+      };
+      [etcdStarting, aggregatorsStarting, coordinatorStarting, sinkStarting].forEach(track);
+      sink = await sinkStarting;
       const [etcd, coordinator] = await Promise.all([etcdStarting, coordinatorStarting]);
 
       const placement = await timed("placement", async () => {
@@ -213,9 +225,14 @@ export class M3AggregatorCluster {
         }));
         const created = await admin.getPlacement("m3aggregator");
         const updated = await admin.setPlacement("m3aggregator", withImmediateCutover(created.placement), created.version, true);
+        if (sink !== undefined) await registerSink(admin, SINK_TOPIC, sink.endpoint, sink.port);
         return updated.placement;
       });
 
+      if (aggregatorsStarting === undefined) {
+        aggregatorsStarting = startAggregators();
+        track(aggregatorsStarting);
+      }
       const nodes = await aggregatorsStarting;
 
       const apis = new Map<string, AggregatorApi>(nodes.map((n) => [n.id, n.api]));
@@ -228,7 +245,7 @@ export class M3AggregatorCluster {
 
       timings.total = Date.now() - begin;
       const imageNames = Object.fromEntries(Object.entries(images).map(([k, v]) => [k, v.image])) as unknown as ImageNames;
-      const cluster = new StartedM3AggregatorCluster(options, etcd, coordinator, nodes, ports, images, imageNames, timings, false);
+      const cluster = new StartedM3AggregatorCluster(options, etcd, coordinator, nodes, ports, images, imageNames, timings, false, sink);
       if (options.reuseKey === undefined) registerLiveCluster(cluster);
       else unregisterLiveCluster(clusterId); // a reused cluster outlives this process on purpose
       return cluster;
@@ -238,6 +255,7 @@ export class M3AggregatorCluster {
       const cause = error instanceof PhaseFailure ? error.cause : error;
       const tails: LogTail[] = logSources.map((s) => ({ component: s.component, lines: s.buffer.tail(LOG_TAIL_LINES) }));
       try {
+        await sink?.stop();
         await teardown(clusterId);
         unregisterLiveCluster(clusterId);
       } catch (teardownError) {
@@ -274,6 +292,7 @@ export class StartedM3AggregatorCluster {
     readonly startupTimings: Readonly<StartupTimings>,
     /** True when this handle attached to a cluster that was already running (reuse mode, shared cluster). */
     readonly attached: boolean,
+    private readonly flushSink?: M3MsgSink,
   ) {
     this.admin = coordinator.admin;
   }
@@ -290,6 +309,17 @@ export class StartedM3AggregatorCluster {
       throw new Error(`no node ${JSON.stringify(which)} in cluster ${this.id} (nodes: ${this.nodes.map((n, i) => `${i}=${n.id}`).join(", ")})`);
     }
     return node;
+  }
+
+  /**
+   * The in-process m3msg consumer receiving everything the leaders flush (backend "sink").
+   * Throws for other backends, and for attached clusters (the sink lives in the process that started it).
+   */
+  get sink(): M3MsgSink {
+    if (this.flushSink === undefined) {
+      throw new Error(`cluster ${this.id} has no sink: ${this.attached ? "it lives in the process that started the cluster" : `backend is "${this.options.backend}", start with backend: "sink"`}`);
+    }
+    return this.flushSink;
   }
 
   /** `http://127.0.0.1:<port>` of the coordinator admin API. */
@@ -398,6 +428,7 @@ export class StartedM3AggregatorCluster {
     if (this.options.reuseKey !== undefined && options.remove !== true) return Promise.resolve();
     this.stopping ??= (async () => {
       const t0 = Date.now();
+      await this.flushSink?.stop();
       await teardown(this.id);
       this.stoppedInMs = Date.now() - t0;
       unregisterLiveCluster(this.id);
