@@ -24,3 +24,5 @@ export { attachCluster, AttachError } from "./attach";
 export { ControllableContainer, type ContainerState } from "./containers/controllable";
 export { delveCall, delveContinue } from "./debug/delve-client";
 export type { DebugOptions } from "./options";
+export * from "./ingest";
+export * from "./sink";
