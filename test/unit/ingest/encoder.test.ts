@@ -1,0 +1,118 @@
+import { encodeFrame, zigzagVarint } from "../../../src/ingest/encoder";
+import { murmur3 } from "../../../src/ingest/murmur3";
+import { aggregationId, InvalidMetricError, parseStoragePolicy } from "../../../src/ingest/policy";
+
+const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ""), "hex");
+/** protobuf varint. */
+const varint = (n: bigint): number[] => {
+  const out: number[] = [];
+  do {
+    let b = Number(n & 0x7fn);
+    n >>= 7n;
+    if (n > 0n) b |= 0x80;
+    out.push(b);
+  } while (n > 0n);
+  return out;
+};
+const len = (field: number, bytes: number[]) => [(field << 3) | 2, ...varint(BigInt(bytes.length)), ...bytes];
+
+// StagedMetadatas{[StagedMetadata{metadata: Metadata{pipelines: [PipelineMetadata{aggregation_id: {}, pipeline: {}}]}}]}:
+// the default metadata, built from m3's field numbers (metadata.proto: StagedMetadata.metadata = 3, …).
+const DEFAULT_METADATAS = len(1, len(3, len(1, [...len(1, []), ...len(3, [])])));
+
+describe("frame size", () => {
+  test.each([[27, "36"], [63, "7e"], [64, "8001"], [100, "c801"], [11, "16"]])("%d → %s (zigzag varint, as Go's binary.PutVarint)", (size, bytes) => {
+    expect(zigzagVarint(size).toString("hex")).toBe(bytes);
+  });
+});
+
+describe("murmur3 (m3's shard hash)", () => {
+  test.each([["hello", 0x248bfa47], ["hello, world", 0x149bbb7f], ["", 0], ["foo", 0xf6a5c420], ["metric.test", 0xd3d86534]])("%j", (text, hash) => {
+    expect(murmur3(Buffer.from(text))).toBe(hash);
+  });
+  test("shards of the documented ids", () => {
+    expect(murmur3(Buffer.from("foo")) % 64).toBe(32);
+    expect(murmur3(Buffer.from("metric.test")) % 64).toBe(52);
+  });
+});
+
+describe("encoder", () => {
+  test("counter foo=1 with default metadata: the documented frame, minus m3 HEAD's routing_policy", () => {
+    const counter = [...len(1, [...Buffer.from("foo")]), 0x10, 0x01];
+    const payload = [0x08, 0x01, ...len(2, [...len(1, counter), ...len(2, DEFAULT_METADATAS)])];
+    const expected = Buffer.from([payload.length << 1, ...payload]);
+    expect(encodeFrame({ type: "counter", id: "foo", value: 1 })).toEqual(expected);
+    // The doc's Go frame carries 3 more metadata bytes (routing_policy, absent in v1.5.0's proto): ours is 25 bytes, Go's 27.
+    expect(expected.toString("hex")).toBe("32080112150a070a03666f6f1001120a0a081a060a040a001a00");
+  });
+
+  test("gauge 42.5 with Last + 10s:2d equals the documented Go frame, minus routing_policy", () => {
+    const documented = hex("7c 08 03 22 3a 0a 0e 0a 03 66 6f 6f 11 00 00 00 00 00 40 45 40 12 28 0a 26 1a 24 0a 22 0a 02 08 02 12 18 0a 0c 08 80 c8 af a0 25 10 80 94 eb dc 03 12 08 08 80 80 f8 94 92 a5 27 1a 00 32 00");
+    const ours = encodeFrame({ type: "gauge", id: "foo", value: 42.5, aggregationTypes: ["last"], storagePolicies: ["10s:2d"] });
+    // Same bytes once the trailing `32 00` (routing_policy, m3 > v1.5.0) and the lengths it adds are removed.
+    expect(ours.toString("hex")).toBe("78080322380a0e0a03666f6f11000000000040454012260a241a220a200a02080212180a0c0880c8afa025108094ebdc031208088080f89492a5271a00");
+    expect(documented.subarray(-2).toString("hex")).toBe("3200");
+    const pipelineStart = (h: string) => h.indexOf("0a020802"); // PipelineMetadata.aggregation_id = Last
+    const oursHex = ours.toString("hex");
+    const documentedHex = documented.subarray(0, -2).toString("hex");
+    expect(oursHex.slice(pipelineStart(oursHex))).toBe(documentedHex.slice(pipelineStart(documentedHex)));
+    expect(oursHex.slice(2, 26)).toBe(documentedHex.slice(2, 26).replace("223a", "2238")); // type + gauge, one length apart
+  });
+
+  test("negative counter increments are plain 10-byte varints, not zigzag", () => {
+    const frame = encodeFrame({ type: "counter", id: "x", value: -1 });
+    expect(frame.toString("hex")).toContain("10ffffffffffffffffff01");
+  });
+
+  test("batch timer values are packed little-endian doubles", () => {
+    const frame = encodeFrame({ type: "timer", id: "t", values: [1, 2] });
+    const packed = Buffer.alloc(16);
+    packed.writeDoubleLE(1, 0);
+    packed.writeDoubleLE(2, 8);
+    expect(frame.toString("hex")).toContain(`1210${packed.toString("hex")}`);
+    expect(frame[1]).toBe(0x08);
+    expect(frame[2]).toBe(0x02); // BATCH_TIMER_WITH_METADATAS
+  });
+
+  test("timed metric: type 5 with the metric type and an explicit storage policy", () => {
+    const frame = encodeFrame({ type: "timed", metricType: "gauge", id: "g", timeNanos: 1_700_000_000_000_000_000n, value: 1, storagePolicy: "1m:40d", aggregationTypes: ["max"] });
+    expect(frame.subarray(0, 2).toString("hex")).toBe("8201"); // 65-byte payload: a two-byte size
+    expect([frame[2], frame[3]]).toEqual([0x08, 0x05]);
+    expect(frame.toString("hex")).toContain(Buffer.from([0x08, 0x03]).toString("hex")); // TimedMetric.type = GAUGE
+    expect(frame.toString("hex")).toContain(Buffer.from([0x0a, 0x02, 0x08, 0x08]).toString("hex")); // AggregationID{id: 1<<3}
+  });
+
+  test.each([
+    [{ type: "counter", id: "", value: 1 }, "id", /must not be empty/],
+    [{ type: "counter", id: "c", value: 1.5 }, "value", /whole number/],
+    [{ type: "gauge", id: "g", value: NaN }, "value", /finite number/],
+    [{ type: "timer", id: "t", values: [] }, "values", /at least one value/],
+    [{ type: "counter", id: "c", value: 1, aggregationTypes: ["last"] }, "aggregationTypes", /not valid for a counter/],
+    [{ type: "counter", id: "c", value: 1, aggregationTypes: ["p42"] }, "aggregationTypes", /is not an aggregation type/],
+    [{ type: "gauge", id: "g", value: 1, storagePolicies: ["10x:2d"] }, "storagePolicies[0]", /unit/],
+    [{ type: "timed", metricType: "gauge", id: "g", timeNanos: 0n, value: 1, storagePolicy: "10s:2d" }, "timeNanos", /positive bigint/],
+  ])("%j is rejected on %s", (metric, field, rule) => {
+    try {
+      encodeFrame(metric as never);
+      throw new Error("not rejected");
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidMetricError);
+      expect((error as InvalidMetricError).field).toBe(field);
+      expect((error as Error).message).toMatch(rule);
+    }
+  });
+});
+
+describe("policies", () => {
+  test("10s:2d in nanoseconds; precision is the largest unit dividing the window", () => {
+    expect(parseStoragePolicy("10s:2d")).toEqual({ windowNanos: 10_000_000_000n, precisionNanos: 1_000_000_000n, retentionNanos: 172_800_000_000_000n });
+    expect(parseStoragePolicy("1m:40d").precisionNanos).toBe(60_000_000_000n);
+    expect(parseStoragePolicy("1500ms:1h").precisionNanos).toBe(1_000_000n);
+  });
+  test("aggregation ids are bit sets", () => {
+    expect(aggregationId("counter", ["sum"])).toBe(128n);
+    expect(aggregationId("gauge", ["last"])).toBe(2n);
+    expect(aggregationId("timer", ["min", "max"])).toBe(12n);
+    expect(aggregationId("timer", ["p99"])).toBe(1n << 20n);
+  });
+});
