@@ -2,18 +2,31 @@
  * Failure injection on a real 4-node rf-2 cluster: kill, resign, pause,
  * restart. Election TTL 5 s so a killed leader is replaced quickly.
  */
+import { M3IngestClient } from "../../src/ingest/client";
 import { useM3AggregatorCluster } from "../../src/jest";
 import { uniqueClusterId } from "./helpers";
 
 const TTL_SECONDS = 5;
-const m3 = useM3AggregatorCluster({ nodes: 4, rf: 2, electionTtlSeconds: TTL_SECONDS, clusterId: uniqueClusterId("failover") });
+const m3 = useM3AggregatorCluster({ nodes: 4, rf: 2, electionTtlSeconds: TTL_SECONDS, backend: "sink", clusterId: uniqueClusterId("failover") });
 
 async function membersOf(shardSetId: number): Promise<string[]> {
   return (await m3.cluster.shardSets()).get(shardSetId) ?? [];
 }
 
 describe("failure injection", () => {
-  test("kill the leader: the follower leads within the election TTL; the killed node comes back as follower", async () => {
+  test("kill the leader: the follower leads within the election TTL, a counter sent before and after still aggregates; the killed node comes back as follower", async () => {
+    // A counter whose shard belongs to shard set 1.
+    const client = await M3IngestClient.connect(m3.cluster);
+    const members1 = await membersOf(1);
+    let id = "";
+    for (let i = 0; ; i++) {
+      id = `failover.${Date.now()}.${i}`;
+      if (members1.includes(client.router.replicasOf(id)[0] as string)) break;
+    }
+    await client.counter(id, 3);
+    await client.flush();
+    await m3.cluster.sink.waitFor((points) => points.some((p) => p.id === id), { timeoutMs: 40_000, what: "the counter before the kill" });
+
     const leader = await m3.cluster.waitForLeader(1);
     const follower = (await membersOf(1)).find((id) => id !== leader)!;
     const killedAt = Date.now();
@@ -26,12 +39,20 @@ describe("failure injection", () => {
     // The other shard set is unaffected.
     expect((await m3.cluster.leaders()).get(2)).toBeDefined();
 
+    // Sent to both replicas by the client; only the new leader is alive to flush it.
+    await client.counter(id, 4);
+    await client.close();
+    expect(await m3.cluster.sink.waitFor((points) => {
+      const total = points.filter((p) => p.id === id).reduce((s, p) => s + p.value, 0);
+      return total === 7 ? total : undefined;
+    }, { timeoutMs: 40_000, what: `${id} to total 7 after failover` })).toBe(7);
+
     await m3.cluster.node(leader).start();
     await m3.cluster.waitForReady();
     const set = (await m3.cluster.election()).find((s) => s.shardSetId === 1)!;
     expect(set.leader).toBe(follower);
     expect(set.members.find((m) => m.id === leader)?.electionState).toBe("follower");
-  }, 60_000);
+  }, 120_000);
 
   test("resign(): leadership moves to the other replica, and back", async () => {
     const first = await m3.cluster.waitForLeader(2);
