@@ -31,7 +31,9 @@ commands:
                  options attach to the same cluster)
   down           remove the cluster (--cluster ID, else the last one \`up\` started), or --all of them
   status         placement, health and leader of every shard set
-  send           raw lines from stdin to a node's raw TCP port (--node, default the first), like nc
+  send           real metrics (--counter id=N, --gauge id=X, --timer id=X,Y,…; repeatable), routed to
+                 every replica of their shard; without them, raw bytes from stdin to a node's raw
+                 TCP port (--node, default the first), like nc
   connectivity   the seed's four checks: host to each node, container to each node, placement
                  endpoints, a framed metric send
   logs [name]    captured output of a container (node id, "etcd", "coordinator"; default all)
@@ -141,6 +143,20 @@ function parseUp(rest: string[], env: NodeJS.ProcessEnv): Command {
   return { command: "up", options: options as M3AggregatorClusterOptions, json, detach };
 }
 
+/** `counter:id=3`, `gauge:id=1.5`, `timer:id=1,2,3` → a metric for the ingest client. */
+export function parseMetricFlag(text: string): string {
+  const match = /^(counter|gauge|timer):([^=]+)=(.+)$/.exec(text);
+  if (match === null) throw new UsageError(`--${text.split(":")[0]} takes id=value, got ${JSON.stringify(text.slice(text.indexOf(":") + 1))}`);
+  const [, kind, , value] = match as unknown as [string, string, string, string];
+  const numbers = kind === "timer" ? value.split(",") : [value];
+  for (const n of numbers) {
+    if (!/^-?\d+(\.\d+)?(e-?\d+)?$/i.test(n) || (kind === "counter" && !/^-?\d+$/.test(n))) {
+      throw new UsageError(`--${kind} ${match[2]}=${value}: ${kind === "counter" ? "a counter takes a whole number" : "values must be numbers"}`);
+    }
+  }
+  return text;
+}
+
 /** Parses argv (without node and script) and the environment. Throws {@link UsageError}. */
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): Command {
   const [command, ...rest] = argv;
@@ -152,6 +168,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   let all = false;
   let node: string | undefined;
   let tail: number | undefined;
+  const metrics: string[] = [];
   const known = new Set(["down", "status", "send", "connectivity", "logs"]);
   if (!known.has(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   const positional = eachFlag(rest, (flag, value) => {
@@ -159,6 +176,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     else if (flag === "--json") json = true;
     else if (flag === "--all" && command === "down") all = true;
     else if (flag === "--node" && command === "send") node = value();
+    else if (["--counter", "--gauge", "--timer"].includes(flag) && command === "send") metrics.push(`${flag.slice(2)}:${value()}`);
     else if (flag === "--tail" && command === "logs") tail = toInteger(flag, value());
     else return false;
     return true;
@@ -176,7 +194,8 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
       return { command, target, json };
     case "send":
       noArguments();
-      return { command, target, json, node, metrics: [] };
+      if (node !== undefined && metrics.length > 0) throw new UsageError("--node is for raw bytes; metrics go to the replicas of their shard");
+      return { command, target, json, node, metrics: metrics.map(parseMetricFlag) };
     case "connectivity":
       noArguments();
       return { command, target, json };

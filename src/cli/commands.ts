@@ -3,6 +3,8 @@
  * its labels, does one thing, prints a table (or JSON) and returns an exit code.
  */
 import { attachCluster } from "../attach";
+import { M3IngestClient } from "../ingest/client";
+import type { Metric } from "../ingest/encoder";
 import { teardown } from "../cluster";
 import { sendRaw } from "../raw-lines";
 import { describeElection } from "../readiness";
@@ -55,8 +57,24 @@ async function readStdin(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** A parsed `kind:id=value` flag as a metric. */
+function toMetric(flag: string): Metric {
+  const [, kind, id, value] = /^(counter|gauge|timer):([^=]+)=(.+)$/.exec(flag) as unknown as [string, string, string, string];
+  if (kind === "counter") return { type: "counter", id, value: BigInt(value) };
+  if (kind === "gauge") return { type: "gauge", id, value: Number(value) };
+  return { type: "timer", id, values: value.split(",").map(Number) };
+}
+
 export async function send(command: Of<"send">): Promise<number> {
   const cluster = await attachCluster(await resolveTarget(command.target));
+  if (command.metrics.length > 0) {
+    const client = await M3IngestClient.connect(cluster);
+    const routed = command.metrics.map(toMetric).map((metric) => ({ id: String(metric.id), replicas: client.router.replicasOf(metric.id) }));
+    for (const flag of command.metrics) await client.send(toMetric(flag));
+    await client.close();
+    print(command.json ? JSON.stringify({ sent: routed }) : routed.map((r) => `sent ${r.id} to ${r.replicas.join(", ")}`).join("\n"));
+    return 0;
+  }
   const which = command.node === undefined ? 0 : /^\d+$/.test(command.node) ? Number(command.node) - 1 : command.node;
   const node = cluster.node(which);
   const bytes = await sendRaw(node.host, node.tcpPort, new Uint8Array(await readStdin()));

@@ -25,8 +25,8 @@ describe("m3agg", () => {
     expect(m3agg(["up", "--nodes", "3"]).stderr).toContain("invalid option nodes=3: must be even");
   });
 
-  test("up --detach, status --json, connectivity, send, logs, down", () => {
-    const up = m3agg(["up", "--nodes", "2", "--rf", "2", "--election-ttl", "9", "--detach", "--json"]);
+  test("up --detach, status --json, connectivity, send (raw and real metrics), logs, down", async () => {
+    const up = m3agg(["up", "--nodes", "2", "--rf", "2", "--election-ttl", "9", "--backend", "logging", "--detach", "--json"]);
     expect(up.status).toBe(0);
     const started = JSON.parse(up.stdout.trim().split("\n").pop()!);
     expect(started.nodes).toHaveLength(2);
@@ -55,6 +55,17 @@ describe("m3agg", () => {
       const logs = m3agg(["logs", "m3aggregator02"]);
       expect(logs.status).toBe(0);
       expect(logs.stdout).toContain("decode error");
+
+      // A real counter, routed to both replicas; the leader's logging backend prints it when the 10 s window flushes.
+      const metric = m3agg(["send", "--counter", "cli.requests=5", "--json"]);
+      expect(metric.status).toBe(0);
+      expect(JSON.parse(metric.stdout).sent[0].replicas.sort()).toEqual(["m3aggregator01", "m3aggregator02"]);
+      let flushed = "";
+      for (let i = 0; i < 30 && !flushed.includes('"metric":"cli.requests"'); i++) {
+        await new Promise((r) => setTimeout(r, 1_000));
+        flushed = m3agg(["logs"]).stdout;
+      }
+      expect(flushed).toMatch(/aggregated metric with policy.*"metric":"cli.requests","policy":"10s:2d"/);
     } finally {
       const down = m3agg(["down", "--json"]);
       expect(down.status).toBe(0);

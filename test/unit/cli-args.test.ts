@@ -54,3 +54,14 @@ describe("m3agg debug flags", () => {
     expect(() => parseArgs(["up", "--debug-wait"], {})).toThrow("need --debug");
   });
 });
+
+describe("m3agg send metrics", () => {
+  test("--counter/--gauge/--timer become metrics; bad values are usage errors", () => {
+    expect(parseArgs(["send", "--counter", "a=3", "--gauge", "b=1.5", "--timer", "c=1,2,3"], {})).toMatchObject({
+      command: "send", metrics: ["counter:a=3", "gauge:b=1.5", "timer:c=1,2,3"],
+    });
+    expect(() => parseArgs(["send", "--counter", "a=1.5"], {})).toThrow("a counter takes a whole number");
+    expect(() => parseArgs(["send", "--gauge", "novalue"], {})).toThrow("--gauge takes id=value");
+    expect(() => parseArgs(["send", "--counter", "a=1", "--node", "1"], {})).toThrow("--node is for raw bytes");
+  });
+});
