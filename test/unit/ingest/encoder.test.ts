@@ -2,19 +2,9 @@ import { encodeFrame, zigzagVarint } from "../../../src/ingest/encoder";
 import { murmur3 } from "../../../src/ingest/murmur3";
 import { aggregationId, InvalidMetricError, parseStoragePolicy } from "../../../src/ingest/policy";
 
+import { lengthDelimited as len } from "../protobuf-bytes";
+
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ""), "hex");
-/** protobuf varint. */
-const varint = (n: bigint): number[] => {
-  const out: number[] = [];
-  do {
-    let b = Number(n & 0x7fn);
-    n >>= 7n;
-    if (n > 0n) b |= 0x80;
-    out.push(b);
-  } while (n > 0n);
-  return out;
-};
-const len = (field: number, bytes: number[]) => [(field << 3) | 2, ...varint(BigInt(bytes.length)), ...bytes];
 
 // StagedMetadatas{[StagedMetadata{metadata: Metadata{pipelines: [PipelineMetadata{aggregation_id: {}, pipeline: {}}]}}]}:
 // the default metadata, built from m3's field numbers (metadata.proto: StagedMetadata.metadata = 3, …).

@@ -1,18 +1,6 @@
 import { decodeAck, decodeAggregatedMetric, decodeMessage, encodeAck, FrameReader, formatDuration, frame } from "../../../src/sink/codec";
 
-/** protobuf varint of a non-negative bigint. */
-function varint(n: bigint): number[] {
-  const out: number[] = [];
-  do {
-    let byte = Number(n & 0x7fn);
-    n >>= 7n;
-    if (n > 0n) byte |= 0x80;
-    out.push(byte);
-  } while (n > 0n);
-  return out;
-}
-const field = (num: number, wire: number) => (num << 3) | wire;
-const lenField = (num: number, bytes: number[]) => [field(num, 2), ...varint(BigInt(bytes.length)), ...bytes];
+import { lengthDelimited as lenField, tag as field, varint } from "../protobuf-bytes";
 
 /** AggregatedMetric built by hand from m3's field numbers (metricpb/composite.proto, metric.proto, policypb). */
 function handBuiltAggregatedMetric(id: string, timeNanos: bigint, value: number): number[] {
