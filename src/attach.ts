@@ -32,11 +32,11 @@ interface Wrapped {
   image: string;
 }
 
-async function wrap(summary: ContainerSummary, readiness: LoopbackHttpWaitStrategy): Promise<Wrapped> {
+async function wrap(summary: ContainerSummary, readiness: LoopbackHttpWaitStrategy, host: string): Promise<Wrapped> {
   const client = await dockerClient();
   const container: Dockerode.Container = client.container.dockerode.getContainer(summary.id);
   const inspect = await container.inspect();
-  const started = new StartedGenericContainer(container, LOOPBACK, inspect, new BoundPorts(), summary.name, readiness, false);
+  const started = new StartedGenericContainer(container, host, inspect, new BoundPorts(), summary.name, readiness, false);
   const logBuffer = new LogBuffer();
   logBuffer.consumer(await client.container.logs(container, { since: 0 })); // the whole output so far, then follow
   return { started, logBuffer, image: inspect.Config.Image };
@@ -76,18 +76,20 @@ export async function attachCluster(clusterId: string): Promise<StartedM3Aggrega
   const coordinatorPorts = portsOf<{ admin: number; metrics: number }>(coordinatorSummary);
   const nodePorts = nodeSummaries.map((s) => portsOf<NodePorts>(s));
 
-  const etcdReady = etcdReadiness(etcdPorts.client);
-  const etcdWrapped = await wrap(etcdSummary, etcdReady);
-  const etcd = new StartedEtcdContainer(etcdWrapped.started, etcdPorts.client, etcdWrapped.logBuffer, etcdReady);
-  const coordinatorReady = coordinatorReadiness(coordinatorPorts.admin);
-  const coordinatorWrapped = await wrap(coordinatorSummary, coordinatorReady);
-  const coordinator = new StartedM3CoordinatorContainer(coordinatorWrapped.started, coordinatorPorts.admin, coordinatorWrapped.logBuffer, coordinatorReady);
-  const nodeWrapped = await Promise.all(nodeSummaries.map((s, i) => wrap(s, aggregatorReadiness((nodePorts[i] as NodePorts).http))));
+  const host = options.host ?? LOOPBACK; // labels written before the host option existed lack it
+  const etcdReady = etcdReadiness(host, etcdPorts.client);
+  const etcdWrapped = await wrap(etcdSummary, etcdReady, host);
+  const etcd = new StartedEtcdContainer(etcdWrapped.started, host, etcdPorts.client, etcdWrapped.logBuffer, etcdReady);
+  const coordinatorReady = coordinatorReadiness(host, coordinatorPorts.admin);
+  const coordinatorWrapped = await wrap(coordinatorSummary, coordinatorReady, host);
+  const coordinator = new StartedM3CoordinatorContainer(coordinatorWrapped.started, host, coordinatorPorts.admin, coordinatorWrapped.logBuffer, coordinatorReady);
+  const nodeWrapped = await Promise.all(nodeSummaries.map((s, i) => wrap(s, aggregatorReadiness(host, (nodePorts[i] as NodePorts).http), host)));
   const nodes = nodeSummaries.map((s, i) => new StartedM3AggregatorNode(
-    (nodeWrapped[i] as Wrapped).started, s.labels[LABEL_NODE] ?? `node${i}`, nodePorts[i] as NodePorts,
-    (nodeWrapped[i] as Wrapped).logBuffer, aggregatorReadiness((nodePorts[i] as NodePorts).http)));
+    (nodeWrapped[i] as Wrapped).started, host, s.labels[LABEL_NODE] ?? `node${i}`, nodePorts[i] as NodePorts,
+    (nodeWrapped[i] as Wrapped).logBuffer, aggregatorReadiness(host, (nodePorts[i] as NodePorts).http)));
 
   const ports: PortPlan = {
+    host,
     etcdClient: etcdPorts.client, etcdPeer: etcdPorts.peer, coordinator: coordinatorPorts.admin,
     coordinatorMetrics: coordinatorPorts.metrics, nodes: nodePorts,
   };

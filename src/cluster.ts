@@ -21,7 +21,7 @@ import { resolveDebugImage, resolveImages, type ResolvedImage } from "./images";
 import { acquireLock } from "./file-lock";
 import { type ClusterLabels, LABEL_CLUSTER, LABEL_OPTIONS } from "./labels";
 import { type ImageNames, type M3AggregatorClusterOptions, resolveOptions, type ResolvedClusterOptions } from "./options";
-import { LOOPBACK, planPorts, type PortPlan } from "./ports";
+import { planPorts, type PortPlan } from "./ports";
 import { sendRaw } from "./raw-lines";
 import { registerLiveCluster, unregisterLiveCluster } from "./lifecycle";
 import { describeElection, readElection, type ShardSetElection, waitForElection } from "./readiness";
@@ -162,7 +162,7 @@ export class M3AggregatorCluster {
       // (placementWatcher.initWatchTimeout) for its placement before it opens,
       // so container start-up overlaps instead of adding up.
       const etcdStarting = timed("etcd", async () => {
-        const container = new EtcdContainer(images.etcd.image, labels, ports.etcdClient, ports.etcdPeer)
+        const container = new EtcdContainer(images.etcd.image, labels, ports.host, ports.etcdClient, ports.etcdPeer)
           .withLabels({ [LABEL_OPTIONS]: JSON.stringify(options) }); // lets another process attach
         logSources.push({ component: "etcd", buffer: container.logBuffer });
         return container.start();
@@ -172,6 +172,7 @@ export class M3AggregatorCluster {
       const startAggregators = () => timed("aggregators", async () => {
         const containers = ports.nodes.map((nodePorts, i) => {
           const config = renderAggregatorConfig({
+            host: ports.host,
             ports: nodePorts,
             etcdClientPort: ports.etcdClient,
             electionTtlSeconds: options.electionTtlSeconds,
@@ -180,7 +181,7 @@ export class M3AggregatorCluster {
             overrides: options.configOverrides.aggregator,
           });
           const image = options.debug === undefined ? images.m3aggregator.image : (images.m3aggregatorDebug as ResolvedImage).image;
-          const container = new M3AggregatorContainer(image, labels, instanceIds[i] as string, nodePorts, config, options.debug)
+          const container = new M3AggregatorContainer(image, labels, ports.host, instanceIds[i] as string, nodePorts, config, options.debug)
             .withStartupTimeout(Math.min(90_000, remaining()));
           logSources.push({ component: instanceIds[i] as string, buffer: container.logBuffer });
           return container;
@@ -194,16 +195,17 @@ export class M3AggregatorCluster {
       // the aggregators wait for the topic; otherwise they start right away.
       const sinkBackend = options.backend === "sink";
       let aggregatorsStarting = sinkBackend ? undefined : startAggregators();
-      const sinkStarting = sinkBackend ? M3MsgSink.start() : undefined;
+      const sinkStarting = sinkBackend ? M3MsgSink.start({ host: ports.host }) : undefined;
       const coordinatorStarting = timed("coordinator", async () => {
         const config = renderCoordinatorConfig({
+          host: ports.host,
           port: ports.coordinator,
           metricsPort: ports.coordinatorMetrics,
           etcdClientPort: ports.etcdClient,
           logLevel: options.logLevel,
           overrides: options.configOverrides.coordinator,
         });
-        const container = new M3CoordinatorContainer(images.m3coordinator.image, labels, ports.coordinator, ports.coordinatorMetrics, config)
+        const container = new M3CoordinatorContainer(images.m3coordinator.image, labels, ports.host, ports.coordinator, ports.coordinatorMetrics, config)
           .withStartupTimeout(Math.min(60_000, remaining()));
         logSources.push({ component: "m3coordinator", buffer: container.logBuffer });
         return container.start();
@@ -218,7 +220,7 @@ export class M3AggregatorCluster {
       const placement = await timed("placement", async () => {
         const admin = coordinator.admin;
         await admin.initPlacement("m3aggregator", buildPlacementInitRequest({
-          nodes: ports.nodes.map((p, i) => ({ id: instanceIdOf(i), endpoint: `${LOOPBACK}:${p.tcp}`, debugPort: p.debug })),
+          nodes: ports.nodes.map((p, i) => ({ id: instanceIdOf(i), endpoint: `${ports.host}:${p.tcp}`, debugPort: p.debug })),
           rf: options.rf,
           numShards: options.numShards,
           isolationGroups: options.isolationGroups,
@@ -322,12 +324,12 @@ export class StartedM3AggregatorCluster {
     return this.flushSink;
   }
 
-  /** `http://127.0.0.1:<port>` of the coordinator admin API. */
+  /** `http://<host>:<port>` of the coordinator admin API. */
   getCoordinatorAdminUrl(): string {
     return this.coordinator.getAdminUrl();
   }
 
-  /** `http://127.0.0.1:<port>` of etcd. */
+  /** `http://<host>:<port>` of etcd. */
   getEtcdEndpoint(): string {
     return this.etcd.getClientEndpoint();
   }

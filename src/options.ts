@@ -54,6 +54,13 @@ export interface M3AggregatorClusterOptions {
    * Without it every port comes from get-port, so clusters never collide.
    */
   basePort?: number;
+  /**
+   * Address every listener binds and every client dials (placement endpoints, URLs, the sink).
+   * Default 127.0.0.1: nothing is reachable from other machines. Another loopback address
+   * (127.0.0.2, …) separates clusters further; with a remote DOCKER_HOST, give the engine host's
+   * address that the test process can reach (the port checks then only see this machine).
+   */
+  host?: string;
   /** Coordinator admin API port. Default: 7201 when basePort is set and 7201 is free, else any free port. */
   coordinatorPort?: number;
   /** etcd client port. Default: 2379 when basePort is set and 2379 is free, else any free port. */
@@ -105,6 +112,7 @@ export interface ResolvedClusterOptions {
   numShards: number;
   isolationGroups: number;
   basePort: number | undefined;
+  host: string;
   coordinatorPort: number | undefined;
   etcdPort: number | undefined;
   images: Partial<ImageNames>;
@@ -147,7 +155,7 @@ const MAX_SHARDS = 4096;
 const BACKENDS: readonly FlushBackend[] = ["blackhole", "logging", "sink"];
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 const KNOWN_OPTIONS = new Set([
-  "nodes", "rf", "numShards", "isolationGroups", "basePort", "coordinatorPort", "etcdPort",
+  "nodes", "rf", "numShards", "isolationGroups", "basePort", "host", "coordinatorPort", "etcdPort",
   "images", "electionTtlSeconds", "backend", "logLevel", "startTimeoutMs", "clusterId", "debug", "reuse", "onProgress", "configOverrides",
 ]);
 
@@ -205,6 +213,10 @@ export function resolveOptions(options: M3AggregatorClusterOptions = {}): Resolv
     basePort = integer("basePort", options.basePort, 1024, 65535 - highest,
       `node ${nodes} listens on basePort+${highest}`);
   }
+  const host = options.host ?? "127.0.0.1";
+  if (typeof host !== "string" || !/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(host) || host === "0.0.0.0") {
+    throw new InvalidOptionError("host", host, "must be an IPv4 address the test process can dial (e.g. 127.0.0.1), not a name or 0.0.0.0");
+  }
   const coordinatorPort = options.coordinatorPort === undefined ? undefined
     : integer("coordinatorPort", options.coordinatorPort, 1024, 65535, "a TCP port");
   const etcdPort = options.etcdPort === undefined ? undefined
@@ -258,6 +270,7 @@ export function resolveOptions(options: M3AggregatorClusterOptions = {}): Resolv
     numShards,
     isolationGroups,
     basePort,
+    host,
     coordinatorPort,
     etcdPort,
     images,

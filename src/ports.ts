@@ -20,8 +20,9 @@ export interface NodePorts {
   debug?: number;
 }
 
-/** Every port a cluster listens on. */
+/** Every port a cluster listens on, and the address they all bind. */
 export interface PortPlan {
+  host: string;
   etcdClient: number;
   etcdPeer: number;
   coordinator: number;
@@ -32,8 +33,8 @@ export interface PortPlan {
 /** A port of the plan is already taken on 127.0.0.1. */
 export class PortInUseError extends Error {
   override readonly name = "PortInUseError";
-  constructor(readonly port: number, readonly purpose: string) {
-    super(`port ${port} on ${LOOPBACK} (${purpose}) is already in use: choose another basePort/port option, or omit it to get free ports`);
+  constructor(readonly port: number, readonly purpose: string, readonly host = LOOPBACK) {
+    super(`port ${port} on ${host} (${purpose}) is already in use: choose another basePort/port option, or omit it to get free ports`);
   }
 }
 
@@ -46,24 +47,24 @@ export function seedNodePorts(basePort: number, nodes: number): NodePorts[] {
   }));
 }
 
-/** Resolves true when nothing listens on 127.0.0.1:port (we can bind it ourselves). */
-export function isPortFree(port: number): Promise<boolean> {
+/** Resolves true when nothing listens on host:port (we can bind it ourselves). */
+export function isPortFree(port: number, host = LOOPBACK): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
     server.once("error", () => resolve(false));
-    server.listen({ host: LOOPBACK, port, exclusive: true }, () => server.close(() => resolve(true)));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
   });
 }
 
-async function requireFree(port: number, purpose: string): Promise<number> {
-  if (!(await isPortFree(port))) throw new PortInUseError(port, purpose);
+async function requireFree(port: number, purpose: string, host: string): Promise<number> {
+  if (!(await isPortFree(port, host))) throw new PortInUseError(port, purpose, host);
   return port;
 }
 
 /** A free port, preferring `preferred` when it is free (get-port keeps it from being handed out twice in this process). */
-function freePort(preferred?: number): Promise<number> {
-  return getPort({ host: LOOPBACK, port: preferred });
+function freePort(host: string, preferred?: number): Promise<number> {
+  return getPort({ host, port: preferred });
 }
 
 /** Lists every port of a plan with what it is for (for checks, errors and tables). */
@@ -87,45 +88,49 @@ export function describePorts(plan: PortPlan): Array<{ port: number; purpose: st
  * coordinatorPort, etcdPort) are checked to be free and fail with a
  * {@link PortInUseError} naming the port; all others come from get-port.
  */
-export async function planPorts(options: Pick<ResolvedClusterOptions, "nodes" | "basePort" | "coordinatorPort" | "etcdPort"> & Partial<Pick<ResolvedClusterOptions, "debug">>): Promise<PortPlan> {
+export async function planPorts(options: Pick<ResolvedClusterOptions, "nodes" | "basePort" | "coordinatorPort" | "etcdPort"> & Partial<Pick<ResolvedClusterOptions, "debug" | "host">>): Promise<PortPlan> {
   const { nodes, basePort } = options;
+  const host = options.host ?? LOOPBACK;
+  const free = (preferred?: number) => freePort(host, preferred);
+  const required = (port: number, purpose: string) => requireFree(port, purpose, host);
   const nodePorts: NodePorts[] = basePort === undefined
     ? await Promise.all(Array.from({ length: nodes }, async () => ({
-      http: await freePort(), metrics: await freePort(), tcp: await freePort(),
+      http: await free(), metrics: await free(), tcp: await free(),
     })))
     : seedNodePorts(basePort, nodes);
   if (basePort !== undefined) {
     for (const [i, n] of nodePorts.entries()) {
-      await requireFree(n.http, `node ${i + 1} HTTP`);
-      await requireFree(n.metrics, `node ${i + 1} metrics`);
-      await requireFree(n.tcp, `node ${i + 1} raw TCP`);
+      await required(n.http, `node ${i + 1} HTTP`);
+      await required(n.metrics, `node ${i + 1} metrics`);
+      await required(n.tcp, `node ${i + 1} raw TCP`);
     }
   }
   if (options.debug !== undefined) {
     const debugBase = options.debug.basePort;
     for (const [i, n] of nodePorts.entries()) {
-      n.debug = debugBase === undefined ? await freePort() : await requireFree(debugBase + i, `node ${i + 1} delve`);
+      n.debug = debugBase === undefined ? await free() : await required(debugBase + i, `node ${i + 1} delve`);
     }
   }
   // With the seed layout, prefer the seed's fixed coordinator/etcd ports when free.
   const coordinator = options.coordinatorPort !== undefined
-    ? await requireFree(options.coordinatorPort, "coordinator admin API")
-    : await freePort(basePort !== undefined ? 7201 : undefined);
+    ? await required(options.coordinatorPort, "coordinator admin API")
+    : await free(basePort !== undefined ? 7201 : undefined);
   const etcdClient = options.etcdPort !== undefined
-    ? await requireFree(options.etcdPort, "etcd client")
-    : await freePort(basePort !== undefined ? 2379 : undefined);
+    ? await required(options.etcdPort, "etcd client")
+    : await free(basePort !== undefined ? 2379 : undefined);
   const plan: PortPlan = {
+    host,
     etcdClient,
-    etcdPeer: await freePort(),
+    etcdPeer: await free(),
     coordinator,
-    coordinatorMetrics: await freePort(),
+    coordinatorMetrics: await free(),
     nodes: nodePorts,
   };
   const seen = new Map<number, string>();
   for (const { port, purpose } of describePorts(plan)) {
     const other = seen.get(port);
     if (other !== undefined) {
-      throw new PortInUseError(port, `${purpose}, also planned for ${other}`);
+      throw new PortInUseError(port, `${purpose}, also planned for ${other}`, host);
     }
     seen.set(port, purpose);
   }

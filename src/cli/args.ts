@@ -48,6 +48,7 @@ flags of up (env var of the seed scripts in brackets):
   --log-level L      debug | info | warn | error                                        default info
   --election-ttl S   leader election TTL in seconds                                     default 10
   --cluster-id ID    label value for the containers (not with --detach)                 default random
+  --host ADDR        address every listener binds and clients dial                      default 127.0.0.1
   --detach           start (or attach to) a kept cluster and return
   --debug            run each node under headless delve           [M3_AGGREGATOR_DEBUG_MODE=true]
   --debug-base-port N  node i's delve on N+i-1                     [M3_AGGREGATOR_DEBUG_BASE_PORT] default: free ports
@@ -121,6 +122,7 @@ function parseUp(rest: string[], env: NodeJS.ProcessEnv): Command {
     else if (flag === "--backend") options.backend = value() as FlushBackend;
     else if (flag === "--log-level") options.logLevel = value() as LogLevel;
     else if (flag === "--cluster-id") options.clusterId = value();
+    else if (flag === "--host") options.host = value();
     else if (flag === "--json") json = true;
     else if (flag === "--detach") detach = true;
     else if (flag === "--debug") debug.enabled = true;

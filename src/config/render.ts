@@ -14,6 +14,8 @@ import { LOOPBACK, type NodePorts } from "../ports";
 export const FIXTURES_DIR = path.resolve(__dirname, "../../fixtures");
 
 export interface AggregatorConfigInput {
+  /** Address every listener binds (default 127.0.0.1). */
+  host?: string;
   ports: NodePorts;
   etcdClientPort: number;
   electionTtlSeconds: number;
@@ -25,6 +27,7 @@ export interface AggregatorConfigInput {
 }
 
 export interface CoordinatorConfigInput {
+  host?: string;
   port: number;
   metricsPort: number;
   etcdClientPort: number;
@@ -63,7 +66,7 @@ export function mergeInto(doc: Document, overrides: Record<string, unknown>, at:
   }
 }
 
-const address = (port: number): string => `${LOOPBACK}:${port}`;
+const addressOn = (host: string | undefined) => (port: number): string => `${host ?? LOOPBACK}:${port}`;
 
 /** Topic the aggregators' m3msg flush handler writes to (backend "sink"). */
 export const SINK_TOPIC = "aggregated_metrics";
@@ -86,6 +89,7 @@ function flushHandler(backend: FlushBackend, topic = SINK_TOPIC): unknown {
 /** The m3aggregator YAML of one node. */
 export function renderAggregatorConfig(input: AggregatorConfigInput): string {
   const doc = loadTemplate("m3aggregator.yml");
+  const address = addressOn(input.host);
   doc.setIn(["logging", "level"], input.logLevel);
   doc.setIn(["metrics", "prometheus", "listenAddress"], address(input.ports.metrics));
   doc.setIn(["http", "listenAddress"], address(input.ports.http));
@@ -100,6 +104,7 @@ export function renderAggregatorConfig(input: AggregatorConfigInput): string {
 /** The m3coordinator YAML (admin API only). */
 export function renderCoordinatorConfig(input: CoordinatorConfigInput): string {
   const doc = loadTemplate("m3coordinator.yml");
+  const address = addressOn(input.host);
   doc.setIn(["listenAddress"], address(input.port));
   doc.setIn(["logging", "level"], input.logLevel);
   doc.setIn(["metrics", "prometheus", "listenAddress"], address(input.metricsPort));

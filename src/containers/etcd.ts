@@ -4,7 +4,6 @@
  * Node 22, and maps ports instead of using the host network.)
  */
 import type { StartedTestContainer } from "testcontainers";
-import { LOOPBACK } from "../ports";
 import { ControllableContainer } from "./controllable";
 import type { ClusterLabels } from "../labels";
 import { HostNetworkContainer } from "./host-network";
@@ -16,11 +15,11 @@ const DATA_DIR = "/var/lib/etcd";
 export class EtcdContainer extends HostNetworkContainer {
   private readonly readiness: LoopbackHttpWaitStrategy;
 
-  constructor(image: string, cluster: ClusterLabels, private readonly clientPort: number, peerPort: number) {
+  constructor(image: string, cluster: ClusterLabels, private readonly host: string, private readonly clientPort: number, peerPort: number) {
     super(image, cluster, "etcd", { client: clientPort, peer: peerPort });
-    const client = `http://${LOOPBACK}:${clientPort}`;
-    const peer = `http://${LOOPBACK}:${peerPort}`;
-    this.readiness = etcdReadiness(clientPort);
+    const client = `http://${host}:${clientPort}`;
+    const peer = `http://${host}:${peerPort}`;
+    this.readiness = etcdReadiness(host, clientPort);
     this.withEntrypoint(["/usr/local/bin/etcd"])
       .withCommand([
         "--name", "etcd0",
@@ -43,27 +42,27 @@ export class EtcdContainer extends HostNetworkContainer {
   }
 
   override async start(): Promise<StartedEtcdContainer> {
-    return new StartedEtcdContainer(await super.start(), this.clientPort, this.logBuffer, this.readiness);
+    return new StartedEtcdContainer(await super.start(), this.host, this.clientPort, this.logBuffer, this.readiness);
   }
 }
 
 /** etcd is ready when /health says so. */
-export function etcdReadiness(clientPort: number): LoopbackHttpWaitStrategy {
-  return new LoopbackHttpWaitStrategy(`http://${LOOPBACK}:${clientPort}/health`, (status, body) => status === 200 && body.includes('"health":"true"'));
+export function etcdReadiness(host: string, clientPort: number): LoopbackHttpWaitStrategy {
+  return new LoopbackHttpWaitStrategy(`http://${host}:${clientPort}/health`, (status, body) => status === 200 && body.includes('"health":"true"'));
 }
 
 export class StartedEtcdContainer extends ControllableContainer {
-  constructor(started: StartedTestContainer, private readonly clientPort: number, logBuffer: LogBuffer, readiness: LoopbackHttpWaitStrategy) {
+  constructor(started: StartedTestContainer, private readonly host: string, private readonly clientPort: number, logBuffer: LogBuffer, readiness: LoopbackHttpWaitStrategy) {
     super(started, logBuffer, readiness, "etcd");
   }
 
-  /** Client port on 127.0.0.1. */
+  /** Client port (on the cluster's host, 127.0.0.1 by default). */
   getClientPort(): number {
     return this.clientPort;
   }
 
-  /** `http://127.0.0.1:<port>`, what etcd clients (and m3) dial. */
+  /** `http://<host>:<port>`, what etcd clients (and m3) dial. */
   getClientEndpoint(): string {
-    return `http://${LOOPBACK}:${this.clientPort}`;
+    return `http://${this.host}:${this.clientPort}`;
   }
 }

@@ -68,15 +68,15 @@ export class LoopbackHttpWaitStrategy extends LoopbackWaitStrategy {
   }
 }
 
-/** Ready when 127.0.0.1:port accepts a TCP connection (e.g. delve before the program runs). */
+/** Ready when host:port accepts a TCP connection (e.g. delve before the program runs). */
 export class LoopbackTcpWaitStrategy extends LoopbackWaitStrategy {
-  constructor(private readonly port: number) {
-    super(`127.0.0.1:${port}`);
+  constructor(private readonly host: string, private readonly port: number) {
+    super(`${host}:${port}`);
   }
 
   protected check(): Promise<string | undefined> {
     return new Promise((resolve) => {
-      const socket = net.connect({ host: "127.0.0.1", port: this.port });
+      const socket = net.connect({ host: this.host, port: this.port });
       socket.setTimeout(1_000, () => socket.destroy(new Error("connect timeout")));
       socket.once("connect", () => {
         socket.destroy();

@@ -1,7 +1,7 @@
-/** One m3aggregator node: raw TCP ingest, HTTP API, Prometheus metrics, all on 127.0.0.1. */
+/** One m3aggregator node: raw TCP ingest, HTTP API, Prometheus metrics, all on the cluster's host (127.0.0.1 by default). */
 import type { StartedTestContainer } from "testcontainers";
 import { AggregatorApi } from "../aggregator-api";
-import { LOOPBACK, type NodePorts } from "../ports";
+import type { NodePorts } from "../ports";
 import { ControllableContainer } from "./controllable";
 import type { ClusterLabels } from "../labels";
 import { HostNetworkContainer } from "./host-network";
@@ -22,6 +22,7 @@ export class M3AggregatorContainer extends HostNetworkContainer {
   constructor(
     image: string,
     cluster: ClusterLabels,
+    private readonly host: string,
     private readonly instanceId: string,
     private readonly ports: NodePorts,
     configYaml: string,
@@ -29,14 +30,14 @@ export class M3AggregatorContainer extends HostNetworkContainer {
   ) {
     super(image, cluster, "m3aggregator", ports, instanceId);
     if (debug === undefined) {
-      this.readiness = aggregatorReadiness(ports.http);
+      this.readiness = aggregatorReadiness(host, ports.http);
       this.withEntrypoint(["/bin/m3aggregator"]).withCommand(["-f", AGGREGATOR_CONFIG_PATH]);
     } else {
       if (ports.debug === undefined) throw new Error(`${instanceId}: debug mode without a debug port`);
       // Waiting for the debugger: the program is stopped before main, only delve answers.
-      this.readiness = debug.waitForDebugger ? new LoopbackTcpWaitStrategy(ports.debug) : aggregatorReadiness(ports.http);
+      this.readiness = debug.waitForDebugger ? new LoopbackTcpWaitStrategy(host, ports.debug) : aggregatorReadiness(host, ports.http);
       this.withEntrypoint(["/bin/dlv"])
-        .withCommand(["exec", "/bin/m3aggregator", "--headless", `--listen=${LOOPBACK}:${ports.debug}`, "--api-version=2",
+        .withCommand(["exec", "/bin/m3aggregator", "--headless", `--listen=${host}:${ports.debug}`, "--api-version=2",
           "--accept-multiclient", ...(debug.waitForDebugger ? [] : ["--continue"]), "--", "-f", AGGREGATOR_CONFIG_PATH])
         .withAddedCapabilities("SYS_PTRACE"); // delve traces the aggregator
     }
@@ -49,13 +50,13 @@ export class M3AggregatorContainer extends HostNetworkContainer {
   }
 
   override async start(): Promise<StartedM3AggregatorNode> {
-    return new StartedM3AggregatorNode(await super.start(), this.instanceId, this.ports, this.logBuffer, this.readiness);
+    return new StartedM3AggregatorNode(await super.start(), this.host, this.instanceId, this.ports, this.logBuffer, this.readiness);
   }
 }
 
 /** An aggregator is ready when /health answers (its servers open only after it read the placement). */
-export function aggregatorReadiness(httpPort: number): LoopbackHttpWaitStrategy {
-  return new LoopbackHttpWaitStrategy(`http://${LOOPBACK}:${httpPort}/health`);
+export function aggregatorReadiness(host: string, httpPort: number): LoopbackHttpWaitStrategy {
+  return new LoopbackHttpWaitStrategy(`http://${host}:${httpPort}/health`);
 }
 
 /** A running aggregator node of the cluster. */
@@ -65,6 +66,7 @@ export class StartedM3AggregatorNode extends ControllableContainer {
 
   constructor(
     started: StartedTestContainer,
+    private readonly bindHost: string,
     /** Instance id = host id = placement instance id, e.g. `m3aggregator01`. */
     readonly id: string,
     private readonly ports: NodePorts,
@@ -75,9 +77,9 @@ export class StartedM3AggregatorNode extends ControllableContainer {
     this.api = new AggregatorApi(this.httpUrl);
   }
 
-  /** Host every listener of the node binds: 127.0.0.1. */
+  /** Address every listener of the node binds and clients dial (the cluster's `host`, 127.0.0.1 by default). */
   get host(): string {
-    return LOOPBACK;
+    return this.bindHost;
   }
 
   /** Raw TCP ingest port. */
@@ -95,9 +97,9 @@ export class StartedM3AggregatorNode extends ControllableContainer {
     return this.ports.metrics;
   }
 
-  /** `127.0.0.1:<tcpPort>`: the node's endpoint in the placement. */
+  /** `<host>:<tcpPort>`: the node's endpoint in the placement. */
   get tcpEndpoint(): string {
-    return `${LOOPBACK}:${this.ports.tcp}`;
+    return `${this.bindHost}:${this.ports.tcp}`;
   }
 
   /** delve's port in debug mode (`dlv connect 127.0.0.1:<debugPort>`), else undefined. */
@@ -105,14 +107,14 @@ export class StartedM3AggregatorNode extends ControllableContainer {
     return this.ports.debug;
   }
 
-  /** `http://127.0.0.1:<httpPort>`. */
+  /** `http://<host>:<httpPort>`. */
   get httpUrl(): string {
-    return `http://${LOOPBACK}:${this.ports.http}`;
+    return `http://${this.bindHost}:${this.ports.http}`;
   }
 
-  /** `http://127.0.0.1:<metricsPort>/metrics`. */
+  /** `http://<host>:<metricsPort>/metrics`. */
   get metricsUrl(): string {
-    return `http://${LOOPBACK}:${this.ports.metrics}/metrics`;
+    return `http://${this.bindHost}:${this.ports.metrics}/metrics`;
   }
 
   /** Asks this node, if it leads, to hand leadership to another replica (POST /resign); resolves once it is a follower. */

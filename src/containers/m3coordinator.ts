@@ -1,7 +1,6 @@
 /** m3coordinator with the admin API only (noop-etcd backend): creates placements and topics. */
 import type { StartedTestContainer } from "testcontainers";
 import { M3AdminClient } from "../admin/admin-client";
-import { LOOPBACK } from "../ports";
 import { ControllableContainer } from "./controllable";
 import type { ClusterLabels } from "../labels";
 import { HostNetworkContainer } from "./host-network";
@@ -13,9 +12,9 @@ export const COORDINATOR_CONFIG_PATH = "/etc/m3coordinator/m3coordinator.yml";
 export class M3CoordinatorContainer extends HostNetworkContainer {
   private readonly readiness: LoopbackHttpWaitStrategy;
 
-  constructor(image: string, cluster: ClusterLabels, private readonly port: number, metricsPort: number, configYaml: string) {
+  constructor(image: string, cluster: ClusterLabels, private readonly host: string, private readonly port: number, metricsPort: number, configYaml: string) {
     super(image, cluster, "m3coordinator", { admin: port, metrics: metricsPort });
-    this.readiness = coordinatorReadiness(port);
+    this.readiness = coordinatorReadiness(host, port);
     this.withEntrypoint(["/bin/m3coordinator"])
       .withCommand(["-f", COORDINATOR_CONFIG_PATH])
       .withCopyContentToContainer([{ content: configYaml, target: COORDINATOR_CONFIG_PATH }])
@@ -24,30 +23,30 @@ export class M3CoordinatorContainer extends HostNetworkContainer {
   }
 
   override async start(): Promise<StartedM3CoordinatorContainer> {
-    return new StartedM3CoordinatorContainer(await super.start(), this.port, this.logBuffer, this.readiness);
+    return new StartedM3CoordinatorContainer(await super.start(), this.host, this.port, this.logBuffer, this.readiness);
   }
 }
 
 /** The coordinator is ready when its admin listener answers /health. */
-export function coordinatorReadiness(port: number): LoopbackHttpWaitStrategy {
-  return new LoopbackHttpWaitStrategy(`http://${LOOPBACK}:${port}/health`);
+export function coordinatorReadiness(host: string, port: number): LoopbackHttpWaitStrategy {
+  return new LoopbackHttpWaitStrategy(`http://${host}:${port}/health`);
 }
 
 export class StartedM3CoordinatorContainer extends ControllableContainer {
   readonly admin: M3AdminClient;
 
-  constructor(started: StartedTestContainer, private readonly port: number, logBuffer: LogBuffer, readiness: LoopbackHttpWaitStrategy) {
+  constructor(started: StartedTestContainer, private readonly host: string, private readonly port: number, logBuffer: LogBuffer, readiness: LoopbackHttpWaitStrategy) {
     super(started, logBuffer, readiness, "m3coordinator");
     this.admin = new M3AdminClient(this.getAdminUrl());
   }
 
-  /** Admin API port on 127.0.0.1. */
+  /** Admin API port. */
   getPort(): number {
     return this.port;
   }
 
-  /** `http://127.0.0.1:<port>`: placement and topic admin API. */
+  /** `http://<host>:<port>`: placement and topic admin API. */
   getAdminUrl(): string {
-    return `http://${LOOPBACK}:${this.port}`;
+    return `http://${this.host}:${this.port}`;
   }
 }

@@ -66,3 +66,26 @@ describe("basePort", () => {
     }
   });
 });
+
+describe("host", () => {
+  test("another loopback address: every listener binds 127.0.0.2 and the placement advertises it", async () => {
+    const cluster = await M3AggregatorCluster.start({ nodes: 2, rf: 2, host: "127.0.0.2" });
+    try {
+      const placement = await cluster.placement();
+      expect(Object.values(placement.instances).map((i) => i.endpoint).sort()).toEqual(cluster.nodes.map((n) => `127.0.0.2:${n.tcpPort}`).sort());
+      expect(cluster.getCoordinatorAdminUrl()).toMatch(/^http:\/\/127\.0\.0\.2:/);
+      expect(cluster.getEtcdEndpoint()).toMatch(/^http:\/\/127\.0\.0\.2:/);
+      expect(await cluster.node(0).api.isHealthy()).toBe(true);
+      // Bound to 127.0.0.2 only: the same port on 127.0.0.1 refuses.
+      const refused = await new Promise<string>((resolve) => {
+        const socket = net.connect({ host: "127.0.0.1", port: cluster.node(0).tcpPort });
+        socket.once("connect", () => { socket.destroy(); resolve("connected"); });
+        socket.once("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+      });
+      expect(refused).toBe("ECONNREFUSED");
+    } finally {
+      await cluster.stop();
+    }
+  }, 120_000);
+});
+

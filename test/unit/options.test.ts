@@ -39,6 +39,9 @@ describe("resolveOptions", () => {
     [{ images: { m3aggregator: "" } }, "images.m3aggregator", /non-empty image reference/],
     [{ images: { prometheus: "x" } as never }, "images.prometheus", /components are/],
     [{ node: 4 } as never, "node", /is not an option/],
+    [{ host: "localhost" }, "host", /IPv4 address/],
+    [{ host: "0.0.0.0" }, "host", /not a name or 0.0.0.0/],
+    [{ host: "127.0.0.256" }, "host", /IPv4 address/],
   ])("%j is rejected on %s", (options, option, rule) => {
     const error = invalid(options);
     expect(error.option).toBe(option);
