@@ -7,6 +7,7 @@
  */
 import * as net from "node:net";
 import type { StartedM3AggregatorCluster } from "../cluster";
+import { encodeFrame } from "../ingest/encoder";
 
 export interface CheckResult {
   check: string;
@@ -27,18 +28,9 @@ function tcpConnect(host: string, port: number, timeoutMs = 2_000): Promise<stri
   });
 }
 
-/**
- * One counter frame ("m3agg.connectivity" += 1, default metadata), encoded by hand from m3's field
- * numbers: zigzag-varint size, then MetricWithMetadatas{type=COUNTER_WITH_METADATAS, counter_with_metadatas}.
- */
+/** One real counter frame ("m3agg.connectivity" += 1, default metadata), from the ingest encoder. */
 export function connectivityCounterFrame(id = "m3agg.connectivity"): Buffer {
-  const idBytes = Buffer.from(id);
-  const counter = Buffer.concat([Buffer.from([0x0a, idBytes.length]), idBytes, Buffer.from([0x10, 0x01])]);
-  const metadatas = Buffer.from([0x0a, 0x04, 0x1a, 0x02, 0x0a, 0x00]); // one staged metadata, one empty pipeline
-  const withMetadatas = Buffer.concat([Buffer.from([0x0a, counter.length]), counter, Buffer.from([0x12, metadatas.length]), metadatas]);
-  const payload = Buffer.concat([Buffer.from([0x08, 0x01, 0x12, withMetadatas.length]), withMetadatas]);
-  if (payload.length > 63) throw new Error("id too long for this one-byte-size frame");
-  return Buffer.concat([Buffer.from([payload.length << 1]), payload]);
+  return encodeFrame({ type: "counter", id, value: 1 });
 }
 
 /** Sends the frame, waits, and reports whether the node kept the connection open (it closes on a bad frame). */
