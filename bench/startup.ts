@@ -19,6 +19,7 @@ import { AggregatorApi } from "../src/aggregator-api";
 import { instanceIdOf, M3AggregatorCluster } from "../src/cluster";
 import { renderAggregatorConfig, renderCoordinatorConfig } from "../src/config/render";
 import { resolveImages } from "../src/images";
+import { defaultM3Version } from "../src/m3/versions";
 import { resolveOptions } from "../src/options";
 import { LOOPBACK, planPorts } from "../src/ports";
 import { waitForElection } from "../src/readiness";
@@ -53,7 +54,7 @@ async function healthy(url: string): Promise<boolean> {
 
 /** Copies the binaries out of the images the fixture would run, so both sides run the same bytes. */
 async function extractBinaries(dir: string): Promise<Record<"etcd" | "m3coordinator" | "m3aggregator", string>> {
-  const images = await resolveImages({});
+  const images = await resolveImages({}, defaultM3Version());
   const paths = { etcd: "/usr/local/bin/etcd", m3coordinator: "/bin/m3coordinator", m3aggregator: "/bin/m3aggregator" } as const;
   const out = {} as Record<keyof typeof paths, string>;
   for (const [name, inImage] of Object.entries(paths) as Array<[keyof typeof paths, string]>) {

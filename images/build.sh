@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Builds the fixture's three images offline (no registry): static binaries from
-# the Go module proxy, each in a FROM scratch image with a stable tag.
-# Skips an image whose tag already carries the hash of its inputs.
-#   FORCE_BUILD=true          rebuild all three
-#   BUILD_M3AGGREGATOR=true   rebuild m3aggregator only (likewise BUILD_M3COORDINATOR, BUILD_ETCD)
-#   --with-debug, or M3_AGGREGATOR_DEBUG_MODE=true: also the debug image (m3aggregator -N -l + delve)
+# Builds the fixture's images offline (no registry): static binaries from the
+# Go module proxy (or from a local m3 checkout), each in a FROM scratch image
+# with a stable tag. Skips an image whose tag already carries the hash of its inputs.
+#
+#   images/build.sh                         m3 images of the default version (images.json) + its etcd
+#   images/build.sh --m3-version v1.5.0     that version (repeatable); --all-versions: every supported one
+#   images/build.sh --with-debug            also the debug image (m3aggregator -N -l + delve)
+#   images/build.sh --m3-source DIR --source-tag TAG [--with-debug]
+#                                           m3aggregator + m3coordinator built from a local m3 checkout,
+#                                           tagged m3agg-src/<name>:TAG (the caller derives TAG from the
+#                                           tree's content); the debug build keeps full source paths
+# Env: FORCE_BUILD=true rebuilds all; BUILD_M3AGGREGATOR / BUILD_M3COORDINATOR / BUILD_ETCD one of them
+# (the seed's variables); M3_AGGREGATOR_DEBUG_MODE=true = --with-debug; M3AGG_M3_VERSION = default version;
+# M3AGG_BUILD_DIR = build contexts (default ~/.cache/m3agg/build, never inside the package).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-out="$here/.build"
+out="${M3AGG_BUILD_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/m3agg/build}"
 started=$(date +%s)
 
 step() { printf '[images %4ss] %s\n' "$(( $(date +%s) - started ))" "$*" >&2; }
@@ -17,39 +25,54 @@ fail() { printf '[images] FAILED at step "%s": %s\n' "$current_step" "$*" >&2; e
 current_step=setup
 trap 'fail "command exited with status $? (see output above)"' ERR
 
-json() { node -p "require('$here/images.json').$1"; }
+json() { node -p "const j = require('$here/images.json'); $1"; }
 truthy() { case "${1:-}" in 1|true|TRUE|yes) return 0;; *) return 1;; esac; }
+
+versions=()
+with_debug=false
+source_dir=""
+source_tag=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --with-debug) with_debug=true ;;
+    --m3-version) [ $# -ge 2 ] || { current_step=arguments; fail "--m3-version needs a value"; }; versions+=("$2"); shift ;;
+    --all-versions) mapfile -t all < <(json "Object.keys(j.m3Versions).join('\n')"); versions+=("${all[@]}") ;;
+    --m3-source) [ $# -ge 2 ] || { current_step=arguments; fail "--m3-source needs a directory"; }; source_dir=$2; shift ;;
+    --source-tag) [ $# -ge 2 ] || { current_step=arguments; fail "--source-tag needs a value"; }; source_tag=$2; shift ;;
+    *) current_step=arguments; fail "unknown argument $1 (known: --m3-version V, --all-versions, --with-debug, --m3-source DIR --source-tag TAG)" ;;
+  esac
+  shift
+done
+truthy "${M3_AGGREGATOR_DEBUG_MODE:-}" && with_debug=true
+if [ ${#versions[@]} -eq 0 ] && [ -z "$source_dir" ]; then versions=("${M3AGG_M3_VERSION:-$(json j.defaultM3Version)}"); fi
+for v in "${versions[@]}"; do
+  [ "$(json "String(Boolean(j.m3Versions['$v']))")" = true ] || { current_step=arguments; fail "m3 version $v is not supported (supported: $(json "Object.keys(j.m3Versions).join(', ')"))"; }
+done
 
 current_step="docker engine"
 step "checking the Docker engine"
 bash "$root/scripts/ensure-docker.sh"
 command -v go >/dev/null || fail "Go is not installed (needed to build m3 and etcd from the module proxy)"
+export CGO_ENABLED=0 GOFLAGS="-buildvcs=false"
+mkdir -p "$out"
 
-m3_version=$(json m3Version)
-# -checklinkname=0: m3 v1.5.0 pins a 2022 golang.org/x/net whose go:linkname use
-# Go >= 1.23 refuses at link time. -s -w: smaller images, faster copies.
-ldflags="-s -w -checklinkname=0 -X github.com/m3db/m3/src/x/instrument.Version=$m3_version"
-export CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
-
-# Hash of everything that determines an image, stored as a label on it.
-with_debug=false
-for arg in "$@"; do
-  case "$arg" in
-    --with-debug) with_debug=true ;;
-    *) current_step="arguments"; fail "unknown argument $arg (known: --with-debug)" ;;
-  esac
-done
-truthy "${M3_AGGREGATOR_DEBUG_MODE:-}" && with_debug=true
-
-inputs_hash() { # dockerfile, module dirs...
-  local dockerfile=$1; shift
-  { for mod in "$@"; do cat "$mod/go.mod" "$mod/go.sum"; done; cat "$dockerfile" "$here/build.sh" "$here/go/probe/main.go"; } \
-    | sha256sum | cut -c1-16
+# Runs a Go build step; on failure shows the tail of the compiler output and names the step.
+go_step() { # step name, dir, go args...
+  local name=$1 dir=$2; shift 2
+  current_step=$name
+  local log="$out/go-step.log"
+  if ! (cd "$dir" && go "$@") >"$log" 2>&1; then
+    printf -- '--- last 40 lines of %s ---\n' "go $*" >&2
+    tail -n 40 "$log" >&2
+    fail "go $1 failed in $dir"
+  fi
 }
 
-# Builds the probe every image context gets.
-build_probe() { # context dir
-  (cd "$here/go/probe" && go build -trimpath -ldflags "-s -w" -o "$1/m3agg-probe" .)
+# Hash of everything that determines an image, stored as a label on it.
+inputs_hash() { # dockerfile, extra text, module dirs...
+  local dockerfile=$1 extra=$2; shift 2
+  { for mod in "$@"; do cat "$mod/go.mod" "$mod/go.sum"; done; printf '%s' "$extra"; cat "$dockerfile" "$here/build.sh" "$here/go/probe/main.go"; } \
+    | sha256sum | cut -c1-16
 }
 
 # True (and says so) when the image's inputs label matches and no rebuild is forced.
@@ -63,23 +86,9 @@ up_to_date() { # tag, inputs hash, force flag
   return 1
 }
 
-build_image() { # name, module dir, go package, force flag
-  local name=$1 mod=$2 pkg=$3 force=$4
-  local tag dockerfile want ctx
-  tag=$(json "local['$name']")
-  dockerfile="$here/$name.Dockerfile"
-  want=$(inputs_hash "$dockerfile" "$mod")
-  up_to_date "$tag" "$want" "$force" && return
-  ctx="$out/$name"
-  mkdir -p "$ctx"
-  current_step="go mod download ($name)"
-  step "$name: downloading Go modules (cold cache: a few minutes)"
-  (cd "$mod" && go mod download)
-  current_step="go build ($name)"
-  step "$name: go build $pkg"
-  (cd "$mod" && go build -trimpath -ldflags "$ldflags" -o "$ctx/$name" "$pkg")
-  build_probe "$ctx"
-  docker_build "$name" "$tag" "$dockerfile" "$ctx" "$want"
+# The probe every image context gets (container-to-node checks: no shell in a scratch image).
+build_probe() { # context dir
+  go_step "go build (m3agg-probe)" "$here/go/probe" build -trimpath -ldflags "-s -w" -o "$1/m3agg-probe" .
 }
 
 docker_build() { # name, tag, dockerfile, context, inputs hash
@@ -95,30 +104,89 @@ docker_build() { # name, tag, dockerfile, context, inputs hash
   step "$name: built $tag ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}'))"
 }
 
-build_image m3aggregator "$here/go/m3" github.com/m3db/m3/src/cmd/services/m3aggregator/main "${BUILD_M3AGGREGATOR:-}"
-build_image m3coordinator "$here/go/m3" github.com/m3db/m3/src/cmd/services/m3coordinator/main "${BUILD_M3COORDINATOR:-}"
-build_image etcd "$here/go/etcd" . "${BUILD_ETCD:-}"
+m3_main() { echo "github.com/m3db/m3/src/cmd/services/$1/main"; }
 
-# Debug image: m3aggregator without optimisations and inlining (-N -l) plus delve.
-build_debug_image() {
-  local name=m3aggregator-debug tag dockerfile want ctx
-  tag=$(json "local['m3aggregatorDebug']")
-  dockerfile="$here/$name.Dockerfile"
-  want=$(inputs_hash "$dockerfile" "$here/go/m3" "$here/go/delve")
+# Release images of one m3 version, from images/go/m3-<version>.
+build_version() { # m3 version
+  local v=$1 mod="$here/go/m3-$1" extra etcd_version ldflags
+  extra=$(json "j.m3Versions['$v'].ldflags || ''")
+  etcd_version=$(json "j.m3Versions['$v'].etcd")
+  # -s -w: smaller images, faster copies. Version: what build-information and the logs report.
+  ldflags="-s -w $extra -X github.com/m3db/m3/src/x/instrument.Version=$v"
+  for name in m3aggregator m3coordinator; do
+    local tag="m3agg-local/$name:$v" dockerfile="$here/$name.Dockerfile" force want ctx
+    force=$([ "$name" = m3aggregator ] && echo "${BUILD_M3AGGREGATOR:-}" || echo "${BUILD_M3COORDINATOR:-}")
+    want=$(inputs_hash "$dockerfile" "$ldflags" "$mod")
+    up_to_date "$tag" "$want" "$force" && continue
+    ctx="$out/$name-$v"; mkdir -p "$ctx"
+    step "$name $v: downloading Go modules (cold cache: a few minutes)"
+    go_step "go mod download ($name $v)" "$mod" mod download
+    step "$name $v: go build"
+    go_step "go build ($name $v)" "$mod" build -mod=readonly -trimpath -ldflags "$ldflags" -o "$ctx/$name" "$(m3_main "$name")"
+    build_probe "$ctx"
+    docker_build "$name" "$tag" "$dockerfile" "$ctx" "$want"
+  done
+  build_etcd "$etcd_version"
+  if [ "$with_debug" = true ]; then
+    build_debug "m3agg-local/m3aggregator-debug:$v" "$mod" "-trimpath" "$extra -X github.com/m3db/m3/src/x/instrument.Version=$v" "$v"
+  fi
+}
+
+build_etcd() { # etcd version
+  local ev=$1 mod="$here/go/etcd-$1" tag="m3agg-local/etcd:$1" dockerfile="$here/etcd.Dockerfile" want ctx
+  want=$(inputs_hash "$dockerfile" "" "$mod")
+  up_to_date "$tag" "$want" "${BUILD_ETCD:-}" && return
+  ctx="$out/etcd-$ev"; mkdir -p "$ctx"
+  step "etcd $ev: go build (etcd's own module)"
+  go_step "go mod download (etcd $ev)" "$mod" mod download
+  go_step "go build (etcd $ev)" "$mod" build -mod=readonly -trimpath -ldflags "-s -w" -o "$ctx/etcd" .
+  docker_build etcd "$tag" "$dockerfile" "$ctx" "$want"
+}
+
+# m3aggregator without optimisations and inlining (-N -l) plus delve.
+build_debug() { # tag, dir to build in, path flag (-trimpath or empty), ldflags, label
+  local tag=$1 dir=$2 pathflag=$3 ldflags=$4 label=$5 name=m3aggregator-debug dockerfile="$here/m3aggregator-debug.Dockerfile" want ctx
+  want=$(inputs_hash "$dockerfile" "$ldflags $pathflag $label" "$here/go/delve")
+  [ "$dir" = "$source_dir" ] || want=$(inputs_hash "$dockerfile" "$ldflags $pathflag $label" "$here/go/delve" "$dir")
   up_to_date "$tag" "$want" "${BUILD_M3AGGREGATOR:-}" && return
-  ctx="$out/$name"
-  mkdir -p "$ctx"
-  current_step="go build ($name)"
-  step "$name: go build -gcflags='all=-N -l' m3aggregator (cold cache: a few minutes)"
-  (cd "$here/go/m3" && go mod download && go build -trimpath -gcflags='all=-N -l' \
-    -ldflags "-checklinkname=0 -X github.com/m3db/m3/src/x/instrument.Version=$m3_version" \
-    -o "$ctx/m3aggregator-debug" github.com/m3db/m3/src/cmd/services/m3aggregator/main)
-  current_step="go build (dlv)"
-  step "$name: go build delve"
-  (cd "$here/go/delve" && go mod download && go build -trimpath -o "$ctx/dlv" github.com/go-delve/delve/cmd/dlv)
+  ctx="$out/$name-$label"; mkdir -p "$ctx"
+  step "$name $label: go build -gcflags='all=-N -l' m3aggregator (cold cache: a few minutes)"
+  go_step "go build ($name $label)" "$dir" build $pathflag -gcflags='all=-N -l' -ldflags "$ldflags" -o "$ctx/m3aggregator-debug" "$(m3_main m3aggregator)"
+  step "$name $label: go build delve"
+  go_step "go mod download (dlv)" "$here/go/delve" mod download
+  go_step "go build (dlv)" "$here/go/delve" build -mod=readonly -trimpath -o "$ctx/dlv" github.com/go-delve/delve/cmd/dlv
   build_probe "$ctx"
   docker_build "$name" "$tag" "$dockerfile" "$ctx" "$want"
 }
-if [ "$with_debug" = true ]; then build_debug_image; fi
+
+# Images from a local m3 checkout. TAG comes from the tree's content, so an existing tag is up to date.
+build_source() {
+  [ -n "$source_tag" ] || { current_step=arguments; fail "--m3-source needs --source-tag"; }
+  [ -f "$source_dir/go.mod" ] && grep -q '^module github.com/m3db/m3$' "$source_dir/go.mod" \
+    || { current_step=arguments; fail "$source_dir is not an m3 checkout (no go.mod of module github.com/m3db/m3)"; }
+  local version revision ldflags
+  version=$(git -C "$source_dir" describe --tags --always 2>/dev/null || echo source)
+  revision=$(git -C "$source_dir" rev-parse --short HEAD 2>/dev/null || echo none)
+  ldflags="-X github.com/m3db/m3/src/x/instrument.Version=$version -X github.com/m3db/m3/src/x/instrument.Revision=$revision"
+  for name in m3aggregator m3coordinator; do
+    local tag="m3agg-src/$name:$source_tag" ctx="$out/src-$name"
+    if docker image inspect "$tag" >/dev/null 2>&1 && ! truthy "${FORCE_BUILD:-}"; then
+      step "$tag is up to date (same source tree), skipping"
+      continue
+    fi
+    mkdir -p "$ctx"
+    step "$name: go build from $source_dir (Go's build cache keeps a rebuild fast)"
+    go_step "go build ($name from source)" "$source_dir" build -trimpath -ldflags "-s -w $ldflags" -o "$ctx/$name" "./src/cmd/services/$name/main"
+    build_probe "$ctx"
+    docker_build "$name" "$tag" "$here/$name.Dockerfile" "$ctx" "source-$source_tag"
+  done
+  if [ "$with_debug" = true ]; then
+    # No -trimpath: delve then reports the checkout's own paths, so IDE breakpoints need no path mapping.
+    build_debug "m3agg-src/m3aggregator-debug:$source_tag" "$source_dir" "" "$ldflags" "src-$source_tag"
+  fi
+}
+
+if [ -n "$source_dir" ]; then build_source; fi
+for v in "${versions[@]}"; do build_version "$v"; done
 current_step=done
 step "images ready"

@@ -25,8 +25,11 @@ import { planPorts, type PortPlan } from "./ports";
 import { sendRaw } from "./raw-lines";
 import { registerLiveCluster, unregisterLiveCluster } from "./lifecycle";
 import { describeElection, readElection, type ShardSetElection, waitForElection } from "./readiness";
+import type { M3Version } from "./m3/versions";
+import { buildFromSource, type SourceBuild } from "./m3/source-build";
 import { M3MsgSink } from "./sink/sink";
 import { sweepOrphans } from "./sweep";
+import { type ClusterTls, clusterTlsHandle, createTlsMaterial, removeTlsMaterial, type TlsMaterial } from "./tls/material";
 
 /** Milliseconds spent in each phase of start(). */
 export type StartupTimings = Partial<Record<StartPhase, number>> & { total: number };
@@ -53,7 +56,10 @@ class PhaseFailure extends Error {
 export async function teardown(clusterId: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const containers = await containersWithLabel(LABEL_CLUSTER, clusterId);
-    if (containers.length === 0) return;
+    if (containers.length === 0) {
+      removeTlsMaterial(clusterId); // the certificates live as long as the containers
+      return;
+    }
     try {
       await removeContainers(containers.map((c) => c.id));
     } catch (error) {
@@ -114,7 +120,7 @@ export class M3AggregatorCluster {
     const clusterId = options.clusterId;
     const labels: ClusterLabels = { clusterId, reuseKey: options.reuseKey };
     const begin = Date.now();
-    const deadline = begin + options.startTimeoutMs;
+    let deadline = begin + options.startTimeoutMs;
     const timings: StartupTimings = { total: 0 };
     const logSources: Array<{ component: string; buffer: LogBuffer }> = [];
     let phase: StartPhase = "validate";
@@ -122,9 +128,9 @@ export class M3AggregatorCluster {
     let sink: M3MsgSink | undefined;
 
     // Runs one phase, records its duration, and remembers which phase failed first.
-    const progress = (phase: StartPhase, state: "begin" | "end" | "failed", ms?: number): void => {
+    const progress = (phase: StartPhase, state: "begin" | "end" | "failed" | "progress", ms?: number, detail?: string): void => {
       try {
-        options.onProgress?.({ phase, state, ms });
+        options.onProgress?.({ phase, state, ms, ...(detail === undefined ? {} : { detail }) });
       } catch {
         // a progress printer must not break the start
       }
@@ -148,14 +154,29 @@ export class M3AggregatorCluster {
     // Until start() returns, a signal or exit removes whatever this start created.
     registerLiveCluster({ id: clusterId, stop: () => teardown(clusterId) });
     try {
+      let sourceBuild: SourceBuild | undefined;
+      if (options.m3Source !== undefined) {
+        const source = options.m3Source;
+        sourceBuild = await timed("build", async () => {
+          await dockerClient(); // a clear error before anything else when no engine answers
+          return buildFromSource(source, {
+            debug: options.debug !== undefined,
+            progress: (detail) => progress("build", "progress", undefined, detail),
+          });
+        });
+        deadline = Date.now() + options.startTimeoutMs; // a cold build takes minutes: it does not count against the start
+      }
       const images = await timed("images", async () => {
         await dockerClient(); // a clear error before anything else when no engine answers
         await sweepOrphans(); // containers of fixture processes that died without cleaning up
-        const resolved: Partial<Record<keyof ImageNames, ResolvedImage>> = await resolveImages(options.images);
-        if (options.debug !== undefined) resolved.m3aggregatorDebug = await resolveDebugImage(options.images);
+        const resolved: Partial<Record<keyof ImageNames, ResolvedImage>> = await resolveImages(options.images, options.m3Version, sourceBuild?.images);
+        if (options.debug !== undefined) resolved.m3aggregatorDebug = await resolveDebugImage(options.images, options.m3Version, sourceBuild?.images);
         return resolved as Record<"m3aggregator" | "m3coordinator" | "etcd", ResolvedImage> & Partial<Record<keyof ImageNames, ResolvedImage>>;
       });
       const ports = await timed("ports", () => planPorts(options));
+      const tlsSettings = options.tls;
+      const tls: TlsMaterial | undefined = tlsSettings === undefined ? undefined
+        : await timed("tls", () => createTlsMaterial(clusterId, ports.host, tlsSettings));
 
       // etcd, the coordinator and the aggregators start together: m3's etcd
       // clients retry until etcd answers, and an aggregator waits
@@ -178,10 +199,12 @@ export class M3AggregatorCluster {
             electionTtlSeconds: options.electionTtlSeconds,
             backend: options.backend,
             logLevel: options.logLevel,
+            m3Version: options.m3Version,
+            tls: options.tls,
             overrides: options.configOverrides.aggregator,
           });
           const image = options.debug === undefined ? images.m3aggregator.image : (images.m3aggregatorDebug as ResolvedImage).image;
-          const container = new M3AggregatorContainer(image, labels, ports.host, instanceIds[i] as string, nodePorts, config, options.debug)
+          const container = new M3AggregatorContainer(image, labels, ports.host, instanceIds[i] as string, nodePorts, config, options.debug, tls?.containerFiles)
             .withStartupTimeout(Math.min(90_000, remaining()));
           logSources.push({ component: instanceIds[i] as string, buffer: container.logBuffer });
           return container;
@@ -195,7 +218,7 @@ export class M3AggregatorCluster {
       // the aggregators wait for the topic; otherwise they start right away.
       const sinkBackend = options.backend === "sink";
       let aggregatorsStarting = sinkBackend ? undefined : startAggregators();
-      const sinkStarting = sinkBackend ? M3MsgSink.start({ host: ports.host }) : undefined;
+      const sinkStarting = sinkBackend ? timed("sink", () => M3MsgSink.start({ host: ports.host })) : undefined;
       const coordinatorStarting = timed("coordinator", async () => {
         const config = renderCoordinatorConfig({
           host: ports.host,
@@ -203,6 +226,7 @@ export class M3AggregatorCluster {
           metricsPort: ports.coordinatorMetrics,
           etcdClientPort: ports.etcdClient,
           logLevel: options.logLevel,
+          m3Version: options.m3Version,
           overrides: options.configOverrides.coordinator,
         });
         const container = new M3CoordinatorContainer(images.m3coordinator.image, labels, ports.host, ports.coordinator, ports.coordinatorMetrics, config)
@@ -297,6 +321,24 @@ export class StartedM3AggregatorCluster {
     private readonly flushSink?: M3MsgSink,
   ) {
     this.admin = coordinator.admin;
+    this.tls = options.tls === undefined ? undefined : clusterTlsHandle(options.clusterId, options.tls, ports.host);
+  }
+
+  /**
+   * Raw TCP TLS of the cluster, or undefined when off: the mode, the CA and client certificate
+   * files (in the cluster's own folder, removed with the cluster), and `clientOptions()` for
+   * Node's `tls.connect`. The ingest client, `sendLines` and the CLI use it on their own.
+   */
+  readonly tls: ClusterTls | undefined;
+
+  /** The m3 release the cluster runs (with `m3Source`: the one whose configs the tree follows). */
+  get m3Version(): M3Version {
+    return this.options.m3Version;
+  }
+
+  /** The local m3 checkout the images were built from, or undefined for release images. */
+  get m3Source(): string | undefined {
+    return this.options.m3Source;
   }
 
   /** Cluster id (label `org.m3agg.cluster` on every container). */
@@ -358,10 +400,12 @@ export class StartedM3AggregatorCluster {
    * Writes text lines to a node's raw TCP endpoint, like the seed's `nc`.
    * Text is not a valid metric for m3 (it reads framed protobuf); the node
    * closes such a connection. Resolves with the number of bytes written.
+   * Over TLS when the cluster has it, unless `plaintext` (permissive mode accepts both).
    */
-  sendLines(node: number | string, lines: string[]): Promise<number> {
+  sendLines(node: number | string, lines: string[], options: { plaintext?: boolean } = {}): Promise<number> {
     const target = this.node(node);
-    return sendRaw(target.host, target.tcpPort, lines);
+    const tlsOptions = this.tls === undefined || options.plaintext === true ? undefined : this.tls.clientOptions();
+    return sendRaw(target.host, target.tcpPort, lines, 10_000, tlsOptions);
   }
 
   /** Every container of the cluster: etcd, coordinator, then the nodes. */

@@ -4,7 +4,7 @@
  */
 
 /** Phases of a cluster start, in order. */
-export type StartPhase = "validate" | "images" | "ports" | "etcd" | "coordinator" | "placement" | "aggregators" | "election";
+export type StartPhase = "validate" | "build" | "images" | "ports" | "tls" | "etcd" | "coordinator" | "placement" | "sink" | "aggregators" | "election";
 
 /** Last log lines of one container, attached to errors. */
 export interface LogTail {

@@ -6,6 +6,10 @@
  */
 
 import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { defaultM3Version, type M3Version, profileOfSource, supportedM3Versions, versionProfile } from "./m3/versions";
+import type { TlsMode, TlsOption, TlsSettings } from "./tls/settings";
 
 /**
  * Where the aggregators flush aggregated metrics: "blackhole" (discard, the seed's), "logging" (one
@@ -88,6 +92,26 @@ export interface M3AggregatorClusterOptions {
    * (`stop({ remove: true })` or `m3agg down` removes it). Default false, or M3AGG_REUSE=true.
    */
   reuse?: boolean;
+  /**
+   * The m3 release to run: "v1.6.0" (default) or "v1.5.0" (what many production fleets run).
+   * Env M3AGG_M3_VERSION. With `m3Source`, the version whose configs and wire format the tree
+   * follows (default: detected from the tree).
+   */
+  m3Version?: M3Version;
+  /**
+   * A local m3 checkout (any revision that builds with the local Go; env M3_SOURCE_DIR):
+   * start() builds m3aggregator and m3coordinator from it (and the debug image in debug mode)
+   * into images tagged by the tree's content, so an unchanged tree is never rebuilt.
+   */
+  m3Source?: string;
+  /**
+   * TLS on the aggregators' raw TCP ingest (m3 v1.6.0 and later). Default, like m3's own dev
+   * environment: "permissive" with mTLS (plaintext and TLS clients both accepted; TLS clients
+   * must present a client certificate). `false` or env DISABLE_TLS=true turns it off;
+   * "enforced" refuses plaintext. The fixture generates a CA, server and client certificate
+   * per cluster: see `cluster.tls`.
+   */
+  tls?: TlsOption;
   /** Called when each start phase begins and ends (the CLI prints these as progress). */
   onProgress?: (event: ProgressEvent) => void;
   /**
@@ -100,9 +124,11 @@ export interface M3AggregatorClusterOptions {
 /** A start phase began or ended. */
 export interface ProgressEvent {
   phase: string;
-  state: "begin" | "end" | "failed";
+  state: "begin" | "end" | "failed" | "progress";
   /** Milliseconds the phase took (end/failed). */
   ms?: number;
+  /** What is going on within a long phase (state "progress"), e.g. a source build step. */
+  detail?: string;
 }
 
 /** Options after defaults, as the rest of the package uses them. */
@@ -123,6 +149,11 @@ export interface ResolvedClusterOptions {
   clusterId: string;
   /** Debug mode, or undefined. */
   debug: { basePort: number | undefined; waitForDebugger: boolean } | undefined;
+  m3Version: M3Version;
+  /** Absolute path of the m3 checkout to build from, or undefined for release images. */
+  m3Source: string | undefined;
+  /** Raw TCP TLS, or undefined when off. */
+  tls: TlsSettings | undefined;
   /** Set in reuse mode: hash of the options that define the cluster. */
   reuseKey: string | undefined;
   onProgress: ((event: ProgressEvent) => void) | undefined;
@@ -157,7 +188,44 @@ const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 const KNOWN_OPTIONS = new Set([
   "nodes", "rf", "numShards", "isolationGroups", "basePort", "host", "coordinatorPort", "etcdPort",
   "images", "electionTtlSeconds", "backend", "logLevel", "startTimeoutMs", "clusterId", "debug", "reuse", "onProgress", "configOverrides",
+  "m3Version", "m3Source", "tls",
 ]);
+const TLS_MODES: readonly TlsMode[] = ["permissive", "enforced"];
+const truthyEnv = (value: string | undefined): boolean => /^(1|true|yes)$/i.test(value ?? "");
+
+/** A directory holding m3's go.mod, as an absolute path. */
+function m3SourceDir(value: unknown): string {
+  const rule = "must be the directory of a local m3 checkout (holding the go.mod of module github.com/m3db/m3)";
+  if (typeof value !== "string" || value.trim() === "") throw new InvalidOptionError("m3Source", value, rule);
+  const dir = path.resolve(value);
+  let goMod = "";
+  try {
+    goMod = fs.readFileSync(path.join(dir, "go.mod"), "utf8");
+  } catch {
+    throw new InvalidOptionError("m3Source", value, `${rule}; ${path.join(dir, "go.mod")} cannot be read`);
+  }
+  if (!/^module github\.com\/m3db\/m3\s*$/m.test(goMod)) {
+    throw new InvalidOptionError("m3Source", value, `${rule}; ${path.join(dir, "go.mod")} is another module`);
+  }
+  return dir;
+}
+
+/** TLS settings from the option (or DISABLE_TLS), checked against what the version supports. */
+function tlsSettings(value: TlsOption | undefined, version: M3Version, env: NodeJS.ProcessEnv): TlsSettings | undefined {
+  const supported = versionProfile(version).supportsTls;
+  if (value === undefined) return supported && !truthyEnv(env.DISABLE_TLS) ? { mode: "permissive", mutualTls: true } : undefined;
+  if (value === false) return undefined;
+  const rule = `must be false, "permissive", "enforced" or { mode: "permissive" | "enforced", mutualTls?: boolean }`;
+  const given = typeof value === "string" ? { mode: value } : value;
+  if (typeof given !== "object" || given === null || !TLS_MODES.includes(given.mode as TlsMode)) throw new InvalidOptionError("tls", value, rule);
+  const mutualTls = (given as { mutualTls?: unknown }).mutualTls ?? true;
+  if (typeof mutualTls !== "boolean") throw new InvalidOptionError("tls.mutualTls", mutualTls, "must be true or false");
+  if (!supported) {
+    throw new InvalidOptionError("tls", value,
+      `m3 ${version} has no raw TCP TLS (added to m3 in October 2024): use tls: false, or m3Version: "v1.6.0"`);
+  }
+  return { mode: given.mode as TlsMode, mutualTls };
+}
 
 function integer(option: string, value: unknown, min: number, max: number, why: string): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
@@ -261,6 +329,14 @@ export function resolveOptions(options: M3AggregatorClusterOptions = {}): Resolv
     if (typeof debug.waitForDebugger !== "boolean") throw new InvalidOptionError("debug.waitForDebugger", given.waitForDebugger, "must be true or false");
   }
 
+  const m3Source = (options.m3Source ?? (process.env.M3_SOURCE_DIR || undefined)) === undefined ? undefined
+    : m3SourceDir(options.m3Source ?? process.env.M3_SOURCE_DIR);
+  const versionGiven = options.m3Version ?? (process.env.M3AGG_M3_VERSION || undefined);
+  const m3Version = versionGiven === undefined
+    ? (m3Source === undefined ? defaultM3Version() : profileOfSource(m3Source))
+    : oneOf(options.m3Version === undefined ? "m3Version (M3AGG_M3_VERSION)" : "m3Version", versionGiven, supportedM3Versions());
+  const tls = tlsSettings(options.tls, m3Version, process.env);
+
   const reuse = options.reuse ?? process.env.M3AGG_REUSE === "true";
   if (typeof reuse !== "boolean") throw new InvalidOptionError("reuse", reuse, "must be true or false");
 
@@ -282,6 +358,9 @@ export function resolveOptions(options: M3AggregatorClusterOptions = {}): Resolv
       1_000, 3_600_000, "milliseconds for the whole start"),
     clusterId,
     debug,
+    m3Version,
+    m3Source,
+    tls,
     reuseKey: undefined,
     onProgress: typeof options.onProgress === "function" ? options.onProgress : undefined,
     configOverrides: { aggregator: overrides.aggregator ?? {}, coordinator: overrides.coordinator ?? {} },

@@ -6,14 +6,18 @@
  * the ingest client for real metrics.
  */
 import * as net from "node:net";
+import * as tls from "node:tls";
 
-/** Writes the lines (each followed by "\n") or raw bytes, half-closes, and resolves with the byte count once the socket closed. */
-export function sendRaw(host: string, port: number, data: string[] | Uint8Array, timeoutMs = 10_000): Promise<number> {
+/**
+ * Writes the lines (each followed by "\n") or raw bytes, half-closes, and resolves with the byte count once the socket closed.
+ * With `tlsOptions` the bytes go over TLS (a cluster with `tls.mode: "enforced"` closes plaintext connections).
+ */
+export function sendRaw(host: string, port: number, data: string[] | Uint8Array, timeoutMs = 10_000, tlsOptions?: tls.ConnectionOptions): Promise<number> {
   const payload = data instanceof Uint8Array ? Buffer.from(data) : Buffer.from(data.map((l) => `${l}\n`).join(""));
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port });
+    const socket = tlsOptions === undefined ? net.connect({ host, port }) : tls.connect({ ...tlsOptions, host, port });
     const timer = setTimeout(() => socket.destroy(new Error(`no close from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
-    socket.once("connect", () => socket.end(payload));
+    socket.once(tlsOptions === undefined ? "connect" : "secureConnect", () => socket.end(payload));
     socket.once("error", (error) => {
       clearTimeout(timer);
       reject(new Error(`raw TCP send to ${host}:${port} failed: ${error.message}`, { cause: error }));

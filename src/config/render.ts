@@ -7,8 +7,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Document, isMap, parseDocument } from "yaml";
+import { type M3Version, versionProfile } from "../m3/versions";
 import type { FlushBackend, LogLevel } from "../options";
 import { LOOPBACK, type NodePorts } from "../ports";
+import { CONTAINER_TLS_FILES } from "../tls/material";
+import type { TlsSettings } from "../tls/settings";
 
 /** fixtures/ at the package root (same relative path from src/ and dist/). */
 export const FIXTURES_DIR = path.resolve(__dirname, "../../fixtures");
@@ -23,6 +26,10 @@ export interface AggregatorConfigInput {
   /** m3msg topic of the sink backend (default `aggregated_metrics`). */
   topic?: string;
   logLevel: LogLevel;
+  /** The m3 release the config is for (default: the default version). */
+  m3Version?: M3Version;
+  /** Raw TCP TLS of the cluster, or undefined when off. */
+  tls?: TlsSettings;
   overrides?: Record<string, unknown>;
 }
 
@@ -32,6 +39,7 @@ export interface CoordinatorConfigInput {
   metricsPort: number;
   etcdClientPort: number;
   logLevel: LogLevel;
+  m3Version?: M3Version;
   overrides?: Record<string, unknown>;
 }
 
@@ -86,6 +94,44 @@ function flushHandler(backend: FlushBackend, topic = SINK_TOPIC): unknown {
   }
 }
 
+/**
+ * Keys that only exist from m3 v1.6.0 on (v1.5.0's strict loader rejects unknown keys).
+ * In v1.6.0 an omitted etcd `autoSyncInterval` means "every minute" (in v1.5.0 it meant "off"), so it
+ * is written out: after a minute m3's etcd clients replace their endpoints with the address etcd
+ * advertises, which is the same loopback address here. The timeouts are m3's defaults, written
+ * out so the rendered file shows them.
+ */
+function applyVersionSchema(doc: Document, etcdPath: Array<string | number>, version: M3Version | undefined): void {
+  if (!versionProfile(version ?? "v1.6.0").newerConfigSchema) return;
+  doc.setIn([...etcdPath, "autoSyncInterval"], "1m");
+  doc.setIn([...etcdPath, "dialTimeout"], "15s");
+}
+
+/**
+ * rawtcp.tls (server side) and aggregator.client.connection.tls (aggregators forwarding to each
+ * other). Unlike m3's dev environment (`insecureSkipVerify: true`), the client verifies the server:
+ * `serverName` is the SAN of the cluster's server certificate.
+ */
+function applyTls(doc: Document, tls: TlsSettings | undefined, serverName: string): void {
+  if (tls === undefined) return;
+  doc.setIn(["rawtcp", "tls"], {
+    mode: tls.mode,
+    mTLSEnabled: tls.mutualTls,
+    certFile: CONTAINER_TLS_FILES.serverCert,
+    keyFile: CONTAINER_TLS_FILES.serverKey,
+    clientCAFile: CONTAINER_TLS_FILES.ca,
+  });
+  doc.setIn(["aggregator", "client", "connection", "tls"], {
+    enabled: true,
+    insecureSkipVerify: false,
+    tlsHandshakeOnConnect: true,
+    serverName,
+    caFile: CONTAINER_TLS_FILES.ca,
+    certFile: CONTAINER_TLS_FILES.clientCert,
+    keyFile: CONTAINER_TLS_FILES.clientKey,
+  });
+}
+
 /** The m3aggregator YAML of one node. */
 export function renderAggregatorConfig(input: AggregatorConfigInput): string {
   const doc = loadTemplate("m3aggregator.yml");
@@ -97,6 +143,14 @@ export function renderAggregatorConfig(input: AggregatorConfigInput): string {
   doc.setIn(["kvClient", "etcd", "etcdClusters", 0, "endpoints"], [address(input.etcdClientPort)]);
   doc.setIn(["aggregator", "electionManager", "election", "ttlSeconds"], input.electionTtlSeconds);
   doc.setIn(["aggregator", "flush", "handlers"], [flushHandler(input.backend, input.topic)]);
+  applyVersionSchema(doc, ["kvClient", "etcd", "etcdClusters", 0], input.m3Version);
+  if (versionProfile(input.m3Version ?? "v1.6.0").newerConfigSchema) {
+    doc.setIn(["aggregator", "client", "connection", "readTimeout"], "15s");
+  }
+  if (input.tls !== undefined && !versionProfile(input.m3Version ?? "v1.6.0").supportsTls) {
+    throw new Error(`m3 ${input.m3Version} has no raw TCP TLS`);
+  }
+  applyTls(doc, input.tls, input.host ?? LOOPBACK);
   mergeInto(doc, input.overrides ?? {});
   return doc.toString();
 }
@@ -109,6 +163,7 @@ export function renderCoordinatorConfig(input: CoordinatorConfigInput): string {
   doc.setIn(["logging", "level"], input.logLevel);
   doc.setIn(["metrics", "prometheus", "listenAddress"], address(input.metricsPort));
   doc.setIn(["clusterManagement", "etcd", "etcdClusters", 0, "endpoints"], [address(input.etcdClientPort)]);
+  applyVersionSchema(doc, ["clusterManagement", "etcd", "etcdClusters", 0], input.m3Version);
   mergeInto(doc, input.overrides ?? {});
   return doc.toString();
 }

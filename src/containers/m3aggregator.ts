@@ -27,6 +27,8 @@ export class M3AggregatorContainer extends HostNetworkContainer {
     private readonly ports: NodePorts,
     configYaml: string,
     debug?: DebugRun,
+    /** Extra files for the container, e.g. the cluster's TLS certificates and keys. */
+    files: Array<{ content: string; target: string; mode?: number }> = [],
   ) {
     super(image, cluster, "m3aggregator", ports, instanceId);
     if (debug === undefined) {
@@ -44,7 +46,7 @@ export class M3AggregatorContainer extends HostNetworkContainer {
     this
       // The config resolves the host id from this variable; it must equal the placement instance id.
       .withEnvironment({ M3AGGREGATOR_HOST_ID: instanceId })
-      .withCopyContentToContainer([{ content: configYaml, target: AGGREGATOR_CONFIG_PATH }])
+      .withCopyContentToContainer([{ content: configYaml, target: AGGREGATOR_CONFIG_PATH }, ...files])
       .withWaitStrategy(this.readiness)
       .withStartupTimeout(60_000);
   }

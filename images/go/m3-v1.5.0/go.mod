@@ -1,8 +1,8 @@
-// Module that pins the m3 revision the fixture's images are built from.
-// Only tagged m3 releases are served by the module proxy reachable here; v1.5.0
-// is the newest. The replace lines copy m3 v1.5.0's own (replaces in a
-// dependency's go.mod are ignored, so a downstream build must repeat them).
-module github.com/m3-aggregator-testcontainers/images/m3
+// Module that pins the m3 release the fixture's v1.5.0 images are built from
+// (production fleets still run it). The replace lines copy m3 v1.5.0's own
+// (replaces in a dependency's go.mod are ignored, so a downstream build must
+// repeat them).
+module github.com/m3-aggregator-testcontainers/images/m3-v1.5.0
 
 go 1.22
 
