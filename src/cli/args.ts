@@ -3,6 +3,7 @@
  * seed's env vars (M3_AGGREGATOR_NODE_COUNT, …), which win over defaults.
  */
 import type { FlushBackend, LogLevel, M3AggregatorClusterOptions } from "../options";
+import type { TlsMode } from "../tls/settings";
 
 /** A usage error: the CLI prints it with the usage text and exits 2. */
 export class UsageError extends Error {
@@ -49,6 +50,10 @@ flags of up (env var of the seed scripts in brackets):
   --election-ttl S   leader election TTL in seconds                                     default 10
   --cluster-id ID    label value for the containers (not with --detach)                 default random
   --host ADDR        address every listener binds and clients dial                      default 127.0.0.1
+  --m3-version V     m3 release: v1.6.0 | v1.5.0                [M3AGG_M3_VERSION]             default v1.6.0
+  --m3-source DIR    build and run m3 from your checkout at DIR  [M3_SOURCE_DIR]                default: release images
+  --tls MODE         raw TCP TLS: permissive | enforced | off    [DISABLE_TLS=true: off]        default permissive (mTLS)
+  --no-mtls          TLS clients need no client certificate
   --detach           start (or attach to) a kept cluster and return
   --debug            run each node under headless delve           [M3_AGGREGATOR_DEBUG_MODE=true]
   --debug-base-port N  node i's delve on N+i-1                     [M3_AGGREGATOR_DEBUG_BASE_PORT] default: free ports
@@ -116,6 +121,7 @@ function parseUp(rest: string[], env: NodeJS.ProcessEnv): Command {
   };
   const debugBase = env.M3_AGGREGATOR_DEBUG_BASE_PORT;
   if (debugBase !== undefined && debugBase !== "") debug.basePort = toInteger("M3_AGGREGATOR_DEBUG_BASE_PORT", debugBase);
+  const tls: { mode?: string; mutualTls?: boolean } = {};
   const positional = eachFlag(rest, (flag, value) => {
     const numberKey = UP_NUMBER_FLAGS[flag];
     if (numberKey !== undefined) options[numberKey] = toInteger(flag, value());
@@ -123,6 +129,10 @@ function parseUp(rest: string[], env: NodeJS.ProcessEnv): Command {
     else if (flag === "--log-level") options.logLevel = value() as LogLevel;
     else if (flag === "--cluster-id") options.clusterId = value();
     else if (flag === "--host") options.host = value();
+    else if (flag === "--m3-version") options.m3Version = value();
+    else if (flag === "--m3-source") options.m3Source = value();
+    else if (flag === "--tls") tls.mode = value();
+    else if (flag === "--no-mtls") tls.mutualTls = false;
     else if (flag === "--json") json = true;
     else if (flag === "--detach") detach = true;
     else if (flag === "--debug") debug.enabled = true;
@@ -140,6 +150,13 @@ function parseUp(rest: string[], env: NodeJS.ProcessEnv): Command {
       ...(debug.basePort === undefined ? {} : { basePort: debug.basePort }),
       ...(debug.waitForDebugger === undefined ? {} : { waitForDebugger: debug.waitForDebugger }),
     };
+  }
+  if (tls.mode === "off") {
+    if (tls.mutualTls !== undefined) throw new UsageError("--no-mtls needs TLS on (--tls permissive or enforced)");
+    options.tls = false;
+  } else if (tls.mode !== undefined || tls.mutualTls !== undefined) {
+    // An unknown mode is left to the option check, whose error names the allowed values.
+    options.tls = { mode: (tls.mode ?? "permissive") as TlsMode, ...(tls.mutualTls === undefined ? {} : { mutualTls: tls.mutualTls }) };
   }
   if (detach) options.reuse = true;
   return { command: "up", options: options as M3AggregatorClusterOptions, json, detach };

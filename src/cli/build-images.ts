@@ -21,12 +21,12 @@ function skipReason(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /** Runs the build (inheriting stderr for progress); throws naming the failed step's exit code. */
-export function buildImages(debug: boolean, env: NodeJS.ProcessEnv = process.env): void {
+export function buildImages(debug: boolean, m3Version: string, env: NodeJS.ProcessEnv = process.env): void {
   const reason = skipReason(env);
   if (reason !== undefined) {
     process.stderr.write(`m3agg: not building images (${reason}); using what the engine has or the official images\n`);
     return;
   }
-  const result = spawnSync("bash", [BUILD_SCRIPT, ...(debug ? ["--with-debug"] : [])], { stdio: ["ignore", process.stderr, "inherit"], env });
+  const result = spawnSync("bash", [BUILD_SCRIPT, "--m3-version", m3Version, ...(debug ? ["--with-debug"] : [])], { stdio: ["ignore", process.stderr, "inherit"], env });
   if (result.status !== 0) throw new Error(`images/build.sh failed (exit ${result.status}); its output above names the step`);
 }

@@ -77,7 +77,7 @@ export async function send(command: Of<"send">): Promise<number> {
   }
   const which = command.node === undefined ? 0 : /^\d+$/.test(command.node) ? Number(command.node) - 1 : command.node;
   const node = cluster.node(which);
-  const bytes = await sendRaw(node.host, node.tcpPort, new Uint8Array(await readStdin()));
+  const bytes = await sendRaw(node.host, node.tcpPort, new Uint8Array(await readStdin()), 10_000, cluster.tls?.clientOptions());
   print(command.json ? JSON.stringify({ node: node.id, endpoint: node.tcpEndpoint, bytes }) : `sent ${bytes} bytes to ${node.id} (${node.tcpEndpoint})`);
   return 0;
 }

@@ -6,6 +6,7 @@
  * 4. a framed metric send: a valid frame is accepted and the connection stays open.
  */
 import * as net from "node:net";
+import * as tls from "node:tls";
 import type { StartedM3AggregatorCluster } from "../cluster";
 import { encodeFrame } from "../ingest/encoder";
 
@@ -34,9 +35,10 @@ export function connectivityCounterFrame(id = "m3agg.connectivity"): Buffer {
 }
 
 /** Sends the frame, waits, and reports whether the node kept the connection open (it closes on a bad frame). */
-function sendFrameKeepsOpen(host: string, port: number, frame: Buffer, waitMs = 1_000): Promise<string | undefined> {
+function sendFrameKeepsOpen(host: string, port: number, frame: Buffer, tlsOptions?: tls.ConnectionOptions, waitMs = 1_000): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host, port }, () => socket.write(frame));
+    const socket = tlsOptions === undefined ? net.connect({ host, port }, () => socket.write(frame))
+      : tls.connect({ ...tlsOptions, host, port }, () => socket.write(frame));
     const timer = setTimeout(() => {
       socket.destroy();
       resolve(undefined);
@@ -84,9 +86,10 @@ export async function runConnectivity(cluster: StartedM3AggregatorCluster): Prom
 
   const sendFailures: string[] = [];
   for (const n of nodes) {
-    const error = await sendFrameKeepsOpen(n.host, n.tcpPort, connectivityCounterFrame());
+    const error = await sendFrameKeepsOpen(n.host, n.tcpPort, connectivityCounterFrame(), cluster.tls?.clientOptions());
     if (error !== undefined) sendFailures.push(`${n.id}: ${error}`);
   }
-  results.push({ check: "metric send", ok: sendFailures.length === 0, detail: sendFailures.join("; ") || "a framed counter was accepted by every node (connection kept open)" });
+  const over = cluster.tls === undefined ? "" : ` over TLS (${cluster.tls.mode}${cluster.tls.mutualTls ? ", mTLS" : ""})`;
+  results.push({ check: "metric send", ok: sendFailures.length === 0, detail: sendFailures.join("; ") || `a framed counter was accepted by every node${over} (connection kept open)` });
   return results;
 }

@@ -9,6 +9,9 @@ export interface EndpointSummary {
   nodes: Array<{ id: string; shardSetId: number | undefined; role: string; tcp: string; http: string; metrics: string; debug?: string }>;
   images: Record<string, string>;
   startupMs: number;
+  m3Version: string;
+  m3Source: string | null;
+  tls: { mode: string; mutualTls: boolean; caFile: string; certFile: string; keyFile: string; serverName: string } | null;
 }
 
 export function summarize(cluster: StartedM3AggregatorCluster, election: ShardSetElection[]): EndpointSummary {
@@ -28,6 +31,12 @@ export function summarize(cluster: StartedM3AggregatorCluster, election: ShardSe
     })),
     images: { ...cluster.images },
     startupMs: cluster.startupTimings.total,
+    m3Version: cluster.m3Version,
+    m3Source: cluster.m3Source ?? null,
+    tls: cluster.tls === undefined ? null : {
+      mode: cluster.tls.mode, mutualTls: cluster.tls.mutualTls, caFile: cluster.tls.caFile,
+      certFile: cluster.tls.certFile, keyFile: cluster.tls.keyFile, serverName: cluster.tls.serverName,
+    },
   };
 }
 
@@ -38,7 +47,10 @@ export function formatTable(summary: EndpointSummary): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join("  ").trimEnd();
   return [
-    `cluster ${summary.clusterId} ready in ${summary.startupMs} ms`,
+    `cluster ${summary.clusterId} ready in ${summary.startupMs} ms: m3 ${summary.m3Version}` +
+      (summary.m3Source === null ? " (release images)" : ` built from ${summary.m3Source}`),
+    summary.tls === null ? "raw TCP TLS            off"
+      : `raw TCP TLS            ${summary.tls.mode}${summary.tls.mutualTls ? ", mTLS" : ""}: CA ${summary.tls.caFile}, client cert ${summary.tls.certFile}, key ${summary.tls.keyFile}`,
     `coordinator admin API  ${summary.coordinatorAdminUrl}   (e.g. curl ${summary.coordinatorAdminUrl}/api/v1/services/m3aggregator/placement)`,
     `etcd                   ${summary.etcdEndpoint}`,
     "",

@@ -17,11 +17,17 @@ async function up(command: Extract<Command, { command: "up" }>): Promise<number>
   const fixture = new M3AggregatorCluster({
     ...command.options,
     onProgress: (event) => {
-      if (event.state !== "begin") process.stderr.write(`[${((Date.now() - begin) / 1000).toFixed(1).padStart(5)}s] ${event.phase} ${event.state === "end" ? "done" : "FAILED"} (${event.ms} ms)\n`);
+      const at = `[${((Date.now() - begin) / 1000).toFixed(1).padStart(5)}s]`;
+      if (event.state === "progress") process.stderr.write(`${at} ${event.phase}: ${event.detail}\n`);
+      else if (event.state !== "begin") process.stderr.write(`${at} ${event.phase} ${event.state === "end" ? "done" : "FAILED"} (${event.ms} ms)\n`);
     },
   });
-  buildImages(fixture.options.debug !== undefined);
-  process.stderr.write(`starting cluster ${fixture.options.clusterId}: ${fixture.options.nodes} nodes, rf ${fixture.options.rf}${fixture.options.debug ? ", under delve" : ""} …\n`);
+  const o = fixture.options;
+  // Release images are built here; a source tree is built by start() itself (its tag needs the tree's content).
+  if (o.m3Source === undefined) buildImages(o.debug !== undefined, o.m3Version);
+  const tlsText = o.tls === undefined ? "TLS off" : `TLS ${o.tls.mode}${o.tls.mutualTls ? " (mTLS)" : ""}`;
+  process.stderr.write(`starting cluster ${o.clusterId}: ${o.nodes} nodes, rf ${o.rf}, m3 ${o.m3Version}` +
+    `${o.m3Source === undefined ? "" : ` built from ${o.m3Source}`}, ${tlsText}${o.debug ? ", under delve" : ""} …\n`);
   const cluster = await fixture.start();
   const summary = summarize(cluster, await cluster.election());
   const stateFile = writeState(summary);

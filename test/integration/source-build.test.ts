@@ -1,0 +1,59 @@
+/**
+ * Your own m3: a copy of m3 v1.6.0's module source with a patched start-up log line is built
+ * and run by start({ m3Source }); a second patch is rebuilt; an unchanged tree is not.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { M3AggregatorCluster, type StartupTimings } from "../../src/cluster";
+import { uniqueClusterId } from "./helpers";
+
+const PATCHED_FILE = "src/cmd/services/m3aggregator/config/runtime.go";
+const ORIGINAL = "current write value limit per second";
+
+function m3ModuleDir(): string {
+  const result = spawnSync("go", ["mod", "download", "-json", "github.com/m3db/m3@v1.6.0"], { encoding: "utf8", cwd: os.tmpdir() });
+  if (result.status !== 0) throw new Error(`go mod download failed: ${result.stderr}`);
+  return (JSON.parse(result.stdout) as { Dir: string }).Dir;
+}
+
+async function startAndFind(source: string, line: string): Promise<{ timings: StartupTimings; built: boolean; found: boolean }> {
+  const events: string[] = [];
+  const cluster = await M3AggregatorCluster.start({
+    nodes: 2, rf: 2, m3Source: source, tls: false, clusterId: uniqueClusterId("src"),
+    onProgress: (e) => { if (e.phase === "build" && e.state === "progress") events.push(e.detail ?? ""); },
+  });
+  try {
+    expect(cluster.m3Source).toBe(source);
+    expect(cluster.images.m3aggregator).toMatch(/^m3agg-src\/m3aggregator:[0-9a-f]{16}$/);
+    const found = cluster.node(0).logLines().some((l) => l.includes(line));
+    return { timings: cluster.startupTimings, built: events.some((e) => e.includes("go build")), found };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+test("start({ m3Source }) builds the checkout, runs the patched line, rebuilds a changed tree, reuses an unchanged one", async () => {
+  const source = fs.mkdtempSync(path.join(os.tmpdir(), "m3-source-"));
+  fs.cpSync(m3ModuleDir(), source, { recursive: true });
+  spawnSync("chmod", ["-R", "u+w", source]); // the module cache is read-only
+  const file = path.join(source, PATCHED_FILE);
+  const patch = (text: string) => fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(/"(current write value limit per second|m3agg patched [^"]*)"/, `"${text}"`));
+  try {
+    patch("m3agg patched line one");
+    const first = await startAndFind(source, "m3agg patched line one");
+    expect(first).toMatchObject({ built: true, found: true });
+
+    patch("m3agg patched line two");
+    const second = await startAndFind(source, "m3agg patched line two");
+    expect(second).toMatchObject({ built: true, found: true });
+
+    const third = await startAndFind(source, "m3agg patched line two");
+    expect(third).toMatchObject({ built: false, found: true });
+    console.log(`source build: first ${first.timings.build} ms, after a one-line change ${second.timings.build} ms, unchanged ${third.timings.build} ms`);
+    expect(fs.readFileSync(file, "utf8")).not.toContain(ORIGINAL);
+  } finally {
+    fs.rmSync(source, { recursive: true, force: true });
+  }
+}, 900_000);
