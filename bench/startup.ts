@@ -3,6 +3,7 @@
  * binaries started as plain processes (no Docker) with the same configs and
  * the same bring-up sequence (etcd, coordinator and aggregators start together in both), so
  * the fixture's overhead is a ratio. Phases overlap, so they do not add up to READY.
+ * In one run: m3 v1.6.0 with TLS (the default), v1.6.0 without TLS, v1.5.0; bare processes of both versions.
  *
  *   npm run bench:startup            # 3 runs each, 4 nodes rf 2
  *   BENCH_RUNS=5 BENCH_NODES=2 BENCH_RF=2 npm run bench:startup
@@ -19,7 +20,8 @@ import { AggregatorApi } from "../src/aggregator-api";
 import { instanceIdOf, M3AggregatorCluster } from "../src/cluster";
 import { renderAggregatorConfig, renderCoordinatorConfig } from "../src/config/render";
 import { resolveImages } from "../src/images";
-import { defaultM3Version } from "../src/m3/versions";
+import type { M3Version } from "../src/m3/versions";
+import type { M3AggregatorClusterOptions } from "../src/options";
 import { resolveOptions } from "../src/options";
 import { LOOPBACK, planPorts } from "../src/ports";
 import { waitForElection } from "../src/readiness";
@@ -53,25 +55,25 @@ async function healthy(url: string): Promise<boolean> {
 }
 
 /** Copies the binaries out of the images the fixture would run, so both sides run the same bytes. */
-async function extractBinaries(dir: string): Promise<Record<"etcd" | "m3coordinator" | "m3aggregator", string>> {
-  const images = await resolveImages({}, defaultM3Version());
+async function extractBinaries(dir: string, version: M3Version): Promise<Record<"etcd" | "m3coordinator" | "m3aggregator", string>> {
+  const images = await resolveImages({}, version);
   const paths = { etcd: "/usr/local/bin/etcd", m3coordinator: "/bin/m3coordinator", m3aggregator: "/bin/m3aggregator" } as const;
   const out = {} as Record<keyof typeof paths, string>;
   for (const [name, inImage] of Object.entries(paths) as Array<[keyof typeof paths, string]>) {
     const id = execFileSync("docker", ["create", images[name].image], { encoding: "utf8" }).trim();
     try {
-      execFileSync("docker", ["cp", `${id}:${inImage}`, path.join(dir, name)]);
+      execFileSync("docker", ["cp", `${id}:${inImage}`, path.join(dir, `${name}-${version}`)]);
     } finally {
       execFileSync("docker", ["rm", id]);
     }
-    out[name] = path.join(dir, name);
+    out[name] = path.join(dir, `${name}-${version}`);
   }
   return out;
 }
 
 /** The fixture's sequence with plain processes: etcd, coordinator, placement, aggregators in parallel, election. */
-async function bareRun(bin: Record<"etcd" | "m3coordinator" | "m3aggregator", string>, workDir: string): Promise<{ phases: Phases; ready: number; stop: number }> {
-  const options = resolveOptions({ nodes: NODES, rf: RF });
+async function bareRun(bin: Record<"etcd" | "m3coordinator" | "m3aggregator", string>, workDir: string, version: M3Version): Promise<{ phases: Phases; ready: number; stop: number }> {
+  const options = resolveOptions({ nodes: NODES, rf: RF, m3Version: version, tls: false });
   const processes: ChildProcess[] = [];
   const phases: Phases = {};
   const t0 = Date.now();
@@ -102,7 +104,7 @@ async function bareRun(bin: Record<"etcd" | "m3coordinator" | "m3aggregator", st
       const file = path.join(workDir, `m3aggregator${i}.yml`);
       fs.writeFileSync(file, renderAggregatorConfig({
         ports: nodePorts, etcdClientPort: ports.etcdClient, electionTtlSeconds: options.electionTtlSeconds,
-        backend: options.backend, logLevel: "info",
+        backend: options.backend, logLevel: "info", m3Version: version,
       }));
       run(bin.m3aggregator, ["-f", file], { M3AGGREGATOR_HOST_ID: instanceIdOf(i) });
       const api = new AggregatorApi(`http://${LOOPBACK}:${nodePorts.http}`);
@@ -111,7 +113,7 @@ async function bareRun(bin: Record<"etcd" | "m3coordinator" | "m3aggregator", st
     }));
     const coordinatorYaml = path.join(workDir, "m3coordinator.yml");
     fs.writeFileSync(coordinatorYaml, renderCoordinatorConfig({
-      port: ports.coordinator, metricsPort: ports.coordinatorMetrics, etcdClientPort: ports.etcdClient, logLevel: "info",
+      port: ports.coordinator, metricsPort: ports.coordinatorMetrics, etcdClientPort: ports.etcdClient, logLevel: "info", m3Version: version,
     }));
     run(bin.m3coordinator, ["-f", coordinatorYaml]);
     const admin = new M3AdminClient(`http://${LOOPBACK}:${ports.coordinator}`);
@@ -137,55 +139,63 @@ async function bareRun(bin: Record<"etcd" | "m3coordinator" | "m3aggregator", st
   }
 }
 
-async function fixtureRun(): Promise<{ phases: Phases; ready: number; stop: number }> {
+async function fixtureRun(variant: M3AggregatorClusterOptions): Promise<{ phases: Phases; ready: number; stop: number }> {
   const t0 = Date.now();
-  const cluster = await M3AggregatorCluster.start({ nodes: NODES, rf: RF });
+  const cluster = await M3AggregatorCluster.start({ nodes: NODES, rf: RF, ...variant });
   const ready = Date.now() - t0;
   await cluster.stop();
   const { total: _total, ...phases } = cluster.startupTimings;
   return { phases: phases as Phases, ready, stop: cluster.stopTimeMs ?? NaN };
 }
 
+const FIXTURE_VARIANTS: Array<{ name: string; bare: M3Version; options: M3AggregatorClusterOptions }> = [
+  { name: "v1.6.0 TLS", bare: "v1.6.0", options: { m3Version: "v1.6.0" } },
+  { name: "v1.6.0 plain", bare: "v1.6.0", options: { m3Version: "v1.6.0", tls: false } },
+  { name: "v1.5.0", bare: "v1.5.0", options: { m3Version: "v1.5.0" } },
+];
+const BARE_VERSIONS: M3Version[] = ["v1.6.0", "v1.5.0"];
+
+type Run = { phases: Phases; ready: number; stop: number };
+
 async function main(): Promise<void> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "m3agg-bench-"));
   try {
-    const bin = await extractBinaries(workDir);
-    const fixture: Array<Awaited<ReturnType<typeof fixtureRun>>> = [];
-    const bare: Array<Awaited<ReturnType<typeof bareRun>>> = [];
+    const bins = Object.fromEntries(await Promise.all(BARE_VERSIONS.map(async (v) => [v, await extractBinaries(workDir, v)] as const)));
+    const runs = new Map<string, Run[]>();
+    const record = (name: string, run: Run) => runs.set(name, [...(runs.get(name) ?? []), run]);
     // Warm-up of each (page cache, image layers), not counted.
-    await fixtureRun();
-    await bareRun(bin, workDir);
+    for (const variant of FIXTURE_VARIANTS) await fixtureRun(variant.options);
+    for (const v of BARE_VERSIONS) await bareRun(bins[v]!, workDir, v);
     for (let i = 0; i < RUNS; i++) {
-      fixture.push(await fixtureRun());
-      bare.push(await bareRun(bin, workDir));
+      for (const variant of FIXTURE_VARIANTS) record(variant.name, await fixtureRun(variant.options));
+      for (const v of BARE_VERSIONS) record(`bare ${v}`, await bareRun(bins[v]!, workDir, v));
     }
-    const summarize = (runs: typeof fixture) => ({
-      readyMs: { median: median(runs.map((r) => r.ready)), runs: runs.map((r) => r.ready) },
-      stopMs: { median: median(runs.map((r) => r.stop)), runs: runs.map((r) => r.stop) },
-      phasesMedianMs: Object.fromEntries(Object.keys(runs[0]!.phases).map((k) => [k, median(runs.map((r) => r.phases[k] ?? 0))])),
+    const summarize = (list: Run[]) => ({
+      readyMs: { median: median(list.map((r) => r.ready)), runs: list.map((r) => r.ready) },
+      stopMs: { median: median(list.map((r) => r.stop)), runs: list.map((r) => r.stop) },
+      phasesMedianMs: Object.fromEntries([...new Set(list.flatMap((r) => Object.keys(r.phases)))].map((k) => [k, median(list.map((r) => r.phases[k] ?? 0))])),
     });
+    const results = Object.fromEntries([...runs.entries()].map(([name, list]) => [name, summarize(list)]));
+    const ratios = Object.fromEntries(FIXTURE_VARIANTS.map((v) => [v.name,
+      Math.round((results[v.name]!.readyMs.median / results[`bare ${v.bare}`]!.readyMs.median) * 100) / 100]));
     const result = {
-      benchmark: "startup",
-      nodes: NODES,
-      rf: RF,
-      runs: RUNS,
+      benchmark: "startup", nodes: NODES, rf: RF, runs: RUNS,
       machine: { cpus: os.cpus().length, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-      fixture: summarize(fixture),
-      bareProcesses: summarize(bare),
-      readyRatio: 0,
-      goalRatio: 1.5,
+      results, readyRatioToBare: ratios, goalRatio: 1.5,
     };
-    result.readyRatio = Math.round((result.fixture.readyMs.median / result.bareProcesses.readyMs.median) * 100) / 100;
-
-    const phaseNames = [...new Set([...Object.keys(result.fixture.phasesMedianMs), ...Object.keys(result.bareProcesses.phasesMedianMs)])];
+    const names = [...runs.keys()];
+    const phaseNames = [...new Set(names.flatMap((n) => Object.keys(results[n]!.phasesMedianMs)))];
+    const width = 14;
     console.log(`startup, ${NODES} nodes rf ${RF}, median of ${RUNS} (ms)`);
-    console.log(["", "fixture", "bare", "ratio"].map((s) => s.padStart(12)).join(""));
-    const row = (name: string, a: number | undefined, b: number | undefined) =>
-      console.log([name, String(a ?? "-"), String(b ?? "-"), a && b ? (a / b).toFixed(2) : "-"].map((s) => s.padStart(12)).join(""));
-    for (const name of phaseNames) row(name, result.fixture.phasesMedianMs[name], result.bareProcesses.phasesMedianMs[name]);
-    row("READY", result.fixture.readyMs.median, result.bareProcesses.readyMs.median);
-    row("stop", result.fixture.stopMs.median, result.bareProcesses.stopMs.median);
-    console.log(`goal: ready within ${result.goalRatio}x of bare processes: ${result.readyRatio <= result.goalRatio ? "met" : "NOT met"} (${result.readyRatio}x)`);
+    console.log(["", ...names].map((s) => s.padStart(width)).join(""));
+    const row = (label: string, pick: (n: string) => number | undefined) =>
+      console.log([label, ...names.map((n) => String(pick(n) ?? "-"))].map((s) => s.padStart(width)).join(""));
+    for (const phase of phaseNames) row(phase, (n) => results[n]!.phasesMedianMs[phase]);
+    row("READY", (n) => results[n]!.readyMs.median);
+    row("stop", (n) => results[n]!.stopMs.median);
+    for (const [name, ratio] of Object.entries(ratios)) {
+      console.log(`${name}: ready ${ratio}x of bare processes of the same version (goal ≤ ${result.goalRatio}): ${ratio <= result.goalRatio ? "met" : "NOT met"}`);
+    }
     console.log(JSON.stringify(result));
   } finally {
     fs.rmSync(workDir, { recursive: true, force: true });
