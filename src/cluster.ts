@@ -26,10 +26,16 @@ import { sendRaw } from "./raw-lines";
 import { registerLiveCluster, unregisterLiveCluster } from "./lifecycle";
 import { describeElection, readElection, type ShardSetElection, waitForElection } from "./readiness";
 import type { M3Version } from "./m3/versions";
-import { buildFromSource, type SourceBuild } from "./m3/source-build";
+import { buildFromSource, type SourceBuild, sourceImageTags, sourceTreeTag } from "./m3/source-build";
 import { M3MsgSink } from "./sink/sink";
 import { sweepOrphans } from "./sweep";
 import { type ClusterTls, clusterTlsHandle, createTlsMaterial, removeTlsMaterial, type TlsMaterial } from "./tls/material";
+
+/** The aggregator image a cluster built from `source` now would run (the tag follows the tree's content). */
+function expectedSourceImage(source: string, debug: boolean): string {
+  const tags = sourceImageTags(sourceTreeTag(source));
+  return debug ? tags.m3aggregatorDebug : tags.m3aggregator;
+}
 
 /** Milliseconds spent in each phase of start(). */
 export type StartupTimings = Partial<Record<StartPhase, number>> & { total: number };
@@ -104,6 +110,10 @@ export class M3AggregatorCluster {
       try {
         const { attachCluster } = await import("./attach");
         const existing = await attachCluster(this.options.clusterId);
+        const source = this.options.m3Source;
+        if (source !== undefined && existing.images.m3aggregator !== expectedSourceImage(source, this.options.debug !== undefined)) {
+          throw new Error("the kept cluster runs binaries of an older state of the source tree"); // rebuild and restart
+        }
         await existing.waitForReady({ timeoutMs: 15_000 });
         return existing;
       } catch {
@@ -168,7 +178,8 @@ export class M3AggregatorCluster {
       }
       const images = await timed("images", async () => {
         await dockerClient(); // a clear error before anything else when no engine answers
-        await sweepOrphans(); // containers of fixture processes that died without cleaning up
+        // Containers of fixture processes that died without cleaning up, and their certificates.
+        for (const swept of await sweepOrphans()) removeTlsMaterial(swept);
         const resolved: Partial<Record<keyof ImageNames, ResolvedImage>> = await resolveImages(options.images, options.m3Version, sourceBuild?.images);
         if (options.debug !== undefined) resolved.m3aggregatorDebug = await resolveDebugImage(options.images, options.m3Version, sourceBuild?.images);
         return resolved as Record<"m3aggregator" | "m3coordinator" | "etcd", ResolvedImage> & Partial<Record<keyof ImageNames, ResolvedImage>>;
