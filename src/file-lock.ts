@@ -23,7 +23,18 @@ export async function acquireLock(name: string, timeoutMs = 300_000): Promise<()
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
-    const owner = Number(fs.readFileSync(path.join(dir, "pid"), { encoding: "utf8", flag: "a+" }) || NaN);
+    let owner = NaN;
+    try {
+      owner = Number(fs.readFileSync(path.join(dir, "pid"), "utf8") || NaN);
+    } catch (error) {
+      // ENOENT: released since our mkdir failed (try again at once), or taken but its pid not written yet
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      if (!fs.existsSync(dir)) continue;
+      if (Date.now() - (fs.statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 5_000) {
+        fs.rmSync(dir, { recursive: true, force: true }); // its owner died between mkdir and writing its pid
+        continue;
+      }
+    }
     if (Number.isInteger(owner) && !processAlive(owner)) {
       fs.rmSync(dir, { recursive: true, force: true }); // its owner died holding it
       continue;
