@@ -26,3 +26,23 @@ export function bindFailures(tails: ReadonlyArray<{ component: string; lines: re
     return { component, port: Number.isInteger(port) ? port : undefined, line: line.length > 400 ? `${line.slice(0, 400)}…` : line };
   }));
 }
+
+/** One start attempt that failed because a listener could not bind. */
+export interface BindAttempt {
+  /** Every port of that attempt's plan with its purpose. */
+  ports: Array<{ port: number; purpose: string }>;
+  /** The log lines that said so. */
+  failures: BindFailure[];
+}
+
+/** Every start attempt failed to bind a port: names each attempt's ports and the log line. */
+export class PortBindRetriesExhaustedError extends Error {
+  override readonly name = "PortBindRetriesExhaustedError";
+  constructor(readonly attempts: BindAttempt[]) {
+    super(`a listener could not bind its port in each of ${attempts.length} attempts (each on newly planned ports; something outside the fixture took them):\n` +
+      attempts.map((a, i) => `attempt ${i + 1}: ${a.failures.map((f) => {
+        const purpose = a.ports.find((p) => p.port === f.port)?.purpose;
+        return `${f.component}${f.port === undefined ? "" : ` could not bind ${f.port}${purpose === undefined ? "" : ` (${purpose})`}`}: ${f.line}`;
+      }).join("; ")}\n  ports: ${a.ports.map((p) => `${p.purpose} ${p.port}`).join(", ")}`).join("\n"));
+  }
+}

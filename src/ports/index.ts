@@ -10,4 +10,4 @@ export {
   keepReservations, listReservations, ownerProcessDead, readReservation, releaseReservations, removeStale, removeStaleTempFiles,
   reservationsDir, reservePort, type Reservation,
 } from "./reservations";
-export { bindFailures, type BindFailure } from "./bind-failure";
+export { type BindAttempt, bindFailures, type BindFailure, PortBindRetriesExhaustedError } from "./bind-failure";
