@@ -147,6 +147,8 @@ export class M3AggregatorCluster {
         if (attempts.length >= MAX_BIND_ATTEMPTS) {
           throw new ClusterStartError(this.options.clusterId, error.phase, new PortBindRetriesExhaustedError(attempts), error.logTails);
         }
+        // Next plan: none of this attempt's ports (explicit ones are exempt from exclusion), nor the port named in the line.
+        for (const p of describePorts(attempt.ports)) exclude.add(p.port);
         for (const f of failures) if (f.port !== undefined) exclude.add(f.port);
       }
     }
