@@ -10,10 +10,13 @@ import { processAlive } from "./sweep";
 
 const LOCK_DIR = path.join(os.tmpdir(), "m3agg-locks");
 
-/** Waits for the lock `name` (up to `timeoutMs`); resolves with a release function. A dead owner's lock is taken over. */
-export async function acquireLock(name: string, timeoutMs = 300_000): Promise<() => void> {
-  fs.mkdirSync(LOCK_DIR, { recursive: true });
-  const dir = path.join(LOCK_DIR, `${name}.lock`);
+/**
+ * Waits for the lock `name` (up to `timeoutMs`); resolves with a release function. A dead owner's lock is taken over.
+ * `folder`: where the lock lives (default `<os.tmpdir()>/m3agg-locks`), e.g. next to the files it guards.
+ */
+export async function acquireLock(name: string, timeoutMs = 300_000, folder = LOCK_DIR): Promise<() => void> {
+  fs.mkdirSync(folder, { recursive: true });
+  const dir = path.join(folder, `${name}.lock`);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

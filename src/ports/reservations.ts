@@ -118,7 +118,8 @@ export function ownerProcessDead(r: Reservation): boolean {
  */
 export async function removeStale(ports: number[], isStale: (r: Reservation) => boolean, dir = reservationsDir()): Promise<number[]> {
   if (ports.length === 0) return [];
-  const release = await acquireLock("ports-sweep", 30_000);
+  ensureDir(dir);
+  const release = await acquireLock(".sweep", 30_000, dir); // in the folder itself: shared by whoever shares the folder
   try {
     return ports.filter((port) => {
       const r = readReservation(port, dir);
