@@ -8,7 +8,7 @@ const config: Config = {
   testEnvironment: "<rootDir>/src/jest-environment.ts",
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
   testMatch: ["<rootDir>/test/**/*.test.ts"],
-  // test/shared is its own jest project (global setup), run by test/integration/shared-cluster.test.ts
+  // test/shared is its own jest project (global setup), run by the "shared cluster" test of test/integration/reuse.test.ts
   testPathIgnorePatterns: ["/node_modules/", "/test/shared/"],
   maxWorkers: 1,
   testTimeout: 30_000,

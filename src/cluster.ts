@@ -21,7 +21,7 @@ import { resolveDebugImage, resolveImages, type ResolvedImage } from "./images";
 import { acquireLock } from "./file-lock";
 import { type ClusterLabels, LABEL_CLUSTER, LABEL_OPTIONS } from "./labels";
 import { type ImageNames, type M3AggregatorClusterOptions, resolveOptions, type ResolvedClusterOptions } from "./options";
-import { planPorts, type PortPlan } from "./ports";
+import { bindFailures, describePorts, explicitPorts, keepReservations, planPorts, PortBindRetriesExhaustedError, PortInUseError, type BindAttempt, type PortPlan, releaseReservations } from "./ports";
 import { sendRaw } from "./raw-lines";
 import { registerLiveCluster, unregisterLiveCluster } from "./lifecycle";
 import { describeElection, readElection, type ShardSetElection, waitForElection } from "./readiness";
@@ -47,6 +47,15 @@ export function instanceIdOf(index: number): string {
 
 const LOG_TAIL_LINES = 40;
 
+/** Starts (each on newly planned ports) before a port another program keeps taking fails the start. */
+const MAX_BIND_ATTEMPTS = 3;
+
+/** One try of startOnce: ports to avoid in, the plan it made out. */
+interface StartAttempt {
+  exclude: ReadonlySet<number>;
+  ports?: PortPlan;
+}
+
 /** Carries the phase an error happened in through concurrent phases. */
 class PhaseFailure extends Error {
   constructor(readonly phase: StartPhase, override readonly cause: unknown) {
@@ -56,14 +65,16 @@ class PhaseFailure extends Error {
 
 /**
  * Removes every container labelled with the cluster id (force: running,
- * paused and stopped alike), then checks Docker that none is left. Label-based,
- * so it also catches containers that were created but never handed to us.
+ * paused and stopped alike), then checks Docker that none is left, then
+ * releases the cluster's port reservations. Label-based, so it also catches
+ * containers that were created but never handed to us.
  */
 export async function teardown(clusterId: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const containers = await containersWithLabel(LABEL_CLUSTER, clusterId);
     if (containers.length === 0) {
-      removeTlsMaterial(clusterId); // the certificates live as long as the containers
+      removeTlsMaterial(clusterId); // the certificates and the port reservations live as long as the containers
+      releaseReservations(clusterId);
       return;
     }
     try {
@@ -125,7 +136,39 @@ export class M3AggregatorCluster {
     }
   }
 
+  /**
+   * startOnce, again on newly planned ports when a container exited because another program took
+   * its port (recognised by its "address already in use" log line), at most {@link MAX_BIND_ATTEMPTS}
+   * times. An explicit port is never moved: its bind failure is a {@link PortInUseError}.
+   */
   private async startNew(): Promise<StartedM3AggregatorCluster> {
+    const attempts: BindAttempt[] = [];
+    const exclude = new Set<number>();
+    for (;;) {
+      const attempt: StartAttempt = { exclude };
+      try {
+        return await this.startOnce(attempt);
+      } catch (error) {
+        const failures = error instanceof ClusterStartError ? bindFailures(error.logTails) : [];
+        if (!(error instanceof ClusterStartError) || failures.length === 0 || attempt.ports === undefined) throw error;
+        attempts.push({ ports: describePorts(attempt.ports), failures });
+        const explicit = explicitPorts(this.options);
+        const onExplicit = failures.flatMap((f) => explicit.filter((e) => e.port === f.port).map((e) => ({ ...e, line: f.line })))[0];
+        if (onExplicit !== undefined) {
+          throw new ClusterStartError(this.options.clusterId, error.phase, new PortInUseError(onExplicit.port, onExplicit.purpose, attempt.ports.host,
+            `was taken by another program after the check (${onExplicit.line})`), error.logTails);
+        }
+        if (attempts.length >= MAX_BIND_ATTEMPTS) {
+          throw new ClusterStartError(this.options.clusterId, error.phase, new PortBindRetriesExhaustedError(attempts), error.logTails);
+        }
+        // Next plan: none of this attempt's ports (explicit ones are exempt from exclusion), nor the port named in the line.
+        for (const p of describePorts(attempt.ports)) exclude.add(p.port);
+        for (const f of failures) if (f.port !== undefined) exclude.add(f.port);
+      }
+    }
+  }
+
+  private async startOnce(attempt: StartAttempt): Promise<StartedM3AggregatorCluster> {
     const options = this.options;
     const clusterId = options.clusterId;
     const labels: ClusterLabels = { clusterId, reuseKey: options.reuseKey };
@@ -184,7 +227,8 @@ export class M3AggregatorCluster {
         if (options.debug !== undefined) resolved.m3aggregatorDebug = await resolveDebugImage(options.images, options.m3Version, sourceBuild?.images);
         return resolved as Record<"m3aggregator" | "m3coordinator" | "etcd", ResolvedImage> & Partial<Record<keyof ImageNames, ResolvedImage>>;
       });
-      const ports = await timed("ports", () => planPorts(options));
+      const ports = await timed("ports", () => planPorts(options, { exclude: attempt.exclude }));
+      attempt.ports = ports;
       const tlsSettings = options.tls;
       const tls: TlsMaterial | undefined = tlsSettings === undefined ? undefined
         : await timed("tls", () => createTlsMaterial(clusterId, ports.host, tlsSettings));
@@ -284,9 +328,14 @@ export class M3AggregatorCluster {
       const imageNames = Object.fromEntries(Object.entries(images).map(([k, v]) => [k, v.image])) as unknown as ImageNames;
       const cluster = new StartedM3AggregatorCluster(options, etcd, coordinator, nodes, ports, images, imageNames, timings, false, sink);
       if (options.reuseKey === undefined) registerLiveCluster(cluster);
-      else unregisterLiveCluster(clusterId); // a reused cluster outlives this process on purpose
+      else {
+        unregisterLiveCluster(clusterId); // a reused cluster outlives this process on purpose
+        keepReservations(clusterId); // and keeps its ports until its containers are gone
+      }
       return cluster;
     } catch (error) {
+      // Removing what runs first makes the other containers' waits fail at once instead of timing out.
+      await teardown(clusterId).catch(() => undefined);
       await Promise.all(inFlight); // every container that will start has started: remove them all
       if (error instanceof PhaseFailure) phase = error.phase;
       const cause = error instanceof PhaseFailure ? error.cause : error;

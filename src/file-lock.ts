@@ -10,10 +10,13 @@ import { processAlive } from "./sweep";
 
 const LOCK_DIR = path.join(os.tmpdir(), "m3agg-locks");
 
-/** Waits for the lock `name` (up to `timeoutMs`); resolves with a release function. A dead owner's lock is taken over. */
-export async function acquireLock(name: string, timeoutMs = 300_000): Promise<() => void> {
-  fs.mkdirSync(LOCK_DIR, { recursive: true });
-  const dir = path.join(LOCK_DIR, `${name}.lock`);
+/**
+ * Waits for the lock `name` (up to `timeoutMs`); resolves with a release function. A dead owner's lock is taken over.
+ * `folder`: where the lock lives (default `<os.tmpdir()>/m3agg-locks`), e.g. next to the files it guards.
+ */
+export async function acquireLock(name: string, timeoutMs = 300_000, folder = LOCK_DIR): Promise<() => void> {
+  fs.mkdirSync(folder, { recursive: true });
+  const dir = path.join(folder, `${name}.lock`);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -23,7 +26,18 @@ export async function acquireLock(name: string, timeoutMs = 300_000): Promise<()
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
-    const owner = Number(fs.readFileSync(path.join(dir, "pid"), { encoding: "utf8", flag: "a+" }) || NaN);
+    let owner = NaN;
+    try {
+      owner = Number(fs.readFileSync(path.join(dir, "pid"), "utf8") || NaN);
+    } catch (error) {
+      // ENOENT: released since our mkdir failed (try again at once), or taken but its pid not written yet
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      if (!fs.existsSync(dir)) continue;
+      if (Date.now() - (fs.statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 5_000) {
+        fs.rmSync(dir, { recursive: true, force: true }); // its owner died between mkdir and writing its pid
+        continue;
+      }
+    }
     if (Number.isInteger(owner) && !processAlive(owner)) {
       fs.rmSync(dir, { recursive: true, force: true }); // its owner died holding it
       continue;

@@ -47,6 +47,12 @@ describe("failure injection", () => {
       return total === 7 ? total : undefined;
     }, { timeoutMs: 40_000, what: `${id} to total 7 after failover` })).toBe(7);
 
+    // The new leader flushes again what the old one may already have flushed: same values (duplicates), never others.
+    const sinkStats = m3.cluster.sink.stats();
+    expect(sinkStats.conflicts).toBe(0);
+    expect(m3.cluster.sink.conflicts()).toEqual([]);
+    expect(sinkStats.messages).toBe(m3.cluster.sink.datapoints().length + sinkStats.duplicates);
+
     await m3.cluster.node(leader).start();
     await m3.cluster.waitForReady();
     const set = (await m3.cluster.election()).find((s) => s.shardSetId === 1)!;
@@ -78,7 +84,7 @@ describe("failure injection", () => {
     expect(set.members.find((m) => m.id === follower)?.electionState).toBe("follower");
   }, 60_000);
 
-  test("restart(): same ports, same id, healthy, placement unchanged", async () => {
+  test("restart(): same ports, same id, healthy, placement unchanged, and its raw TCP port takes metrics again", async () => {
     const node = m3.cluster.node(2);
     const before = { id: node.id, tcp: node.tcpPort, http: node.httpPort, metrics: node.metricsPort, container: node.getId() };
     const placementBefore = await m3.cluster.placement();
@@ -92,7 +98,26 @@ describe("failure injection", () => {
     const marker = lines.lastIndexOf(`--- ${node.id} (re)started ---`);
     expect(marker).toBeGreaterThan(0);
     expect(lines.slice(marker + 1).some((l) => l.includes("election state changed") || l.includes("\"level\""))).toBe(true);
-  }, 60_000);
+
+    // Use the TCP port after the restart: make the node lead its shard set, send a counter of one of its
+    // shards to it alone, and see the sink receive it (only this node can have flushed it).
+    const setId = placementBefore.instances[node.id]!.shardSetId;
+    const leader = await m3.cluster.waitForLeader(setId);
+    if (leader !== node.id) {
+      await m3.cluster.node(leader).resign();
+      expect(await m3.cluster.waitForLeader(setId, { not: leader, timeoutMs: 15_000 })).toBe(node.id);
+    }
+    const shards = new Set(placementBefore.instances[node.id]!.shards.map((s) => s.id));
+    const client = await M3IngestClient.connect(placementBefore);
+    const stamp = Date.now();
+    let i = 0;
+    while (!shards.has(client.router.shardOf(`restarted.${stamp}.${i}`))) i++;
+    const id = `restarted.${stamp}.${i}`;
+    await client.sendTo(node.id, { type: "counter", id, value: 11 });
+    await client.close();
+    expect(client.stats()[node.id]).toMatchObject({ frames: 1, reconnects: 0 });
+    expect(await m3.cluster.sink.waitFor((points) => points.find((p) => p.id === id)?.value, { timeoutMs: 40_000, what: `${id} via the restarted node` })).toBe(11);
+  }, 90_000);
 
   test("etcd and the coordinator have the same controls: a paused coordinator comes back", async () => {
     await m3.cluster.coordinator.pause();

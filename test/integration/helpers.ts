@@ -10,3 +10,13 @@ export async function clusterContainers(clusterId: string): Promise<string[]> {
 export function uniqueClusterId(name: string): string {
   return `${name}-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
 }
+
+/** Listens on host:port until closed: a program outside the fixture holding a port. */
+export function holdPort(port: number, host = "127.0.0.1"): Promise<import("node:net").Server> {
+  const net = require("node:net") as typeof import("node:net");
+  return new Promise((resolve, reject) => {
+    const server = net.createServer((socket) => socket.destroy());
+    server.once("error", reject);
+    server.listen({ host, port, exclusive: true }, () => resolve(server));
+  });
+}

@@ -9,7 +9,7 @@ import * as readline from "node:readline";
 import { M3AggregatorCluster } from "../../src/cluster";
 import { containersWithLabel } from "../../src/docker";
 import { LABEL_PREFIX } from "../../src/labels";
-import { describePorts, isPortFree } from "../../src/ports";
+import { describePorts, isPortFree, listReservations } from "../../src/ports";
 import { clusterContainers, uniqueClusterId } from "./helpers";
 
 const childScript = path.join(__dirname, "child-start.ts");
@@ -18,7 +18,8 @@ const childScript = path.join(__dirname, "child-start.ts");
 async function childWithCluster(clusterId: string): Promise<ChildProcess> {
   // node itself (tsx as a loader, not the tsx wrapper) so signals reach the process that owns the cluster
   const child = spawn(process.execPath, ["--import", "tsx", childScript, JSON.stringify({ nodes: 2, rf: 2, clusterId })], {
-    env: { ...process.env, M3AGG_CHILD_HOLD: "1" },
+    // No Ryuk for the children: only the fixture's own sweep may remove what a killed child leaves.
+    env: { ...process.env, M3AGG_CHILD_HOLD: "1", TESTCONTAINERS_RYUK_DISABLED: "true" },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const firstLine = await new Promise<string>((resolve, reject) => {
@@ -34,7 +35,7 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 describe("teardown guarantees", () => {
-  test("a SIGKILLed owner's containers are swept by the next start; a live owner's cluster is left alone; SIGTERM removes it", async () => {
+  test("a SIGKILLed owner's containers and port reservations are swept; a live owner's cluster is left alone; SIGTERM removes it", async () => {
     const killedId = uniqueClusterId("orphan");
     const liveId = uniqueClusterId("alive");
     const killed = await childWithCluster(killedId);
@@ -43,16 +44,23 @@ describe("teardown guarantees", () => {
       killed.kill("SIGKILL");
       await exited(killed);
       expect(await clusterContainers(killedId)).toHaveLength(4); // SIGKILL: no handler ran, the containers stay
+      const reservedBy = (id: string) => listReservations().filter((r) => r.cluster === id).length;
+      expect(reservedBy(killedId)).toBe(10); // and so do its port reservations (2 nodes × 3 + 4)
+      expect(reservedBy(liveId)).toBe(10);
 
+      // The next start sweeps (nothing else can remove them: the children ran without Ryuk).
       const mine = await M3AggregatorCluster.start({ nodes: 2, rf: 2 });
       await mine.stop();
-      expect(await clusterContainers(killedId)).toEqual([]); // swept by the start
+      expect(await clusterContainers(killedId)).toEqual([]);
+      expect(reservedBy(killedId)).toBe(0);
       expect(await clusterContainers(liveId)).toHaveLength(4); // owner alive: untouched
+      expect(reservedBy(liveId)).toBe(10);
 
       live.kill("SIGTERM");
       await exited(live);
       expect(live.signalCode ?? live.exitCode).toBe("SIGTERM"); // the handler removed the cluster, then let SIGTERM end it
       expect(await clusterContainers(liveId)).toEqual([]);
+      expect(reservedBy(liveId)).toBe(0); // the SIGTERM handler's teardown released them
     } finally {
       killed.kill("SIGKILL");
       live.kill("SIGKILL");

@@ -1,6 +1,6 @@
 import type { Config } from "jest";
 
-// The shared-cluster recipe, run as its own jest project by test/integration/shared-cluster.test.ts.
+// The shared-cluster recipe, run as its own jest project by the "shared cluster" test of test/integration/reuse.test.ts.
 const config: Config = {
   rootDir: "../..",
   testEnvironment: "node",

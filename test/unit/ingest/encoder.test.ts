@@ -20,6 +20,17 @@ describe("murmur3 (m3's shard hash)", () => {
   test.each([["hello", 0x248bfa47], ["hello, world", 0x149bbb7f], ["", 0], ["foo", 0xf6a5c420], ["metric.test", 0xd3d86534]])("%j", (text, hash) => {
     expect(murmur3(Buffer.from(text))).toBe(hash);
   });
+  // A 2-byte tail (length % 4 = 2), alone and after a block; the last with bytes ≥ 0x80 in the tail. Expected values from
+  // m3's own hash (github.com/m3db/stackmurmur3/v2 v2.0.2 murmur3.Sum32, used by m3 v1.5.0 src/aggregator/sharding/hash.go),
+  // run with `go run`, not from the code under test.
+  test.each([
+    ["ab", Buffer.from("ab"), 0x9bbfd75f],
+    ["abcdef", Buffer.from("abcdef"), 0x6181c085],
+    ["cpu.usage.total.ab", Buffer.from("cpu.usage.total.ab"), 0xb7035f97],
+    ["bytes ff fe", Buffer.from([0xff, 0xfe]), 0x96c86850],
+  ])("2-byte tail: %s", (_name, bytes, hash) => {
+    expect(murmur3(bytes)).toBe(hash);
+  });
   test("shards of the documented ids", () => {
     expect(murmur3(Buffer.from("foo")) % 64).toBe(32);
     expect(murmur3(Buffer.from("metric.test")) % 64).toBe(52);
