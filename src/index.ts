@@ -29,4 +29,5 @@ export { ControllableContainer, type ContainerState } from "./containers/control
 export { delveCall, delveContinue } from "./debug/delve-client";
 export type { DebugOptions } from "./options";
 export * from "./ingest";
+export * from "./load";
 export * from "./sink";

@@ -4,6 +4,7 @@
  */
 import type { FlushBackend, LogLevel, M3AggregatorClusterOptions } from "../options";
 import type { TlsMode } from "../tls/settings";
+import { type LoadCommand, LOAD_USAGE, parseLoadArgs } from "./load";
 
 /** A usage error: the CLI prints it with the usage text and exits 2. */
 export class UsageError extends Error {
@@ -22,7 +23,8 @@ export type Command =
   | { command: "status"; target: Target; json: boolean }
   | { command: "send"; target: Target; json: boolean; node: string | undefined; metrics: string[] }
   | { command: "connectivity"; target: Target; json: boolean }
-  | { command: "logs"; target: Target; component: string | undefined; tail: number | undefined };
+  | { command: "logs"; target: Target; component: string | undefined; tail: number | undefined }
+  | LoadCommand;
 
 export const USAGE = `usage: m3agg <command> [flags]
 
@@ -38,6 +40,7 @@ commands:
   connectivity   the seed's four checks: host to each node, container to each node, placement
                  endpoints, a framed metric send
   logs [name]    captured output of a container (node id, "etcd", "coordinator"; default all)
+${LOAD_USAGE}
   help           this text
 
 flags of up (env var of the seed scripts in brackets):
@@ -108,7 +111,7 @@ function eachFlag(rest: string[], handle: (flag: string, value: () => string) =>
   return positional;
 }
 
-function parseUp(rest: string[], env: NodeJS.ProcessEnv): Command {
+export function parseUp(rest: string[], env: NodeJS.ProcessEnv): Command {
   const options: Record<string, unknown> = {};
   for (const [name, key] of Object.entries(ENV_NUMBERS)) {
     const value = env[name];
@@ -181,6 +184,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   const [command, ...rest] = argv;
   if (command === undefined || command === "help" || command === "--help" || command === "-h") return { command: "help" };
   if (command === "up") return parseUp(rest, env);
+  if (command === "load") return parseLoadArgs(rest, env);
 
   const target: Target = { clusterId: undefined };
   let json = false;

@@ -9,6 +9,7 @@ import { InvalidOptionError } from "../options";
 import { type Command, parseArgs, USAGE, UsageError } from "./args";
 import { connectivity, down, logs, send, status } from "./commands";
 import { buildImages } from "./build-images";
+import { load } from "./load";
 import { formatTable, summarize } from "./endpoints";
 import { NoClusterError, writeState } from "./state";
 
@@ -70,6 +71,8 @@ async function run(command: Command): Promise<number> {
       return connectivity(command);
     case "logs":
       return logs(command);
+    case "load":
+      return load(command);
   }
 }
 
@@ -78,6 +81,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     command = parseArgs(argv);
     if (command.command === "up") new M3AggregatorCluster(command.options); // validate before anything prints
+    if (command.command === "load" && command.clusterId === undefined) new M3AggregatorCluster(command.cluster);
   } catch (error) {
     if (error instanceof UsageError || error instanceof InvalidOptionError) {
       process.stderr.write(`m3agg: ${error.message}\n\n${USAGE}\n`);

@@ -1,6 +1,8 @@
 /** One m3aggregator node: raw TCP ingest, HTTP API, Prometheus metrics, all on the cluster's host (127.0.0.1 by default). */
 import type { StartedTestContainer } from "testcontainers";
 import { AggregatorApi } from "../aggregator-api";
+import { HttpError, httpRequest } from "../http";
+import { parsePrometheusText, PrometheusMetrics } from "../load/prometheus";
 import type { NodePorts } from "../ports";
 import { ControllableContainer } from "./controllable";
 import type { ClusterLabels } from "../labels";
@@ -127,5 +129,15 @@ export class StartedM3AggregatorNode extends ControllableContainer {
   /** This node's election state and canLead (GET /status). */
   status(): ReturnType<AggregatorApi["status"]> {
     return this.api.status();
+  }
+
+  /**
+   * The node's own Prometheus metrics (GET {@link metricsUrl}), parsed: e.g.
+   * `(await node.metrics()).counter("m3aggregator_aggregator_addUntimed_success")`.
+   */
+  async metrics(timeoutMs = 10_000): Promise<PrometheusMetrics> {
+    const response = await httpRequest("GET", this.metricsUrl, { timeoutMs });
+    if (response.status !== 200) throw new HttpError("GET", this.metricsUrl, response.status, response.text);
+    return new PrometheusMetrics(parsePrometheusText(response.text));
   }
 }

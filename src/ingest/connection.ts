@@ -1,13 +1,20 @@
 /**
- * One persistent raw TCP connection to an aggregator endpoint: batches frames
- * into large writes, waits for 'drain' when the socket buffer is full
- * (backpressure), and reconnects with backoff when the connection drops (the
- * aggregator closes a connection on a bad frame and never writes back).
+ * One persistent raw TCP (or TLS) connection to an aggregator endpoint.
+ * Frames are encoded straight into this connection's batch buffer
+ * (an {@link IngestEncoder}); a full batch (or the flush timer) hands the
+ * buffer to the socket as one write, and the buffer comes back to a small
+ * free list when the socket is done with it. Nothing is allocated per metric.
+ *
+ * Backpressure: when the socket's buffer is full (or too much waits for a
+ * connection), {@link queued} returns a promise that resolves on 'drain';
+ * otherwise `undefined`. Reconnects with backoff when the connection drops
+ * (the aggregator closes a connection on a bad frame and never writes back).
  */
 import * as net from "node:net";
+import { IngestEncoder, type M3Version } from "./encoder";
 
 export interface ConnectionOptions {
-  /** Flush a batch once it holds this many bytes. */
+  /** Hand a batch to the socket once it holds this many bytes. */
   batchBytes: number;
   /** …or after this many milliseconds. */
   flushIntervalMs: number;
@@ -15,71 +22,159 @@ export interface ConnectionOptions {
   /** First reconnect delay; doubles up to maxReconnectDelayMs. */
   reconnectDelayMs: number;
   maxReconnectDelayMs: number;
-  /** How the socket is made (a hook for TLS). */
+  /** How the socket is made (plain TCP, or TLS). */
   connect: (host: string, port: number) => net.Socket;
+  /** The event that says the socket is ready: "connect", or "secureConnect" for TLS. */
+  readyEvent?: "connect" | "secureConnect";
+  /** The wire version frames are encoded for. */
+  m3Version: M3Version;
 }
 
+/** What one connection did. */
+export interface ConnectionStats {
+  frames: number;
+  bytes: number;
+  writes: number;
+  reconnects: number;
+  drainWaits: number;
+}
+
+const FREE_BUFFERS = 4;
+
 export class EndpointConnection {
+  /** The batch being filled: callers append frames, then call {@link queued}. */
+  readonly encoder: IngestEncoder;
+  readonly stats: ConnectionStats = { frames: 0, bytes: 0, writes: 0, reconnects: 0, drainWaits: 0 };
   private socket: net.Socket | undefined;
-  private connecting: Promise<net.Socket> | undefined;
-  private batch: Buffer[] = [];
-  private batchSize = 0;
+  private connecting: Promise<void> | undefined;
+  /** Batches waiting for a connection, in order. */
+  private waiting: Buffer[] = [];
+  private waitingBytes = 0;
+  private inflight = 0;
   private timer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> = Promise.resolve();
+  private blocked: Promise<void> | undefined;
+  private unblock: (() => void) | undefined;
+  private idle: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+  private readonly free: Buffer[] = [];
+  private readonly bufferBytes: number;
   private closed = false;
-  readonly stats = { frames: 0, bytes: 0, writes: 0, reconnects: 0, drainWaits: 0 };
+  private failure: Error | undefined;
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.flushBatch();
+  };
 
-  constructor(readonly host: string, readonly port: number, private readonly options: ConnectionOptions) {}
-
-  /** Queues a frame; resolves when it was handed to the socket (after any backpressure wait). */
-  send(frame: Buffer): Promise<void> {
-    if (this.closed) return Promise.reject(new Error(`connection to ${this.host}:${this.port} is closed`));
-    this.batch.push(frame);
-    this.batchSize += frame.length;
-    this.stats.frames++;
-    if (this.batchSize >= this.options.batchBytes) return this.flush();
-    this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), this.options.flushIntervalMs);
-    return this.writing;
+  constructor(readonly host: string, readonly port: number, private readonly options: ConnectionOptions) {
+    // Room for a full batch plus a typical frame, so a batch rarely needs to grow.
+    this.bufferBytes = options.batchBytes + 4096;
+    this.encoder = new IngestEncoder({ m3Version: options.m3Version, initialBytes: this.bufferBytes });
   }
 
-  /** Writes the pending batch; resolves once the socket took it. */
-  flush(): Promise<void> {
+  /**
+   * Call after appending `frames` frames to {@link encoder}: sends a full batch, arms the
+   * flush timer otherwise. Returns a promise while the connection is backpressured, else undefined.
+   */
+  queued(frames = 1): Promise<void> | undefined {
+    this.stats.frames += frames;
+    if (this.encoder.length >= this.options.batchBytes) this.flushBatch();
+    else if (this.timer === undefined) this.timer = setTimeout(this.onTimer, this.options.flushIntervalMs);
+    return this.blocked;
+  }
+
+  /** Throws if the connection was closed or gave up reconnecting. */
+  checkOpen(): void {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.closed) throw new Error(`connection to ${this.host}:${this.port} is closed`);
+  }
+
+  /** Hands the batch being filled to the socket (or to the queue for the next connection). */
+  flushBatch(): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.batchSize === 0) return this.writing;
-    const data = Buffer.concat(this.batch, this.batchSize);
-    this.batch = [];
-    this.batchSize = 0;
-    this.writing = this.writing.then(() => this.write(data));
-    return this.writing;
-  }
-
-  private async write(data: Buffer): Promise<void> {
-    const socket = await this.ensureConnected();
-    this.stats.writes++;
-    this.stats.bytes += data.length;
-    if (!socket.write(data)) {
-      this.stats.drainWaits++;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          socket.off("drain", done);
-          socket.off("close", done);
-          resolve();
-        };
-        socket.once("drain", done);
-        socket.once("close", done);
-      });
+    const encoder = this.encoder;
+    if (encoder.length === 0) return;
+    const data = encoder.buffer.subarray(0, encoder.length);
+    encoder.buffer = this.free.pop() ?? Buffer.allocUnsafe(this.bufferBytes);
+    encoder.length = 0;
+    const socket = this.socket;
+    if (socket !== undefined && this.waiting.length === 0 && !socket.destroyed) {
+      this.write(socket, data);
+    } else {
+      this.waiting.push(data);
+      this.waitingBytes += data.length;
+      // Without a connection, hold a few batches, then make senders wait.
+      if (this.waitingBytes > 8 * this.options.batchBytes) this.block();
+      this.ensureConnected();
     }
   }
 
-  private ensureConnected(): Promise<net.Socket> {
-    if (this.socket !== undefined && !this.socket.destroyed) return Promise.resolve(this.socket);
-    this.connecting ??= this.dial().finally(() => {
-      this.connecting = undefined;
+  private write(socket: net.Socket, data: Buffer): void {
+    this.stats.writes++;
+    this.stats.bytes += data.length;
+    this.inflight++;
+    const full = data.buffer.byteLength === this.bufferBytes ? Buffer.from(data.buffer, data.byteOffset, this.bufferBytes) : undefined;
+    const ok = socket.write(data, () => {
+      // Written (or failed: the socket closed). The buffer can be reused either way.
+      this.inflight--;
+      if (full !== undefined && this.free.length < FREE_BUFFERS) this.free.push(full);
+      this.settle();
     });
-    return this.connecting;
+    if (!ok) {
+      this.block();
+      socket.once("drain", this.release);
+    }
+  }
+
+  private block(): void {
+    if (this.blocked !== undefined) return;
+    this.stats.drainWaits++;
+    this.blocked = new Promise<void>((resolve) => {
+      this.unblock = resolve;
+    });
+  }
+
+  private readonly release = (): void => {
+    const unblock = this.unblock;
+    this.blocked = undefined;
+    this.unblock = undefined;
+    unblock?.();
+  };
+
+  /** Resolves flush() waiters once nothing is pending. */
+  private settle(): void {
+    if (this.idle.length === 0 || this.inflight > 0 || this.waiting.length > 0 || this.encoder.length > 0) return;
+    const waiters = this.idle;
+    this.idle = [];
+    for (const w of waiters) w.resolve();
+  }
+
+  private ensureConnected(): void {
+    if (this.connecting !== undefined || this.closed) return;
+    this.connecting = this.dial().then(
+      (socket) => {
+        this.connecting = undefined;
+        this.socket = socket;
+        const batches = this.waiting;
+        this.waiting = [];
+        this.waitingBytes = 0;
+        for (const data of batches) this.write(socket, data);
+        if (!socket.writableNeedDrain) this.release();
+        this.settle();
+      },
+      (error: Error) => {
+        // Gave up: fail everything that waits, and every later send.
+        this.connecting = undefined;
+        this.failure = error;
+        this.waiting = [];
+        this.waitingBytes = 0;
+        this.release();
+        const waiters = this.idle;
+        this.idle = [];
+        for (const w of waiters) w.reject(error);
+      },
+    );
   }
 
   private async dial(): Promise<net.Socket> {
@@ -89,7 +184,6 @@ export class EndpointConnection {
       try {
         const socket = await this.dialOnce();
         if (attempt > 0 || this.stats.writes > 0) this.stats.reconnects++;
-        this.socket = socket;
         return socket;
       } catch (error) {
         if (attempt >= 20) throw new Error(`cannot connect to ${this.host}:${this.port}: ${(error as Error).message}`, { cause: error });
@@ -104,9 +198,14 @@ export class EndpointConnection {
       const socket = this.options.connect(this.host, this.port);
       socket.setNoDelay(true);
       const timer = setTimeout(() => socket.destroy(new Error(`connect timeout after ${this.options.connectTimeoutMs} ms`)), this.options.connectTimeoutMs);
-      socket.once("connect", () => {
+      socket.once(this.options.readyEvent ?? "connect", () => {
         clearTimeout(timer);
-        socket.on("error", () => undefined); // a drop shows as 'close'; the next write reconnects
+        socket.removeListener("error", reject);
+        socket.on("error", () => undefined); // a drop shows as 'close'; the next batch reconnects
+        socket.once("close", () => {
+          if (this.socket === socket) this.socket = undefined;
+          this.release(); // nobody waits for a dead socket's drain
+        });
         socket.resume(); // the server never writes; keep the stream flowing so 'close' arrives
         resolve(socket);
       });
@@ -115,6 +214,14 @@ export class EndpointConnection {
         reject(error);
       });
     });
+  }
+
+  /** Sends the pending batch; resolves once every batch so far was handed to the kernel. */
+  flush(): Promise<void> {
+    this.flushBatch();
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.inflight === 0 && this.waiting.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.idle.push({ resolve, reject }));
   }
 
   /** Flushes, then ends the connection. */

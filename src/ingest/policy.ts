@@ -7,7 +7,7 @@
 export class InvalidMetricError extends Error {
   override readonly name = "InvalidMetricError";
   constructor(readonly field: string, readonly value: unknown, readonly rule: string) {
-    super(`invalid metric ${field}=${typeof value === "bigint" ? `${value}n` : JSON.stringify(value)}: ${rule}`);
+    super(`invalid metric ${field}=${typeof value === "bigint" ? `${value}n` : typeof value === "number" && !Number.isFinite(value) ? String(value) : JSON.stringify(value)}: ${rule}`);
   }
 }
 

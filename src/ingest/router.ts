@@ -28,7 +28,12 @@ export class ShardRouter {
 
   /** Instance ids owning the id's shard (all replicas). */
   replicasOf(id: string | Uint8Array): string[] {
-    return this.byShard[this.shardOf(id)] ?? [];
+    return this.replicasOfShard(this.shardOf(id));
+  }
+
+  /** Instance ids owning a shard (all replicas). */
+  replicasOfShard(shard: number): string[] {
+    return this.byShard[shard] ?? [];
   }
 
   /** The raw TCP endpoint of an instance; throws naming the known instances. */

@@ -123,7 +123,7 @@ describe("permissive TLS", () => {
   test("plaintext and TLS clients both aggregate", async () => {
     const id = `tls.mixed.${Date.now()}`;
     const secure = await M3IngestClient.connect(cluster);
-    const plain = await M3IngestClient.connect(cluster, { tls: false } as never); // TEMP until merge
+    const plain = await M3IngestClient.connect(cluster, { tls: false });
     for (let i = 0; i < 100; i++) {
       await secure.counter(id, 1);
       await plain.counter(id, 2);

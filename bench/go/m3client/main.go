@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"syscall"
 	"time"
 
 	aggclient "github.com/m3db/m3/src/aggregator/client"
@@ -47,6 +48,7 @@ func main() {
 	for i := range names {
 		names[i] = []byte(fmt.Sprintf("gobench.%d", i))
 	}
+	cpu0 := cpuSeconds()
 	start := time.Now()
 	for i := 0; i < metrics; i++ {
 		check(client.WriteUntimedCounter(unaggregated.Counter{ID: names[i%ids], Value: 1}, metadata.DefaultStagedMetadatas))
@@ -54,7 +56,18 @@ func main() {
 	check(client.Flush())
 	check(client.Close())
 	elapsed := time.Since(start)
-	_ = json.NewEncoder(os.Stdout).Encode(map[string]interface{}{"metrics": metrics, "sendMs": elapsed.Milliseconds()})
+	cpu1 := cpuSeconds()
+	// sendCpuSeconds: this process's user+system CPU from the first write to Close (the same span the
+	// TypeScript client is measured over); processCpuSeconds: everything, start-up and etcd included.
+	_ = json.NewEncoder(os.Stdout).Encode(map[string]interface{}{
+		"metrics": metrics, "sendMs": elapsed.Milliseconds(), "sendCpuSeconds": cpu1 - cpu0, "processCpuSeconds": cpu1,
+	})
+}
+
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	check(syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
 }
 
 func check(err error) {

@@ -1,14 +1,21 @@
 /** The ingest client against local TCP servers on 127.0.0.1 that decode the frames. */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as tls from "node:tls";
+import { encodeFrame } from "../../../src/ingest/encoder";
 import type { Placement } from "../../../src/admin/types";
 import { M3IngestClient } from "../../../src/ingest/client";
 import { ShardRouter } from "../../../src/ingest/router";
 
 /** Reads zigzag-varint framed payloads; counts frames per server. */
-function frameServer(): Promise<{ server: net.Server; port: number; frames: Buffer[]; connections: net.Socket[] }> {
+function frameServer(tlsOptions?: tls.TlsOptions): Promise<{ server: net.Server; port: number; frames: Buffer[]; connections: net.Socket[]; firstBytes: number[] }> {
   const frames: Buffer[] = [];
   const connections: net.Socket[] = [];
-  const server = net.createServer((socket) => {
+  const firstBytes: number[] = [];
+  const onSocket = (socket: net.Socket) => {
     connections.push(socket);
     let buffer = Buffer.alloc(0);
     socket.on("data", (chunk) => {
@@ -31,9 +38,16 @@ function frameServer(): Promise<{ server: net.Server; port: number; frames: Buff
       }
     });
     socket.on("error", () => undefined);
-  });
+  };
+  // A plain server records each connection's first byte on the wire (0x16 = a TLS handshake).
+  const server = tlsOptions === undefined
+    ? net.createServer((socket) => {
+      socket.once("data", (chunk) => firstBytes.push(chunk[0] as number));
+      onSocket(socket);
+    })
+    : tls.createServer(tlsOptions, onSocket);
   return new Promise((resolve) => server.listen({ host: "127.0.0.1", port: 0 }, () =>
-    resolve({ server, port: (server.address() as net.AddressInfo).port, frames, connections })));
+    resolve({ server, port: (server.address() as net.AddressInfo).port, frames, connections, firstBytes })));
 }
 
 function placementOf(ports: number[], numShards = 8): Placement {
@@ -113,4 +127,85 @@ describe("M3IngestClient", () => {
     await until(() => a.frames.length === 50_000);
     a.server.close();
   }, 30_000);
+
+  test("send is synchronous: undefined while the client can take more, a promise only under backpressure", async () => {
+    const a = await frameServer();
+    const client = await M3IngestClient.connect(placementOf([a.port]));
+    expect(client.counter("x", 1)).toBeUndefined();
+    expect(client.send({ type: "gauge", id: "g", value: 1 })).toBeUndefined();
+    expect(() => client.counter("", 1)).toThrow("invalid metric id=\"\": must not be empty");
+    await client.flush();
+    await until(() => a.frames.length === 2);
+    await client.close();
+    a.server.close();
+  });
+
+  test("wire version: options.m3Version, else the source's m3Version, else v1.6.0", async () => {
+    const a = await frameServer();
+    const placement = placementOf([a.port]);
+    const v15 = { placement: async () => placement, m3Version: "v1.5.0" as const };
+    const clients = [
+      await M3IngestClient.connect(placement),
+      await M3IngestClient.connect(v15),
+      await M3IngestClient.connect(v15, { m3Version: "v1.6.0" }),
+    ];
+    expect(clients.map((c) => c.m3Version)).toEqual(["v1.6.0", "v1.5.0", "v1.6.0"]);
+    for (const c of clients) {
+      c.counter("x", 1);
+      await c.close();
+    }
+    await until(() => a.frames.length === 3);
+    const payload = (version: "v1.5.0" | "v1.6.0") => encodeFrame({ type: "counter", id: "x", value: 1 }, { m3Version: version }).subarray(1);
+    expect(new Set(a.frames.map((f) => f.toString("hex")))).toEqual(new Set([payload("v1.6.0"), payload("v1.5.0")].map((b) => b.toString("hex"))));
+    a.server.close();
+  });
+
+  describe("TLS", () => {
+    let dir: string;
+    let key: Buffer;
+    let cert: Buffer;
+    beforeAll(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), "m3agg-tls-"));
+      execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+        "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")], { stdio: "ignore" });
+      key = fs.readFileSync(path.join(dir, "key.pem"));
+      cert = fs.readFileSync(path.join(dir, "cert.pem"));
+    });
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    test("a source with tls.clientOptions() makes the client dial TLS; frames arrive decrypted", async () => {
+      const a = await frameServer({ key, cert });
+      const placement = placementOf([a.port]);
+      const client = await M3IngestClient.connect({ placement: async () => placement, tls: { clientOptions: () => ({ ca: cert }) } });
+      expect(client.tls).toBe(true);
+      for (let i = 0; i < 100; i++) client.counter(`t${i}`, 1);
+      await client.close();
+      await until(() => a.frames.length === 100);
+      expect(a.frames[0]).toEqual(encodeFrame({ type: "counter", id: "t0", value: 1 }).subarray(1));
+      a.server.close();
+    });
+
+    test("tls: false forces plaintext even when the source has TLS; the first byte is a frame size, not 0x16", async () => {
+      const a = await frameServer();
+      const placement = placementOf([a.port]);
+      const client = await M3IngestClient.connect({ placement: async () => placement, tls: { clientOptions: () => ({ ca: cert }) } }, { tls: false });
+      expect(client.tls).toBe(false);
+      client.counter("p", 1);
+      await client.close();
+      await until(() => a.frames.length === 1);
+      expect(a.firstBytes).toHaveLength(1);
+      expect(a.firstBytes[0]).not.toBe(0x16);
+      a.server.close();
+    });
+
+    test("a TLS client that does not trust the server's certificate fails, naming the endpoint", async () => {
+      const a = await frameServer({ key, cert });
+      const client = await M3IngestClient.connect(placementOf([a.port]), { tls: {}, reconnectDelayMs: 1, maxReconnectDelayMs: 1 });
+      client.counter("x", 1);
+      await expect(client.flush()).rejects.toThrow(`cannot connect to 127.0.0.1:${a.port}`);
+      expect(() => client.counter("x", 1)).toThrow(`cannot connect to 127.0.0.1:${a.port}`);
+      await client.close();
+      a.server.close();
+    });
+  });
 });

@@ -1,4 +1,4 @@
-import { encodeFrame, zigzagVarint } from "../../../src/ingest/encoder";
+import { encodeFrame, encodePayload, IngestEncoder, type Metric, zigzagVarint } from "../../../src/ingest/encoder";
 import { murmur3 } from "../../../src/ingest/murmur3";
 import { aggregationId, InvalidMetricError, parseStoragePolicy } from "../../../src/ingest/policy";
 
@@ -9,6 +9,8 @@ const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ""), "hex");
 // StagedMetadatas{[StagedMetadata{metadata: Metadata{pipelines: [PipelineMetadata{aggregation_id: {}, pipeline: {}}]}}]}:
 // the default metadata, built from m3's field numbers (metadata.proto: StagedMetadata.metadata = 3, …).
 const DEFAULT_METADATAS = len(1, len(3, len(1, [...len(1, []), ...len(3, [])])));
+// v1.6.0 adds PipelineMetadata.routing_policy = 6, written even when empty.
+const DEFAULT_METADATAS_V16 = len(1, len(3, len(1, [...len(1, []), ...len(3, []), ...len(6, [])])));
 
 describe("frame size", () => {
   test.each([[27, "36"], [63, "7e"], [64, "8001"], [100, "c801"], [11, "16"]])("%d → %s (zigzag varint, as Go's binary.PutVarint)", (size, bytes) => {
@@ -38,26 +40,30 @@ describe("murmur3 (m3's shard hash)", () => {
 });
 
 describe("encoder", () => {
-  test("counter foo=1 with default metadata: the documented frame, minus m3 HEAD's routing_policy", () => {
+  test("counter foo=1 with default metadata at v1.6.0 is the documented Go frame (routing_policy `32 00` included)", () => {
     const counter = [...len(1, [...Buffer.from("foo")]), 0x10, 0x01];
-    const payload = [0x08, 0x01, ...len(2, [...len(1, counter), ...len(2, DEFAULT_METADATAS)])];
+    const payload = [0x08, 0x01, ...len(2, [...len(1, counter), ...len(2, DEFAULT_METADATAS_V16)])];
     const expected = Buffer.from([payload.length << 1, ...payload]);
-    expect(encodeFrame({ type: "counter", id: "foo", value: 1 })).toEqual(expected);
-    // The doc's Go frame carries 3 more metadata bytes (routing_policy, absent in v1.5.0's proto): ours is 25 bytes, Go's 27.
-    expect(expected.toString("hex")).toBe("32080112150a070a03666f6f1001120a0a081a060a040a001a00");
+    expect(encodeFrame({ type: "counter", id: "foo", value: 1 })).toEqual(expected); // v1.6.0 is the default
+    expect(expected.toString("hex")).toBe("36080112170a070a03666f6f1001120c0a0a1a080a060a001a003200");
   });
 
-  test("gauge 42.5 with Last + 10s:2d equals the documented Go frame, minus routing_policy", () => {
+  test("counter foo=1 at v1.5.0: no routing_policy, 25-byte payload", () => {
+    const counter = [...len(1, [...Buffer.from("foo")]), 0x10, 0x01];
+    const payload = [0x08, 0x01, ...len(2, [...len(1, counter), ...len(2, DEFAULT_METADATAS)])];
+    expect(encodeFrame({ type: "counter", id: "foo", value: 1 }, { m3Version: "v1.5.0" })).toEqual(Buffer.from([payload.length << 1, ...payload]));
+  });
+
+  test("gauge 42.5 with Last + 10s:2d: the documented Go frame at v1.6.0, minus `32 00` and its lengths at v1.5.0", () => {
     const documented = hex("7c 08 03 22 3a 0a 0e 0a 03 66 6f 6f 11 00 00 00 00 00 40 45 40 12 28 0a 26 1a 24 0a 22 0a 02 08 02 12 18 0a 0c 08 80 c8 af a0 25 10 80 94 eb dc 03 12 08 08 80 80 f8 94 92 a5 27 1a 00 32 00");
-    const ours = encodeFrame({ type: "gauge", id: "foo", value: 42.5, aggregationTypes: ["last"], storagePolicies: ["10s:2d"] });
-    // Same bytes once the trailing `32 00` (routing_policy, m3 > v1.5.0) and the lengths it adds are removed.
+    const gauge = { type: "gauge", id: "foo", value: 42.5, aggregationTypes: ["last"], storagePolicies: ["10s:2d"] } as const;
+    expect(encodeFrame({ ...gauge, aggregationTypes: ["last"], storagePolicies: ["10s:2d"] }, { m3Version: "v1.6.0" })).toEqual(documented);
+    const ours = encodeFrame({ ...gauge, aggregationTypes: ["last"], storagePolicies: ["10s:2d"] }, { m3Version: "v1.5.0" });
     expect(ours.toString("hex")).toBe("78080322380a0e0a03666f6f11000000000040454012260a241a220a200a02080212180a0c0880c8afa025108094ebdc031208088080f89492a5271a00");
-    expect(documented.subarray(-2).toString("hex")).toBe("3200");
-    const pipelineStart = (h: string) => h.indexOf("0a020802"); // PipelineMetadata.aggregation_id = Last
-    const oursHex = ours.toString("hex");
-    const documentedHex = documented.subarray(0, -2).toString("hex");
-    expect(oursHex.slice(pipelineStart(oursHex))).toBe(documentedHex.slice(pipelineStart(documentedHex)));
-    expect(oursHex.slice(2, 26)).toBe(documentedHex.slice(2, 26).replace("223a", "2238")); // type + gauge, one length apart
+  });
+
+  test("an unknown m3Version is rejected, naming the versions", () => {
+    expect(() => encodeFrame({ type: "counter", id: "x", value: 1 }, { m3Version: "v1.7.0" as never })).toThrow('invalid metric m3Version="v1.7.0": must be one of v1.5.0, v1.6.0');
   });
 
   test("negative counter increments are plain 10-byte varints, not zigzag", () => {
@@ -76,7 +82,7 @@ describe("encoder", () => {
   });
 
   test("timed metric: type 5 with the metric type and an explicit storage policy", () => {
-    const frame = encodeFrame({ type: "timed", metricType: "gauge", id: "g", timeNanos: 1_700_000_000_000_000_000n, value: 1, storagePolicy: "1m:40d", aggregationTypes: ["max"] });
+    const frame = encodeFrame({ type: "timed", metricType: "gauge", id: "g", timeNanos: 1_700_000_000_000_000_000n, value: 1, storagePolicy: "1m:40d", aggregationTypes: ["max"] }, { m3Version: "v1.5.0" });
     expect(frame.subarray(0, 2).toString("hex")).toBe("8201"); // 65-byte payload: a two-byte size
     expect([frame[2], frame[3]]).toEqual([0x08, 0x05]);
     expect(frame.toString("hex")).toContain(Buffer.from([0x08, 0x03]).toString("hex")); // TimedMetric.type = GAUGE
@@ -115,5 +121,76 @@ describe("policies", () => {
     expect(aggregationId("gauge", ["last"])).toBe(2n);
     expect(aggregationId("timer", ["min", "max"])).toBe(12n);
     expect(aggregationId("timer", ["p99"])).toBe(1n << 20n);
+  });
+});
+
+describe("no frame looks like a TLS handshake (m3's permissive mode peeks for 0x16 = zigzag(11))", () => {
+  // The smallest frame of each kind: 1-byte id, zero values (omitted fields), the shortest policy.
+  // Every other metric of a kind only adds bytes to these.
+  const smallest: Metric[] = [
+    { type: "counter", id: "a", value: 0 },
+    { type: "counter", id: Uint8Array.of(0), value: 0 },
+    { type: "gauge", id: "a", value: 0 },
+    { type: "timer", id: "a", values: [0] },
+    { type: "counter", id: "a", value: 0, storagePolicies: [] },
+    ...(["counter", "gauge", "timer"] as const).map((metricType): Metric => ({ type: "timed", metricType, id: "a", timeNanos: 1n, value: 0, storagePolicy: "1ns:1ns" })),
+  ];
+
+  test.each(["v1.5.0", "v1.6.0"] as const)("%s: the smallest payload of every kind is > 11 bytes", (m3Version) => {
+    const sizes = smallest.map((metric) => encodePayload(metric, { m3Version }).length);
+    expect(Math.min(...sizes)).toBeGreaterThan(11);
+    expect(Math.min(...sizes)).toBe(m3Version === "v1.5.0" ? 21 : 23); // the counter: 08 01 12 len [0a 03 0a 01 61 | 12 len metadatas]
+  });
+
+  test("2,000 random metrics: no frame starts with 0x16", () => {
+    let seed = 42;
+    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (let i = 0; i < 2_000; i++) {
+      const id = "x".repeat(1 + Math.floor(random() * 20));
+      const kinds: Metric[] = [
+        { type: "counter", id, value: Math.floor(random() * 1000) - 500 },
+        { type: "gauge", id, value: random() < 0.5 ? 0 : random() },
+        { type: "timer", id, values: [random()] },
+      ];
+      for (const metric of kinds) {
+        for (const m3Version of ["v1.5.0", "v1.6.0"] as const) expect(encodeFrame(metric, { m3Version })[0]).not.toBe(0x16);
+      }
+    }
+  });
+});
+
+describe("IngestEncoder", () => {
+  test("appends frames back to back, growing its buffer", () => {
+    const encoder = new IngestEncoder({ initialBytes: 8 });
+    encoder.counter("a", 1);
+    encoder.gauge("b", 2.5);
+    encoder.timer("c", [1, 2]);
+    encoder.append({ type: "counter", id: "d", value: 3n, aggregationTypes: ["sum"] });
+    expect(encoder.take()).toEqual(Buffer.concat([
+      encodeFrame({ type: "counter", id: "a", value: 1 }),
+      encodeFrame({ type: "gauge", id: "b", value: 2.5 }),
+      encodeFrame({ type: "timer", id: "c", values: [1, 2] }),
+      encodeFrame({ type: "counter", id: "d", value: 3, aggregationTypes: ["sum"] }),
+    ]));
+    expect(encoder.length).toBe(0);
+  });
+
+  test("a rejected metric leaves what was written untouched", () => {
+    const encoder = new IngestEncoder({ m3Version: "v1.5.0" });
+    encoder.counter("a", 1);
+    const before = Buffer.from(encoder.buffer.subarray(0, encoder.length));
+    expect(() => encoder.counter("b", 1.5)).toThrow(InvalidMetricError);
+    expect(() => encoder.append({ type: "gauge", id: "g", value: 1, storagePolicies: ["bad"] })).toThrow(InvalidMetricError);
+    expect(() => encoder.timer("t", [1, Infinity])).toThrow("invalid metric values[1]=Infinity");
+    expect(Buffer.from(encoder.buffer.subarray(0, encoder.length))).toEqual(before);
+  });
+
+  test("counter values: safe integers and bigints in int64, nothing else", () => {
+    const encoder = new IngestEncoder();
+    expect(() => encoder.counter("c", 2 ** 53)).toThrow(/whole number \(int64\)/);
+    expect(() => encoder.counter("c", 2n ** 63n)).toThrow(/whole number \(int64\)/);
+    expect(() => encoder.counter("c", "1" as never)).toThrow(/whole number \(int64\)/);
+    // -(2^53 - 1) as a number and as a bigint: the same 10-byte two's complement varint
+    expect(encodeFrame({ type: "counter", id: "c", value: -(2 ** 53 - 1) })).toEqual(encodeFrame({ type: "counter", id: "c", value: -(2n ** 53n - 1n) }));
   });
 });

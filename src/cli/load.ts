@@ -1,0 +1,129 @@
+/**
+ * `m3agg load`: by default starts its own cluster with the sink backend (the
+ * flags of `up`), sends a bounded load, checks every counter increment
+ * arrived exactly once, prints the report and removes the cluster.
+ * `--cluster ID` loads a running cluster instead (send only: its sink, if
+ * any, lives in the process that started it). Exit 1 when anything was lost.
+ */
+import { attachCluster } from "../attach";
+import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../cluster";
+import { formatLoadReport, InvalidLoadOptionError, LOAD_METRIC_TYPES, type LoadMetricType, type LoadOptions, resolveLoadOptions, runLoad } from "../load/run";
+import type { M3AggregatorClusterOptions } from "../options";
+import { parseUp, UsageError } from "./args";
+import { buildImages } from "./build-images";
+import { resolveTarget } from "./state";
+
+export interface LoadCommand {
+  command: "load";
+  /** Cluster to load; undefined = start one (with `cluster` options), load it, remove it. */
+  clusterId: string | undefined;
+  cluster: M3AggregatorClusterOptions;
+  load: Omit<LoadOptions, "onProgress">;
+  json: boolean;
+}
+
+export const LOAD_USAGE = `  load           start a cluster (flags of up; backend sink), send a bounded load, check that every
+                 counter increment arrived exactly once, report, remove it; exit 1 if anything was lost.
+                 --rate N|max (default max)  --duration S (default 10)  --count N  --ids N (default 1000)
+                 --mix counter=7,gauge=1,timer=1,timed=1 (default counter)  --connections N (default 1)
+                 --settle-timeout S (default 120)  --cluster ID: load a running cluster (send only)`;
+
+function number(flag: string, text: string | undefined, integer: boolean): number {
+  if (text === undefined || text.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+  const value = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || (integer && !Number.isInteger(value)) || value <= 0) {
+    throw new UsageError(`${flag} takes a positive ${integer ? "whole " : ""}number, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+/** `counter=7,gauge=1` → weights. */
+export function parseMix(text: string): Partial<Record<LoadMetricType, number>> {
+  const mix: Partial<Record<LoadMetricType, number>> = {};
+  for (const part of text.split(",")) {
+    const match = /^(\w+)(?:=(\d+))?$/.exec(part.trim());
+    if (match === null || !(LOAD_METRIC_TYPES as readonly string[]).includes(match[1] as string)) {
+      throw new UsageError(`--mix takes type=weight pairs of ${LOAD_METRIC_TYPES.join(", ")} (e.g. counter=7,gauge=1), got ${JSON.stringify(part)}`);
+    }
+    mix[match[1] as LoadMetricType] = match[2] === undefined ? 1 : Number(match[2]);
+  }
+  return mix;
+}
+
+/** Parses `m3agg load …`: its own flags, then the rest as the flags of `up`. */
+export function parseLoadArgs(rest: string[], env: NodeJS.ProcessEnv): LoadCommand {
+  const load: Omit<LoadOptions, "onProgress"> = {};
+  let clusterId: string | undefined;
+  let json = false;
+  const upFlags: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const flag = rest[i] as string;
+    const next = () => rest[++i];
+    if (flag === "--rate") {
+      const text = next();
+      load.rate = text === "max" ? "max" : number(flag, text, false);
+    } else if (flag === "--duration") load.durationSeconds = number(flag, next(), false);
+    else if (flag === "--count") load.count = number(flag, next(), true);
+    else if (flag === "--ids") load.ids = number(flag, next(), true);
+    else if (flag === "--connections") load.connections = number(flag, next(), true);
+    else if (flag === "--settle-timeout") load.settleTimeoutSeconds = number(flag, next(), false);
+    else if (flag === "--mix") {
+      const text = next();
+      if (text === undefined) throw new UsageError("--mix needs a value");
+      load.mix = parseMix(text);
+    } else if (flag === "--cluster") {
+      clusterId = next();
+      if (clusterId === undefined || clusterId.startsWith("--")) throw new UsageError("--cluster needs a value");
+    } else if (flag === "--json") json = true;
+    else if (flag === "--detach") throw new UsageError("load removes the cluster it starts; use up --detach, then load --cluster ID");
+    else upFlags.push(flag);
+  }
+  const up = parseUp(upFlags, env);
+  if (up.command !== "up") throw new UsageError("load: unexpected flags");
+  if (up.options.backend !== undefined && up.options.backend !== "sink") throw new UsageError(`load starts its cluster with backend sink (the exact check reads it), got --backend ${up.options.backend}`);
+  if (clusterId !== undefined && upFlags.length > 0) throw new UsageError(`--cluster loads a running cluster; the flags of up (${upFlags.join(" ")}) do not apply`);
+  try {
+    resolveLoadOptions(load);
+  } catch (error) {
+    if (error instanceof InvalidLoadOptionError) throw new UsageError(error.message);
+    throw error;
+  }
+  return { command: "load", clusterId, cluster: { ...up.options, backend: "sink" }, load, json };
+}
+
+/** Runs `m3agg load`; returns the exit code. */
+export async function load(command: LoadCommand): Promise<number> {
+  const onProgress: LoadOptions["onProgress"] = (p) => {
+    const sink = p.sink === undefined ? "" : `; sink: ${p.sink.datapoints.toLocaleString("en-US")} datapoints, counters ${p.sink.counterTotal.toLocaleString("en-US")}/${p.sink.expectedCounterTotal.toLocaleString("en-US")}`;
+    process.stderr.write(`[${(p.elapsedMs / 1000).toFixed(0).padStart(4)}s] ${p.phase === "send" ? "sending" : "settling"}: sent ${p.sent.toLocaleString("en-US")}, ${p.ratePerSec.toLocaleString("en-US")}/s${sink}\n`);
+  };
+  let cluster: StartedM3AggregatorCluster;
+  let owned = false;
+  if (command.clusterId === undefined) {
+    const fixture = new M3AggregatorCluster(command.cluster);
+    if (fixture.options.m3Source === undefined) buildImages(false, fixture.options.m3Version);
+    process.stderr.write(`starting cluster ${fixture.options.clusterId}: ${fixture.options.nodes} nodes, rf ${fixture.options.rf}, m3 ${fixture.options.m3Version}, backend sink …\n`);
+    cluster = await fixture.start();
+    owned = true;
+  } else {
+    cluster = await attachCluster(await resolveTarget({ clusterId: command.clusterId }));
+  }
+  const stop = async () => {
+    if (owned) {
+      process.stderr.write(`removing cluster ${cluster.id} …\n`);
+      await cluster.stop();
+    }
+  };
+  const onSignal = () => void stop().finally(() => process.exit(130));
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    const report = await runLoad(cluster, { ...command.load, verify: owned, onProgress });
+    process.stdout.write(`${command.json ? JSON.stringify(report) : formatLoadReport(report)}\n`);
+    return !report.verified || report.ok ? 0 : 1;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await stop();
+  }
+}
