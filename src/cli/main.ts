@@ -8,7 +8,7 @@ import { M3AggregatorCluster } from "../cluster";
 import { InvalidOptionError } from "../options";
 import { type Command, parseArgs, USAGE, UsageError } from "./args";
 import { connectivity, down, logs, send, status } from "./commands";
-import { buildImages } from "./build-images";
+import { buildImages, runImageBuild } from "./build-images";
 import { formatTable, summarize } from "./endpoints";
 import { NoClusterError, writeState } from "./state";
 
@@ -64,6 +64,8 @@ async function run(command: Command): Promise<number> {
       return connectivity(command);
     case "logs":
       return logs(command);
+    case "images":
+      return runImageBuild(command.args);
   }
 }
 
