@@ -2,6 +2,7 @@
  * m3-aggregator-testcontainers: a real M3 aggregator cluster (etcd,
  * m3coordinator, m3aggregator nodes) inside your tests.
  */
+import "./node-version"; // first: a clear error on a too-old Node instead of undici's TypeError
 export { M3AggregatorCluster, StartedM3AggregatorCluster, instanceIdOf, type StartupTimings } from "./cluster";
 export { InvalidOptionError, resolveOptions, DEFAULTS, type ProgressEvent, type M3AggregatorClusterOptions, type ResolvedClusterOptions, type FlushBackend, type LogLevel, type ImageNames } from "./options";
 export { planPorts, seedNodePorts, PortInUseError, LOOPBACK, type PortPlan, type NodePorts } from "./ports";
