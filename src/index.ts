@@ -19,7 +19,7 @@ export { sendRaw } from "./raw-lines";
 export { resolveImages, knownImages, IMAGE_ENV_VARS, type ResolvedImage, type ImageSource } from "./images";
 export { DockerUnavailableError, containersWithLabel } from "./docker";
 export { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE } from "./labels";
-export { useM3AggregatorCluster, type ClusterHandle } from "./jest";
+export { useM3AggregatorCluster, globalSuiteHooks, type ClusterHandle, type SuiteHooks } from "./jest";
 export { sharedClusterSetup, sharedClusterTeardown, useSharedM3AggregatorCluster, SHARED_CLUSTER_ENV } from "./jest-global";
 export { attachCluster, AttachError } from "./attach";
 export { ControllableContainer, type ContainerState } from "./containers/controllable";
