@@ -21,8 +21,11 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 step "node $(node --version); packing $repo"
 (cd "$repo" && npm pack --silent --pack-destination "$work" >/dev/null)
 tarball=$(ls "$work"/m3-aggregator-testcontainers-*.tgz)
-tar -tzf "$tarball" | grep -q '^package/dist/index.js$' || fail "the tarball has no dist/index.js"
-tar -tzf "$tarball" | grep -q '^package/scripts/ensure-docker.sh$' || fail "the tarball has no scripts/ensure-docker.sh"
+listing=$(tar -tzf "$tarball") # (not piped into grep -q: pipefail would see tar's SIGPIPE)
+for f in dist/index.js dist/vitest.mjs dist/cli/main.js images/build.sh scripts/ensure-docker.sh fixtures/m3aggregator.yml proto/m3-ingest.proto; do
+  grep -qx "package/$f" <<<"$listing" || fail "the tarball has no $f"
+done
+! grep -q '^package/images/.build/' <<<"$listing" || fail "the tarball ships images/.build"
 
 step "installing $(basename "$tarball") into a new project"
 cp -r "$here/project" "$work/project"
@@ -33,7 +36,8 @@ npm install --no-audit --no-fund --prefer-offline --loglevel=error \
 [ ! -e node_modules/m3-aggregator-testcontainers/src ] || fail "the package ships its TypeScript sources"
 
 step "npx m3agg help"
-npx --no-install m3agg help | grep -q '^usage: m3agg' || fail "m3agg help printed no usage"
+help=$(npx --no-install m3agg help) || fail "m3agg help exited non-zero"
+grep -q '^usage: m3agg' <<<"$help" || fail "m3agg help printed no usage"
 
 step "npx m3agg images (the images this checkout built must be up to date)"
 tags=$(node -e 'const out = [];
