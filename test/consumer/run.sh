@@ -8,7 +8,7 @@
 # Needs the cluster images already built (npm run images) and Node >= 22.22 (run it through
 # scripts/ensure-node.sh). Starts containers: on shared machines run it under
 # `flock /tmp/m3agg-docker.lock`. M3AGG_OLD_NODE=/path/to/node20 also checks the clear error
-# the package gives on a too-old Node.
+# the package gives on a too-old Node. M3AGG_CONSUMER_VITEST=3 tests with vitest 3 (default 4).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 here="$repo/test/consumer"
@@ -32,7 +32,7 @@ cp -r "$here/project" "$work/project"
 cd "$work/project"
 # Versions a user would pick today; the package itself brings testcontainers, undici, protobufjs.
 npm install --no-audit --no-fund --prefer-offline --loglevel=error \
-  "$tarball" jest@30 ts-jest@29 typescript@5 @types/jest@30 @types/node@24 vitest@4 >/dev/null
+  "$tarball" jest@30 ts-jest@29 typescript@5 @types/jest@30 @types/node@24 "vitest@${M3AGG_CONSUMER_VITEST:-4}" >/dev/null
 [ ! -e node_modules/m3-aggregator-testcontainers/src ] || fail "the package ships its TypeScript sources"
 
 step "npx m3agg help"
