@@ -8,8 +8,9 @@ const config: Config = {
   testEnvironment: "<rootDir>/src/jest-environment.ts",
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
   testMatch: ["<rootDir>/test/**/*.test.ts"],
-  // test/shared is its own jest project (global setup), run by the "shared cluster" test of test/integration/reuse.test.ts
-  testPathIgnorePatterns: ["/node_modules/", "/test/shared/"],
+  // test/shared is its own jest project (global setup), run by the "shared cluster" test of test/integration/reuse.test.ts;
+  // test/consumer/project is a user's project that test/consumer/run.sh runs against the packed tarball.
+  testPathIgnorePatterns: ["/node_modules/", "/test/shared/", "/test/consumer/"],
   maxWorkers: 1,
   testTimeout: 30_000,
   verbose: true,

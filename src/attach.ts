@@ -4,15 +4,14 @@
  * so handles are rebuilt without any state file. Used by reuse mode and by
  * the jest global-setup recipe.
  */
+import type { Readable } from "node:stream";
 import type Dockerode from "dockerode";
-import { BoundPorts, type StartedTestContainer } from "testcontainers";
-// Testcontainers has no public way to wrap an existing container; the class is
-// stable within the exactly pinned version (12.0.1).
-import { StartedGenericContainer } from "testcontainers/build/generic-container/started-generic-container";
+import type {
+  CommitOptions, CopyToContainerOptions, ExecOptions, ExecResult, StartedTestContainer, StoppedTestContainer,
+} from "testcontainers";
 import { StartedM3AggregatorCluster } from "./cluster";
 import { etcdReadiness, StartedEtcdContainer } from "./containers/etcd";
 import { LogBuffer } from "./containers/log-buffer";
-import type { LoopbackHttpWaitStrategy } from "./containers/loopback-http-wait";
 import { aggregatorReadiness, StartedM3AggregatorNode } from "./containers/m3aggregator";
 import { coordinatorReadiness, StartedM3CoordinatorContainer } from "./containers/m3coordinator";
 import { type ContainerSummary, containersWithLabel, dockerClient } from "./docker";
@@ -32,11 +31,96 @@ interface Wrapped {
   image: string;
 }
 
-async function wrap(summary: ContainerSummary, readiness: LoopbackHttpWaitStrategy, host: string): Promise<Wrapped> {
+/**
+ * A Testcontainers `StartedTestContainer` for a container this process did not start.
+ * Testcontainers (12.2) exports no way to wrap an existing container (its
+ * `StartedGenericContainer` is internal, and `withReuse()` only finds containers it
+ * created itself with reuse), so this is our own, on its public runtime client.
+ * Host networking: nothing is port-mapped, so the mapped-port getters throw. The
+ * fixture's handles override stop/restart (see ControllableContainer); the copy helpers
+ * that need a tar builder are left out: `copyArchiveToContainer` takes a tar.
+ */
+export class AttachedContainer implements StartedTestContainer {
+  constructor(
+    private readonly container: Dockerode.Container,
+    private readonly host: string,
+    private readonly inspectResult: Dockerode.ContainerInspectInfo,
+    private readonly name: string,
+  ) {}
+
+  getId(): string { return this.container.id; }
+  getName(): string { return this.name; }
+  getHost(): string { return this.host; }
+  getHostname(): string { return this.inspectResult.Config.Hostname; }
+  getLabels(): Record<string, string> { return this.inspectResult.Config.Labels ?? {}; }
+  getNetworkNames(): string[] { return Object.keys(this.inspectResult.NetworkSettings.Networks); }
+  getNetworkId(networkName: string): string { return this.network(networkName).NetworkID; }
+  getIpAddress(networkName: string): string { return this.network(networkName).IPAddress; }
+
+  private network(networkName: string): Dockerode.NetworkInfo {
+    const network = this.inspectResult.NetworkSettings.Networks[networkName];
+    if (network === undefined) throw new Error(`container ${this.name} is not on network ${networkName} (it is on: ${this.getNetworkNames().join(", ")})`);
+    return network;
+  }
+
+  getFirstMappedPort(): number {
+    throw new Error(`container ${this.name} runs in host network mode: no port is mapped (its ports are in label org.m3agg.ports)`);
+  }
+
+  getMappedPort(port: number | string): number {
+    throw new Error(`container ${this.name} runs in host network mode: port ${port} is not mapped (its ports are in label org.m3agg.ports)`);
+  }
+
+  async stop(options: { timeout?: number; remove?: boolean } = {}): Promise<StoppedTestContainer> {
+    const client = await dockerClient();
+    await client.container.stop(this.container, { timeout: options.timeout ?? 10 });
+    if (options.remove ?? true) await client.container.remove(this.container, { removeVolumes: true });
+    return { getId: () => this.getId(), copyArchiveFromContainer: (path) => this.copyArchiveFromContainer(path) };
+  }
+
+  async restart(options: { timeout?: number } = {}): Promise<void> {
+    await (await dockerClient()).container.restart(this.container, { timeout: options.timeout ?? 10 });
+  }
+
+  async commit(options: CommitOptions): Promise<string> {
+    const { deleteOnExit: _ignored, changes, ...rest } = options;
+    return (await dockerClient()).container.commit(this.container, { ...rest, changes: (changes ?? []).join("\n") });
+  }
+
+  async exec(command: string | string[], options?: Partial<ExecOptions>): Promise<ExecResult> {
+    return (await dockerClient()).container.exec(this.container, Array.isArray(command) ? command : command.split(" "), options);
+  }
+
+  async logs(options?: { since?: number; tail?: number }): Promise<Readable> {
+    return (await dockerClient()).container.logs(this.container, options);
+  }
+
+  async copyArchiveFromContainer(path: string): Promise<NodeJS.ReadableStream> {
+    return (await dockerClient()).container.fetchArchive(this.container, path);
+  }
+
+  async copyArchiveToContainer(tar: Readable, target = "/", options?: CopyToContainerOptions): Promise<void> {
+    await (await dockerClient()).container.putArchive(this.container, tar, target, options);
+  }
+
+  copyFilesToContainer(): Promise<void> { return this.noTarBuilder("copyFilesToContainer"); }
+  copyDirectoriesToContainer(): Promise<void> { return this.noTarBuilder("copyDirectoriesToContainer"); }
+  copyContentToContainer(): Promise<void> { return this.noTarBuilder("copyContentToContainer"); }
+
+  private noTarBuilder(method: string): Promise<void> {
+    return Promise.reject(new Error(`${method} is not available on an attached container (${this.name}); pass a tar stream to copyArchiveToContainer`));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+async function wrap(summary: ContainerSummary, host: string): Promise<Wrapped> {
   const client = await dockerClient();
   const container: Dockerode.Container = client.container.dockerode.getContainer(summary.id);
   const inspect = await container.inspect();
-  const started = new StartedGenericContainer(container, host, inspect, new BoundPorts(), summary.name, readiness, false);
+  const started = new AttachedContainer(container, host, inspect, summary.name);
   const logBuffer = new LogBuffer();
   logBuffer.consumer(await client.container.logs(container, { since: 0 })); // the whole output so far, then follow
   return { started, logBuffer, image: inspect.Config.Image };
@@ -78,12 +162,12 @@ export async function attachCluster(clusterId: string): Promise<StartedM3Aggrega
 
   const host = options.host ?? LOOPBACK; // labels written before the host option existed lack it
   const etcdReady = etcdReadiness(host, etcdPorts.client);
-  const etcdWrapped = await wrap(etcdSummary, etcdReady, host);
+  const etcdWrapped = await wrap(etcdSummary, host);
   const etcd = new StartedEtcdContainer(etcdWrapped.started, host, etcdPorts.client, etcdWrapped.logBuffer, etcdReady);
   const coordinatorReady = coordinatorReadiness(host, coordinatorPorts.admin);
-  const coordinatorWrapped = await wrap(coordinatorSummary, coordinatorReady, host);
+  const coordinatorWrapped = await wrap(coordinatorSummary, host);
   const coordinator = new StartedM3CoordinatorContainer(coordinatorWrapped.started, host, coordinatorPorts.admin, coordinatorWrapped.logBuffer, coordinatorReady);
-  const nodeWrapped = await Promise.all(nodeSummaries.map((s, i) => wrap(s, aggregatorReadiness(host, (nodePorts[i] as NodePorts).http), host)));
+  const nodeWrapped = await Promise.all(nodeSummaries.map((s) => wrap(s, host)));
   const nodes = nodeSummaries.map((s, i) => new StartedM3AggregatorNode(
     (nodeWrapped[i] as Wrapped).started, host, s.labels[LABEL_NODE] ?? `node${i}`, nodePorts[i] as NodePorts,
     (nodeWrapped[i] as Wrapped).logBuffer, aggregatorReadiness(host, (nodePorts[i] as NodePorts).http)));

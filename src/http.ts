@@ -1,7 +1,7 @@
 /**
- * The one HTTP helper every client here uses (undici 7: undici 8 crashes on
- * Node 20). Short timeouts, JSON in and out, and errors that say which URL
- * answered what.
+ * The one HTTP helper every client here uses (undici 8, the same major as
+ * Testcontainers 12.2, so one copy is installed). Short timeouts, JSON in and
+ * out, and errors that say which URL answered what.
  */
 import { request } from "undici";
 

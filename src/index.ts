@@ -2,6 +2,7 @@
  * m3-aggregator-testcontainers: a real M3 aggregator cluster (etcd,
  * m3coordinator, m3aggregator nodes) inside your tests.
  */
+import "./node-version"; // first: a clear error on a too-old Node instead of undici's TypeError
 export { M3AggregatorCluster, StartedM3AggregatorCluster, instanceIdOf, type StartupTimings } from "./cluster";
 export { InvalidOptionError, resolveOptions, DEFAULTS, type ProgressEvent, type M3AggregatorClusterOptions, type ResolvedClusterOptions, type FlushBackend, type LogLevel, type ImageNames } from "./options";
 export { planPorts, seedNodePorts, PortInUseError, LOOPBACK, type PortPlan, type NodePorts } from "./ports";
@@ -22,7 +23,7 @@ export type { ClusterTls } from "./tls/material";
 export type { TlsMode, TlsOption, TlsSettings } from "./tls/settings";
 export { DockerUnavailableError, containersWithLabel } from "./docker";
 export { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE } from "./labels";
-export { useM3AggregatorCluster, type ClusterHandle } from "./jest";
+export { useM3AggregatorCluster, globalSuiteHooks, type ClusterHandle, type SuiteHooks } from "./jest";
 export { sharedClusterSetup, sharedClusterTeardown, useSharedM3AggregatorCluster, SHARED_CLUSTER_ENV } from "./jest-global";
 export { attachCluster, AttachError } from "./attach";
 export { ControllableContainer, type ContainerState } from "./containers/controllable";

@@ -15,7 +15,7 @@
  */
 import { attachCluster } from "./attach";
 import { M3AggregatorCluster, type StartedM3AggregatorCluster, teardown } from "./cluster";
-import type { ClusterHandle } from "./jest";
+import { type ClusterHandle, globalSuiteHooks, type SuiteHooks } from "./jest";
 import type { M3AggregatorClusterOptions } from "./options";
 
 /** Env var carrying the shared cluster's id from globalSetup to the test workers. */
@@ -37,10 +37,13 @@ export async function sharedClusterTeardown(): Promise<void> {
   if (id !== undefined && process.env[SHARED_REUSE_ENV] !== "1") await teardown(id);
 }
 
-/** Attaches to the shared cluster in beforeAll; never stops it (globalTeardown does). */
-export function useSharedM3AggregatorCluster(): ClusterHandle {
+/**
+ * Attaches to the shared cluster in beforeAll; never stops it (globalTeardown does).
+ * `hooks` as for {@link useM3AggregatorCluster}.
+ */
+export function useSharedM3AggregatorCluster(hooks: SuiteHooks = globalSuiteHooks()): ClusterHandle {
   let cluster: StartedM3AggregatorCluster | undefined;
-  beforeAll(async () => {
+  hooks.beforeAll(async () => {
     const id = process.env[SHARED_CLUSTER_ENV];
     if (id === undefined) throw new Error(`${SHARED_CLUSTER_ENV} is not set: add sharedClusterSetup(...) as jest's globalSetup`);
     cluster = await attachCluster(id);

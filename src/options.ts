@@ -55,7 +55,7 @@ export interface M3AggregatorClusterOptions {
   isolationGroups?: number;
   /**
    * Seed layout: node i (1-based) listens on HTTP base+1+10(i-1), metrics +2, raw TCP +3.
-   * Without it every port comes from get-port, so clusters never collide.
+   * Without it every port comes from the allocator (outside the ephemeral range, reserved across processes).
    */
   basePort?: number;
   /**

@@ -24,7 +24,9 @@ export type Command =
   | { command: "send"; target: Target; json: boolean; node: string | undefined; metrics: string[] }
   | { command: "connectivity"; target: Target; json: boolean }
   | { command: "logs"; target: Target; component: string | undefined; tail: number | undefined }
-  | LoadCommand;
+  | LoadCommand
+  /** Runs the package's images/build.sh with `args` (only its known flags, in the order given). */
+  | { command: "images"; args: string[] };
 
 export const USAGE = `usage: m3agg <command> [flags]
 
@@ -41,6 +43,9 @@ commands:
                  endpoints, a framed metric send
   logs [name]    captured output of a container (node id, "etcd", "coordinator"; default all)
 ${LOAD_USAGE}
+  images         build the local images (or check they are up to date) with the package's
+                 images/build.sh: --with-debug also the delve image, --m3-version V (repeatable) or --all-versions
+                 the m3 versions; needs Go and Docker; progress on stderr, exit code of the build
   help           this text
 
 flags of up (env var of the seed scripts in brackets):
@@ -165,6 +170,20 @@ export function parseUp(rest: string[], env: NodeJS.ProcessEnv): Command {
   return { command: "up", options: options as M3AggregatorClusterOptions, json, detach };
 }
 
+/** `images`: only build.sh's flags, passed through as given (the script owns their meaning). */
+function parseImages(rest: string[]): Command {
+  const args: string[] = [];
+  const positional = eachFlag(rest, (flag, value) => {
+    if (flag === "--with-debug") args.push(flag);
+    else if (flag === "--m3-version") args.push(flag, value());
+    else if (flag === "--all-versions") args.push(flag);
+    else return false;
+    return true;
+  });
+  if (positional.length > 0) throw new UsageError(`images takes no arguments, got ${JSON.stringify(positional[0])}`);
+  return { command: "images", args };
+}
+
 /** `counter:id=3`, `gauge:id=1.5`, `timer:id=1,2,3` → a metric for the ingest client. */
 export function parseMetricFlag(text: string): string {
   const match = /^(counter|gauge|timer):([^=]+)=(.+)$/.exec(text);
@@ -185,6 +204,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   if (command === undefined || command === "help" || command === "--help" || command === "-h") return { command: "help" };
   if (command === "up") return parseUp(rest, env);
   if (command === "load") return parseLoadArgs(rest, env);
+  if (command === "images") return parseImages(rest);
 
   const target: Target = { clusterId: undefined };
   let json = false;

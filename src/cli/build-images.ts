@@ -30,3 +30,22 @@ export function buildImages(debug: boolean, m3Version: string, env: NodeJS.Proce
   const result = spawnSync("bash", [BUILD_SCRIPT, "--m3-version", m3Version, ...(debug ? ["--with-debug"] : [])], { stdio: ["ignore", process.stderr, "inherit"], env });
   if (result.status !== 0) throw new Error(`images/build.sh failed (exit ${result.status}); its output above names the step`);
 }
+
+/**
+ * `m3agg images`: runs the build script with `args`, its progress (stdout and
+ * stderr) on our stderr, and returns its exit code (1 when a signal ended it).
+ * Unlike {@link buildImages} nothing is skipped: the user asked for the build.
+ */
+export function runImageBuild(args: readonly string[], script: string = BUILD_SCRIPT, env: NodeJS.ProcessEnv = process.env): number {
+  if (!fs.existsSync(script)) {
+    process.stderr.write(`m3agg: ${script} is not there (the package ships it; is the install complete?)\n`);
+    return 1;
+  }
+  const result = spawnSync("bash", [script, ...args], { stdio: ["ignore", process.stderr, "inherit"], env });
+  if (result.error !== undefined) {
+    process.stderr.write(`m3agg: could not run bash ${script}: ${result.error.message}\n`);
+    return 1;
+  }
+  if (result.status === null) process.stderr.write(`m3agg: ${path.basename(script)} was ended by ${result.signal}\n`);
+  return result.status ?? 1;
+}
