@@ -167,7 +167,8 @@ export class M3IngestClient {
   /**
    * Sends one metric to every replica of its shard. Returns `undefined` when the client can take
    * more now, or a promise that resolves once it can (backpressure). Call {@link flush} to be sure
-   * everything was written. Throws InvalidMetricError for bad input, before anything is sent.
+   * everything was written. Throws InvalidMetricError for bad input, before anything is sent,
+   * and an Error once the client was closed or a connection gave up reconnecting.
    */
   send(metric: Metric): Promise<void> | undefined {
     const route = this.route(metric?.id);

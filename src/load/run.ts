@@ -178,6 +178,7 @@ export function resolveLoadOptions(options: LoadOptions): Resolved {
 }
 
 async function containerCpuSeconds(containerIds: string[]): Promise<number | null> {
+  if (containerIds.length === 0) return null;
   try {
     const client = await dockerClient();
     const values = await Promise.all(containerIds.map(async (id) => {
