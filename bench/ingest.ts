@@ -18,7 +18,8 @@ import type { Placement } from "../src/admin/types";
 import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../src/cluster";
 import { dockerClient } from "../src/docker";
 import { M3IngestClient } from "../src/ingest/client";
-import { encodeFrame, IngestEncoder, type M3Version } from "../src/ingest/encoder";
+import { encodeFrame, IngestEncoder } from "../src/ingest/encoder";
+import type { M3Version } from "../src/m3/versions";
 
 const E2E_METRICS = Number(process.env.BENCH_E2E_METRICS ?? 500_000);
 const E2E_IDS = Number(process.env.BENCH_E2E_IDS ?? 1_000);

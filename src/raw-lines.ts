@@ -17,10 +17,14 @@ export function sendRaw(host: string, port: number, data: string[] | Uint8Array,
   return new Promise((resolve, reject) => {
     const socket = tlsOptions === undefined ? net.connect({ host, port }) : tls.connect({ ...tlsOptions, host, port });
     const timer = setTimeout(() => socket.destroy(new Error(`no close from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
-    socket.once(tlsOptions === undefined ? "connect" : "secureConnect", () => socket.end(payload));
-    socket.once("error", (error) => {
+    let written = false;
+    socket.once(tlsOptions === undefined ? "connect" : "secureConnect", () => socket.end(payload, () => { written = true; }));
+    socket.once("error", (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new Error(`raw TCP send to ${host}:${port} failed: ${error.message}`, { cause: error }));
+      // Over TLS m3 closes a connection it cannot decode with unread bytes (our close_notify)
+      // in its buffer, which resets it: the bytes were delivered all the same.
+      if (written && error.code === "ECONNRESET") resolve(payload.length);
+      else reject(new Error(`raw TCP send to ${host}:${port} failed: ${error.message}`, { cause: error }));
     });
     // The server never writes; drain whatever comes so 'close' can fire.
     socket.resume();

@@ -21,7 +21,8 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import type { Placement } from "../admin/types";
 import { type ConnectionOptions, type ConnectionStats, EndpointConnection } from "./connection";
-import { idBytes, type M3Version, m3VersionOf, type Metric, type MetricPolicy } from "./encoder";
+import type { M3Version } from "../m3/versions";
+import { idBytes, m3VersionOf, type Metric, type MetricPolicy } from "./encoder";
 import { murmur3 } from "./murmur3";
 import { ShardRouter } from "./router";
 

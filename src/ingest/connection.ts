@@ -11,7 +11,8 @@
  * (the aggregator closes a connection on a bad frame and never writes back).
  */
 import * as net from "node:net";
-import { IngestEncoder, type M3Version } from "./encoder";
+import type { M3Version } from "../m3/versions";
+import { IngestEncoder } from "./encoder";
 
 export interface ConnectionOptions {
   /** Hand a batch to the socket once it holds this many bytes. */

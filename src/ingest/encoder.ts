@@ -20,13 +20,13 @@
  * ({@link IngestEncoder}); metadata bytes are built once per policy and cached;
  * an invalid metric throws before a byte is written.
  */
+import { defaultM3Version, type M3Version, supportedM3Versions } from "../m3/versions";
 import { aggregationId, InvalidMetricError, type MetricKind, parseStoragePolicy } from "./policy";
 
-/** The m3 versions whose wire format the encoder writes. */
-export const M3_VERSIONS = ["v1.5.0", "v1.6.0"] as const;
-export type M3Version = (typeof M3_VERSIONS)[number];
-/** The wire version used when none is given. */
-export const DEFAULT_M3_VERSION: M3Version = "v1.6.0";
+/** The m3 versions whose wire format the encoder writes: every supported one (src/m3/versions.ts). */
+const M3_VERSIONS: readonly M3Version[] = supportedM3Versions();
+/** The wire version used when none is given: the default cluster's. */
+const DEFAULT_M3_VERSION: M3Version = defaultM3Version();
 
 /** Which aggregations and storage policies apply; omitted = the aggregator's defaults. */
 export interface MetricPolicy {

@@ -1,6 +1,6 @@
 /** Real metrics in: m3's raw TCP protocol (zigzag-varint framed protobuf). */
 export { M3IngestClient, type IngestClientOptions, type PlacementSource } from "./client";
-export { encodeFrame, encodePayload, zigzagVarint, IngestEncoder, M3_VERSIONS, DEFAULT_M3_VERSION, type M3Version, type EncodeOptions, type Metric, type MetricPolicy } from "./encoder";
+export { encodeFrame, encodePayload, zigzagVarint, IngestEncoder, type EncodeOptions, type Metric, type MetricPolicy } from "./encoder";
 export type { ConnectionStats } from "./connection";
 export { ShardRouter } from "./router";
 export { murmur3 } from "./murmur3";

@@ -11,7 +11,7 @@
  */
 import { dockerClient } from "../docker";
 import { M3IngestClient, type PlacementSource } from "../ingest/client";
-import type { M3Version } from "../ingest/encoder";
+import type { M3Version } from "../m3/versions";
 import type { PrometheusMetrics } from "./prometheus";
 import type { AggregatedDatapoint } from "../sink/codec";
 

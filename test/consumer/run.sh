@@ -40,10 +40,10 @@ help=$(npx --no-install m3agg help) || fail "m3agg help exited non-zero"
 grep -q '^usage: m3agg' <<<"$help" || fail "m3agg help printed no usage"
 
 step "npx m3agg images (the images this checkout built must be up to date)"
-tags=$(node -e 'const out = [];
-(function walk(v) { if (typeof v === "string") { if (v.startsWith("m3agg-local/")) out.push(v); }
-  else if (v && typeof v === "object") Object.values(v).forEach(walk); })(require(process.argv[1]));
-console.log(out.join(" "));' "$PWD/node_modules/m3-aggregator-testcontainers/images/images.json")
+# The images `m3agg images` builds by default: the default m3 version's, and the etcd paired with it.
+tags=$(node -e 'const j = require(process.argv[1]); const v = j.defaultM3Version;
+console.log([`m3agg-local/m3aggregator:${v}`, `m3agg-local/m3coordinator:${v}`, `m3agg-local/etcd:${j.m3Versions[v].etcd}`].join(" "));' \
+  "$PWD/node_modules/m3-aggregator-testcontainers/images/images.json")
 [ -n "$tags" ] || fail "images.json names no local image"
 ids() { for t in $tags; do docker image inspect -f '{{.Id}}' "$t" 2>/dev/null || echo "missing:$t"; done; }
 before=$(ids)

@@ -63,7 +63,7 @@ describe("encoder", () => {
   });
 
   test("an unknown m3Version is rejected, naming the versions", () => {
-    expect(() => encodeFrame({ type: "counter", id: "x", value: 1 }, { m3Version: "v1.7.0" as never })).toThrow('invalid metric m3Version="v1.7.0": must be one of v1.5.0, v1.6.0');
+    expect(() => encodeFrame({ type: "counter", id: "x", value: 1 }, { m3Version: "v1.7.0" as never })).toThrow('invalid metric m3Version="v1.7.0": must be one of v1.6.0, v1.5.0');
   });
 
   test("negative counter increments are plain 10-byte varints, not zigzag", () => {

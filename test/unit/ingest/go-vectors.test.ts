@@ -10,7 +10,8 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { encodeFrame, IngestEncoder, type M3Version, type Metric } from "../../../src/ingest/encoder";
+import { encodeFrame, IngestEncoder, type Metric } from "../../../src/ingest/encoder";
+import type { M3Version } from "../../../src/m3/versions";
 
 const GO_DIR = path.resolve(__dirname, "../../go");
 
