@@ -3,7 +3,8 @@
  * delve are Go programs: a failed listen reads
  * `listen tcp 127.0.0.1:43737: bind: address already in use` in their last log
  * lines (m3: "prometheus handler listen address error: …", "could not start
- * serving traffic", etcd's zap JSON, delve's "could not … listen").
+ * serving traffic"; etcd: "failed to start etcd" in zap JSON; delve:
+ * "couldn't start listener: …").
  */
 
 /** One log line that says a listener could not bind. */

@@ -1,9 +1,10 @@
 import { bindFailures, PortBindRetriesExhaustedError } from "../../../src/ports";
 
-// Lines as the Go programs print them: Go's net error text is "listen tcp HOST:PORT: bind: address already in use".
-const M3_METRICS = '{"level":"fatal","ts":1764000000.1,"msg":"could not create metrics scope","error":"prometheus handler listen address error: listen tcp 127.0.0.1:43737: bind: address already in use"}';
-const ETCD = '{"level":"fatal","ts":"2026-11-24T20:00:00.000Z","caller":"etcdmain/etcd.go:204","msg":"discovery failed","error":"listen tcp 127.0.0.1:12379: bind: address already in use"}';
-const DELVE = "Error: listen tcp 127.0.0.2:40000: bind: address already in use";
+// Lines as the programs printed them when their port was held (our images; only the port numbers and the
+// delve host changed): m3aggregator v1.5.0, etcd 3.5.17, delve in the debug image.
+const M3_METRICS = '{"level":"fatal","ts":1795551793.1048,"msg":"error creating metrics root scope","error":"prometheus handler listen address error: listen tcp 127.0.0.1:43737: bind: address already in use"}';
+const ETCD = '{"level":"warn","ts":"2026-11-24T20:50:54.204145Z","caller":"etcdmain/etcd.go:146","msg":"failed to start etcd","error":"listen tcp 127.0.0.1:12379: bind: address already in use"}';
+const DELVE = "couldn't start listener: listen tcp 127.0.0.2:40000: bind: address already in use";
 
 describe("bind failures in log lines", () => {
   test("m3, etcd and delve lines are recognised with their port", () => {
