@@ -18,6 +18,9 @@ function m3ModuleDir(): string {
   return (JSON.parse(result.stdout) as { Dir: string }).Dir;
 }
 
+/** Images the test built, removed at the end so runs do not pile them up. */
+const builtImages = new Set<string>();
+
 async function startAndFind(source: string, line: string): Promise<{ timings: StartupTimings; built: boolean; found: boolean }> {
   const events: string[] = [];
   const cluster = await M3AggregatorCluster.start({
@@ -27,6 +30,7 @@ async function startAndFind(source: string, line: string): Promise<{ timings: St
   try {
     expect(cluster.m3Source).toBe(source);
     expect(cluster.images.m3aggregator).toMatch(/^m3agg-src\/m3aggregator:[0-9a-f]{16}$/);
+    builtImages.add(cluster.images.m3aggregator).add(cluster.images.m3coordinator);
     const found = cluster.node(0).logLines().some((l) => l.includes(line));
     return { timings: cluster.startupTimings, built: events.some((e) => e.includes("go build")), found };
   } finally {
@@ -40,20 +44,23 @@ test("start({ m3Source }) builds the checkout, runs the patched line, rebuilds a
   spawnSync("chmod", ["-R", "u+w", source]); // the module cache is read-only
   const file = path.join(source, PATCHED_FILE);
   const patch = (text: string) => fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(/"(current write value limit per second|m3agg patched [^"]*)"/, `"${text}"`));
+  // A token of this run: the trees (and so the image tags) are new, whatever earlier runs left.
+  const run = `${process.pid}.${Date.now()}`;
   try {
-    patch("m3agg patched line one");
-    const first = await startAndFind(source, "m3agg patched line one");
+    patch(`m3agg patched line one ${run}`);
+    const first = await startAndFind(source, `m3agg patched line one ${run}`);
     expect(first).toMatchObject({ built: true, found: true });
 
-    patch("m3agg patched line two");
-    const second = await startAndFind(source, "m3agg patched line two");
+    patch(`m3agg patched line two ${run}`);
+    const second = await startAndFind(source, `m3agg patched line two ${run}`);
     expect(second).toMatchObject({ built: true, found: true });
 
-    const third = await startAndFind(source, "m3agg patched line two");
+    const third = await startAndFind(source, `m3agg patched line two ${run}`);
     expect(third).toMatchObject({ built: false, found: true });
     console.log(`source build: first ${first.timings.build} ms, after a one-line change ${second.timings.build} ms, unchanged ${third.timings.build} ms`);
     expect(fs.readFileSync(file, "utf8")).not.toContain(ORIGINAL);
   } finally {
     fs.rmSync(source, { recursive: true, force: true });
+    if (builtImages.size > 0) spawnSync("docker", ["rmi", "-f", ...builtImages]);
   }
 }, 900_000);
