@@ -9,7 +9,7 @@ import type Dockerode from "dockerode";
 import type {
   CommitOptions, CopyToContainerOptions, ExecOptions, ExecResult, StartedTestContainer, StoppedTestContainer,
 } from "testcontainers";
-import { StartedM3AggregatorCluster } from "./cluster";
+import { StartedM3AggregatorCluster } from "./started-cluster";
 import { etcdReadiness, StartedEtcdContainer } from "./containers/etcd";
 import { LogBuffer } from "./containers/log-buffer";
 import { aggregatorReadiness, StartedM3AggregatorNode } from "./containers/m3aggregator";

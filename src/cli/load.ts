@@ -9,7 +9,7 @@ import { attachCluster } from "../attach";
 import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../cluster";
 import { formatLoadReport, InvalidLoadOptionError, LOAD_METRIC_TYPES, type LoadMetricType, type LoadOptions, resolveLoadOptions, runLoad } from "../load/run";
 import type { M3AggregatorClusterOptions } from "../options";
-import { parseUp, UsageError } from "./args";
+import { parseUp, UsageError } from "./up-args";
 import { buildImages } from "./build-images";
 import { resolveTarget } from "./state";
 
@@ -79,7 +79,6 @@ export function parseLoadArgs(rest: string[], env: NodeJS.ProcessEnv): LoadComma
     else upFlags.push(flag);
   }
   const up = parseUp(upFlags, env);
-  if (up.command !== "up") throw new UsageError("load: unexpected flags");
   if (up.options.backend !== undefined && up.options.backend !== "sink") throw new UsageError(`load starts its cluster with backend sink (the exact check reads it), got --backend ${up.options.backend}`);
   if (clusterId !== undefined && upFlags.length > 0) throw new UsageError(`--cluster loads a running cluster; the flags of up (${upFlags.join(" ")}) do not apply`);
   try {

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { containersWithLabel } from "../docker";
 import { LABEL_CLUSTER } from "../labels";
-import type { Target } from "./args";
+import type { Target } from "./up-args";
 import type { EndpointSummary } from "./endpoints";
 
 /** No cluster to act on (exit code 3). */

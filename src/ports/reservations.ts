@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { acquireLock } from "../file-lock";
-import { processAlive } from "../sweep";
+import { processAlive } from "../process-alive";
 
 /** Who holds a port. */
 export interface Reservation {
