@@ -3,10 +3,11 @@
  * aggregator nodes in that order, waits until the cluster is ready, and
  * removes everything it started on stop() or on any failure.
  */
-import { buildPlacementInitRequest, shardSetsOf, withImmediateCutover } from "./admin/placement";
+import { shardSetsOf } from "./admin/placement";
 import type { AggregatorApi } from "./aggregator-api";
 import { registerSink } from "./admin/sink-registration";
-import { renderAggregatorConfig, renderCoordinatorConfig, SINK_TOPIC } from "./config/render";
+import { SINK_TOPIC } from "./config/render";
+import { createPlacement, type PlanImages, planCluster } from "./cluster/plan";
 import { EtcdContainer } from "./containers/etcd";
 import type { LogBuffer } from "./containers/log-buffer";
 import { M3AggregatorContainer, type StartedM3AggregatorNode } from "./containers/m3aggregator";
@@ -16,7 +17,6 @@ import { ClusterStartError, type LogTail, type StartPhase } from "./errors";
 import { resolveDebugImage, resolveImages, type ResolvedImage } from "./images";
 import { attachCluster } from "./attach";
 import { acquireLock } from "./file-lock";
-import { type ClusterLabels, LABEL_OPTIONS } from "./labels";
 import { type ImageNames, type M3AggregatorClusterOptions, resolveOptions, type ResolvedClusterOptions } from "./options";
 import { bindFailures, describePorts, explicitPorts, keepReservations, planPorts, PortBindRetriesExhaustedError, PortInUseError, type BindAttempt, type PortPlan } from "./ports";
 import { registerLiveCluster, teardown, unregisterLiveCluster } from "./lifecycle";
@@ -37,10 +37,7 @@ function expectedSourceImage(source: string, debug: boolean): string {
 export { StartedM3AggregatorCluster, type StartupTimings } from "./started-cluster";
 export { teardown } from "./lifecycle";
 
-/** Instance id of node `index` (0-based): m3aggregator01, m3aggregator02, … as in the seed. */
-export function instanceIdOf(index: number): string {
-  return `m3aggregator${String(index + 1).padStart(2, "0")}`;
-}
+export { instanceIdOf } from "./cluster/plan";
 
 const LOG_TAIL_LINES = 40;
 
@@ -96,7 +93,7 @@ export class M3AggregatorCluster {
       try {
         const existing = await attachCluster(this.options.clusterId);
         const source = this.options.m3Source;
-        if (source !== undefined && existing.images.m3aggregator !== expectedSourceImage(source, this.options.debug !== undefined)) {
+        if (source !== undefined && existing.plan.nodes[0]?.image !== expectedSourceImage(source, this.options.debug !== undefined)) {
           throw new Error("the kept cluster runs binaries of an older state of the source tree"); // rebuild and restart
         }
         await existing.waitForReady({ timeoutMs: 15_000 });
@@ -145,7 +142,6 @@ export class M3AggregatorCluster {
   private async startOnce(attempt: StartAttempt): Promise<StartedM3AggregatorCluster> {
     const options = this.options;
     const clusterId = options.clusterId;
-    const labels: ClusterLabels = { clusterId, reuseKey: options.reuseKey };
     const begin = Date.now();
     let deadline = begin + options.startTimeoutMs;
     const timings: StartupTimings = { total: 0 };
@@ -199,10 +195,11 @@ export class M3AggregatorCluster {
         for (const swept of await sweepOrphans()) removeTlsMaterial(swept);
         const resolved: Partial<Record<keyof ImageNames, ResolvedImage>> = await resolveImages(options.images, options.m3Version, sourceBuild?.images);
         if (options.debug !== undefined) resolved.m3aggregatorDebug = await resolveDebugImage(options.images, options.m3Version, sourceBuild?.images);
-        return resolved as Record<"m3aggregator" | "m3coordinator" | "etcd", ResolvedImage> & Partial<Record<keyof ImageNames, ResolvedImage>>;
+        return resolved as PlanImages;
       });
       const ports = await timed("ports", () => planPorts(options, { exclude: attempt.exclude }));
       attempt.ports = ports;
+      const plan = planCluster({ options, ports, images });
       const tlsSettings = options.tls;
       const tls: TlsMaterial | undefined = tlsSettings === undefined ? undefined
         : await timed("tls", () => createTlsMaterial(clusterId, ports.host, tlsSettings));
@@ -212,34 +209,20 @@ export class M3AggregatorCluster {
       // (placementWatcher.initWatchTimeout) for its placement before it opens,
       // so container start-up overlaps instead of adding up.
       const etcdStarting = timed("etcd", async () => {
-        const container = new EtcdContainer(images.etcd.image, labels, ports.host, ports.etcdClient, ports.etcdPeer)
-          .withLabels({ [LABEL_OPTIONS]: JSON.stringify(options) }); // lets another process attach
+        const container = new EtcdContainer(plan.etcd.image, plan.etcd.labels, plan.host, plan.etcd.clientPort, plan.etcd.args);
         logSources.push({ component: "etcd", buffer: container.logBuffer });
         return container.start();
       });
 
-      const instanceIds = ports.nodes.map((_, i) => instanceIdOf(i));
       const startAggregators = () => timed("aggregators", async () => {
-        const containers = ports.nodes.map((nodePorts, i) => {
-          const config = renderAggregatorConfig({
-            host: ports.host,
-            ports: nodePorts,
-            etcdClientPort: ports.etcdClient,
-            electionTtlSeconds: options.electionTtlSeconds,
-            backend: options.backend,
-            logLevel: options.logLevel,
-            m3Version: options.m3Version,
-            tls: options.tls,
-            overrides: options.configOverrides.aggregator,
-          });
-          const image = options.debug === undefined ? images.m3aggregator.image : (images.m3aggregatorDebug as ResolvedImage).image;
-          const container = new M3AggregatorContainer(image, labels, ports.host, instanceIds[i] as string, nodePorts, config, options.debug, tls?.containerFiles)
+        const containers = plan.nodes.map((node) => {
+          const container = new M3AggregatorContainer(plan.host, node, options.debug, tls?.containerFiles)
             .withStartupTimeout(Math.min(90_000, remaining()));
-          logSources.push({ component: instanceIds[i] as string, buffer: container.logBuffer });
+          logSources.push({ component: node.id, buffer: container.logBuffer });
           return container;
         });
         const results = await Promise.allSettled(containers.map((c) => c.start()));
-        const failed = results.flatMap((r, i) => (r.status === "rejected" ? [`${instanceIds[i]}: ${String((r.reason as Error)?.message ?? r.reason)}`] : []));
+        const failed = results.flatMap((r, i) => (r.status === "rejected" ? [`${plan.nodes[i]?.id}: ${String((r.reason as Error)?.message ?? r.reason)}`] : []));
         if (failed.length > 0) throw new Error(`aggregator nodes failed to start:\n${failed.join("\n")}`);
         return results.map((r) => (r as PromiseFulfilledResult<StartedM3AggregatorNode>).value);
       });
@@ -247,18 +230,9 @@ export class M3AggregatorCluster {
       // the aggregators wait for the topic; otherwise they start right away.
       const sinkBackend = options.backend === "sink";
       let aggregatorsStarting = sinkBackend ? undefined : startAggregators();
-      const sinkStarting = sinkBackend ? timed("sink", () => M3MsgSink.start({ host: ports.host })) : undefined;
+      const sinkStarting = sinkBackend ? timed("sink", () => M3MsgSink.start({ host: plan.host })) : undefined;
       const coordinatorStarting = timed("coordinator", async () => {
-        const config = renderCoordinatorConfig({
-          host: ports.host,
-          port: ports.coordinator,
-          metricsPort: ports.coordinatorMetrics,
-          etcdClientPort: ports.etcdClient,
-          logLevel: options.logLevel,
-          m3Version: options.m3Version,
-          overrides: options.configOverrides.coordinator,
-        });
-        const container = new M3CoordinatorContainer(images.m3coordinator.image, labels, ports.host, ports.coordinator, ports.coordinatorMetrics, config)
+        const container = new M3CoordinatorContainer(plan.coordinator.image, plan.coordinator.labels, plan.host, plan.coordinator.port, plan.coordinator.config)
           .withStartupTimeout(Math.min(60_000, remaining()));
         logSources.push({ component: "m3coordinator", buffer: container.logBuffer });
         return container.start();
@@ -271,17 +245,9 @@ export class M3AggregatorCluster {
       const [etcd, coordinator] = await Promise.all([etcdStarting, coordinatorStarting]);
 
       const placement = await timed("placement", async () => {
-        const admin = coordinator.admin;
-        await admin.initPlacement("m3aggregator", buildPlacementInitRequest({
-          nodes: ports.nodes.map((p, i) => ({ id: instanceIdOf(i), endpoint: `${ports.host}:${p.tcp}`, debugPort: p.debug })),
-          rf: options.rf,
-          numShards: options.numShards,
-          isolationGroups: options.isolationGroups,
-        }));
-        const created = await admin.getPlacement("m3aggregator");
-        const updated = await admin.setPlacement("m3aggregator", withImmediateCutover(created.placement), created.version, true);
-        if (sink !== undefined) await registerSink(admin, SINK_TOPIC, sink.endpoint, sink.port);
-        return updated.placement;
+        const created = await createPlacement(coordinator.admin, plan.placement);
+        if (sink !== undefined) await registerSink(coordinator.admin, SINK_TOPIC, sink.endpoint, sink.port);
+        return created;
       });
 
       if (aggregatorsStarting === undefined) {
@@ -292,15 +258,14 @@ export class M3AggregatorCluster {
 
       const apis = new Map<string, AggregatorApi>(nodes.map((n) => [n.id, n.api]));
       await timed("election", async () => {
-        const missing = instanceIds.filter((id) => placement.instances[id] === undefined);
+        const missing = plan.nodes.filter((n) => placement.instances[n.id] === undefined).map((n) => n.id);
         if (missing.length > 0) throw new Error(`placement lacks instances ${missing.join(", ")}`);
         // Nodes stopped in delve before main cannot elect; the user continues them.
         if (options.debug?.waitForDebugger !== true) await waitForElection(shardSetsOf(placement), apis, remaining());
       });
 
       timings.total = Date.now() - begin;
-      const imageNames = Object.fromEntries(Object.entries(images).map(([k, v]) => [k, v.image])) as unknown as ImageNames;
-      const cluster = new StartedM3AggregatorCluster(options, etcd, coordinator, nodes, ports, images, imageNames, timings, false, sink);
+      const cluster = new StartedM3AggregatorCluster(plan, etcd, coordinator, nodes, timings, false, sink);
       if (options.reuseKey === undefined) registerLiveCluster(cluster);
       else {
         unregisterLiveCluster(clusterId); // a reused cluster outlives this process on purpose

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import type { M3AdminClient } from "./admin/admin-client";
 import { shardSetsOf } from "./admin/placement";
 import type { Placement } from "./admin/types";
+import type { ClusterPlan } from "./cluster/plan";
 import type { StartedEtcdContainer } from "./containers/etcd";
 import type { StartedM3AggregatorNode } from "./containers/m3aggregator";
 import type { StartedM3CoordinatorContainer } from "./containers/m3coordinator";
@@ -32,27 +33,37 @@ export class StartedM3AggregatorCluster {
   private stopping: Promise<void> | undefined;
   private stoppedInMs: number | undefined;
 
+  /** Options after defaults. */
+  readonly options: ResolvedClusterOptions;
+  /** Every port of the cluster. */
+  readonly ports: PortPlan;
+  /** The image of each component and where its name came from ("attached" when this handle attached). */
+  readonly imageSources: Readonly<Partial<Record<keyof ImageNames, ResolvedImage>>>;
+  /** The image of each component. */
+  readonly images: Readonly<ImageNames>;
+
   constructor(
-    /** Options after defaults. */
-    readonly options: ResolvedClusterOptions,
+    /** The plan the cluster was started from: ids, endpoints, configs, labels, placement request. */
+    readonly plan: ClusterPlan,
     /** The etcd container. */
     readonly etcd: StartedEtcdContainer,
     /** The m3coordinator container. */
     readonly coordinator: StartedM3CoordinatorContainer,
     /** Aggregator nodes, in instance-id order (m3aggregator01 first). */
     readonly nodes: readonly StartedM3AggregatorNode[],
-    /** Every port of the cluster. */
-    readonly ports: PortPlan,
-    /** The image of each component and where its name came from. */
-    readonly imageSources: Readonly<Partial<Record<keyof ImageNames, ResolvedImage>>>,
-    /** The image of each component. */
-    readonly images: Readonly<ImageNames>,
     /** Where start() spent its time ({ total: 0 } when attached). */
     readonly startupTimings: Readonly<StartupTimings>,
     /** True when this handle attached to a cluster that was already running (reuse mode, shared cluster). */
     readonly attached: boolean,
     private readonly flushSink?: M3MsgSink,
   ) {
+    const { options, ports, images } = plan.inputs;
+    this.options = options;
+    this.ports = ports;
+    this.imageSources = attached
+      ? Object.fromEntries(Object.entries(images).map(([k, v]) => [k, { image: v.image, source: "attached" }]))
+      : images;
+    this.images = Object.fromEntries(Object.entries(images).map(([k, v]) => [k, v.image])) as unknown as ImageNames;
     this.admin = coordinator.admin;
     this.tls = options.tls === undefined ? undefined : clusterTlsHandle(options.clusterId, options.tls, ports.host);
   }

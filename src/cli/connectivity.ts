@@ -80,8 +80,9 @@ export async function runConnectivity(cluster: StartedM3AggregatorCluster): Prom
   }
 
   const placement = await cluster.placement();
-  const mismatched = nodes.filter((n) => placement.instances[n.id]?.endpoint !== n.tcpEndpoint)
-    .map((n) => `${n.id}: placement ${placement.instances[n.id]?.endpoint ?? "missing"}, node ${n.tcpEndpoint}`);
+  // The live placement against the plan (the one place node endpoints are computed).
+  const mismatched = cluster.plan.nodes.filter((n) => placement.instances[n.id]?.endpoint !== n.tcpEndpoint)
+    .map((n) => `${n.id}: placement ${placement.instances[n.id]?.endpoint ?? "missing"}, plan ${n.tcpEndpoint}`);
   results.push({ check: "placement endpoints", ok: mismatched.length === 0, detail: mismatched.join("; ") || "every instance's endpoint is its node's raw TCP address" });
 
   const sendFailures: string[] = [];
