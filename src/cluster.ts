@@ -20,7 +20,8 @@ import { acquireLock } from "./file-lock";
 import { type ImageNames, type M3AggregatorClusterOptions, resolveOptions, type ResolvedClusterOptions } from "./options";
 import { bindFailures, describePorts, explicitPorts, keepReservations, planPorts, PortBindRetriesExhaustedError, PortInUseError, type BindAttempt, type PortPlan } from "./ports";
 import { registerLiveCluster, teardown, unregisterLiveCluster } from "./lifecycle";
-import { type StartupTimings, StartedM3AggregatorCluster } from "./started-cluster";
+import { StartedM3AggregatorCluster } from "./started-cluster";
+import { failedPhase, PhaseRunner } from "./phase-runner";
 import { waitForElection } from "./readiness";
 import { buildFromSource, type SourceBuild, sourceImageTags, sourceTreeTag } from "./m3/source-build";
 import { M3MsgSink } from "./sink/sink";
@@ -34,7 +35,8 @@ function expectedSourceImage(source: string, debug: boolean): string {
 }
 
 /** Kept here for callers that import them from the cluster module. */
-export { StartedM3AggregatorCluster, type StartupTimings } from "./started-cluster";
+export { StartedM3AggregatorCluster } from "./started-cluster";
+export type { StartupTimings } from "./phase-runner";
 export { teardown } from "./lifecycle";
 
 export { instanceIdOf } from "./cluster/plan";
@@ -48,13 +50,6 @@ const MAX_BIND_ATTEMPTS = 3;
 interface StartAttempt {
   exclude: ReadonlySet<number>;
   ports?: PortPlan;
-}
-
-/** Carries the phase an error happened in through concurrent phases. */
-class PhaseFailure extends Error {
-  constructor(readonly phase: StartPhase, override readonly cause: unknown) {
-    super(cause instanceof Error ? cause.message : String(cause));
-  }
 }
 
 /**
@@ -142,37 +137,12 @@ export class M3AggregatorCluster {
   private async startOnce(attempt: StartAttempt): Promise<StartedM3AggregatorCluster> {
     const options = this.options;
     const clusterId = options.clusterId;
-    const begin = Date.now();
-    let deadline = begin + options.startTimeoutMs;
-    const timings: StartupTimings = { total: 0 };
+    const phases = new PhaseRunner(options.startTimeoutMs, options.onProgress);
+    const timed = <T>(name: StartPhase, work: () => Promise<T>): Promise<T> => phases.run(name, work);
+    const remaining = (): number => phases.remaining();
     const logSources: Array<{ component: string; buffer: LogBuffer }> = [];
-    let phase: StartPhase = "validate";
     const inFlight: Array<Promise<unknown>> = []; // phases running concurrently; awaited before teardown
     let sink: M3MsgSink | undefined;
-
-    // Runs one phase, records its duration, and remembers which phase failed first.
-    const progress = (phase: StartPhase, state: "begin" | "end" | "failed" | "progress", ms?: number, detail?: string): void => {
-      try {
-        options.onProgress?.({ phase, state, ms, ...(detail === undefined ? {} : { detail }) });
-      } catch {
-        // a progress printer must not break the start
-      }
-    };
-    const timed = async <T>(name: StartPhase, work: () => Promise<T>): Promise<T> => {
-      const t0 = Date.now();
-      progress(name, "begin");
-      try {
-        const result = await work();
-        progress(name, "end", Date.now() - t0);
-        return result;
-      } catch (error) {
-        progress(name, "failed", Date.now() - t0);
-        throw error instanceof PhaseFailure ? error : new PhaseFailure(name, error);
-      } finally {
-        timings[name] = Date.now() - t0;
-      }
-    };
-    const remaining = (): number => Math.max(1_000, deadline - Date.now());
 
     // Until start() returns, a signal or exit removes whatever this start created.
     registerLiveCluster({ id: clusterId, stop: () => teardown(clusterId) });
@@ -184,10 +154,10 @@ export class M3AggregatorCluster {
           await dockerClient(); // a clear error before anything else when no engine answers
           return buildFromSource(source, {
             debug: options.debug !== undefined,
-            progress: (detail) => progress("build", "progress", undefined, detail),
+            progress: (detail) => phases.progress("build", "progress", undefined, detail),
           });
         });
-        deadline = Date.now() + options.startTimeoutMs; // a cold build takes minutes: it does not count against the start
+        phases.restartDeadline(); // a cold build takes minutes: it does not count against the start
       }
       const images = await timed("images", async () => {
         await dockerClient(); // a clear error before anything else when no engine answers
@@ -264,8 +234,7 @@ export class M3AggregatorCluster {
         if (options.debug?.waitForDebugger !== true) await waitForElection(shardSetsOf(placement), apis, remaining());
       });
 
-      timings.total = Date.now() - begin;
-      const cluster = new StartedM3AggregatorCluster(plan, etcd, coordinator, nodes, timings, false, sink);
+      const cluster = new StartedM3AggregatorCluster(plan, etcd, coordinator, nodes, phases.finish(), false, sink);
       if (options.reuseKey === undefined) registerLiveCluster(cluster);
       else {
         unregisterLiveCluster(clusterId); // a reused cluster outlives this process on purpose
@@ -276,8 +245,7 @@ export class M3AggregatorCluster {
       // Removing what runs first makes the other containers' waits fail at once instead of timing out.
       await teardown(clusterId).catch(() => undefined);
       await Promise.all(inFlight); // every container that will start has started: remove them all
-      if (error instanceof PhaseFailure) phase = error.phase;
-      const cause = error instanceof PhaseFailure ? error.cause : error;
+      const { phase, cause } = failedPhase(error, "validate");
       const tails: LogTail[] = logSources.map((s) => ({ component: s.component, lines: s.buffer.tail(LOG_TAIL_LINES) }));
       try {
         await sink?.stop();

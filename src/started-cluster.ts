@@ -12,7 +12,6 @@ import type { ClusterPlan } from "./cluster/plan";
 import type { StartedEtcdContainer } from "./containers/etcd";
 import type { StartedM3AggregatorNode } from "./containers/m3aggregator";
 import type { StartedM3CoordinatorContainer } from "./containers/m3coordinator";
-import type { StartPhase } from "./errors";
 import type { ResolvedImage } from "./images";
 import { teardown, unregisterLiveCluster } from "./lifecycle";
 import type { M3Version } from "./m3/versions";
@@ -20,11 +19,11 @@ import type { ImageNames, ResolvedClusterOptions } from "./options";
 import type { PortPlan } from "./ports";
 import { sendRaw } from "./raw-lines";
 import { describeElection, readElection, type ShardSetElection, waitForElection } from "./readiness";
+import type { StartupTimings } from "./phase-runner";
 import type { M3MsgSink } from "./sink/sink";
 import { type ClusterTls, clusterTlsHandle } from "./tls/material";
 
-/** Milliseconds spent in each phase of start(). */
-export type StartupTimings = Partial<Record<StartPhase, number>> & { total: number };
+export type { StartupTimings } from "./phase-runner";
 
 /** A running cluster: endpoints, clients, and stop(). */
 export class StartedM3AggregatorCluster {
