@@ -22,6 +22,7 @@ import { bindFailures, describePorts, explicitPorts, keepReservations, planPorts
 import { registerLiveCluster, teardown, unregisterLiveCluster } from "./lifecycle";
 import { StartedM3AggregatorCluster } from "./started-cluster";
 import { failedPhase, PhaseRunner } from "./phase-runner";
+import { LOG_TAIL_LINES } from "./util/log-tail";
 import { waitForElection } from "./readiness";
 import { buildFromSource, type SourceBuild, sourceImageTags, sourceTreeTag } from "./m3/source-build";
 import { M3MsgSink } from "./sink/sink";
@@ -40,8 +41,6 @@ export type { StartupTimings } from "./phase-runner";
 export { teardown } from "./lifecycle";
 
 export { instanceIdOf } from "./cluster/plan";
-
-const LOG_TAIL_LINES = 40;
 
 /** Starts (each on newly planned ports) before a port another program keeps taking fails the start. */
 const MAX_BIND_ATTEMPTS = 3;

@@ -18,10 +18,12 @@ import type { M3Version } from "./m3/versions";
 import type { ImageNames, ResolvedClusterOptions } from "./options";
 import type { PortPlan } from "./ports";
 import { sendRaw } from "./raw-lines";
+import { poll } from "./util/poll";
 import { describeElection, readElection, type ShardSetElection, waitForElection } from "./readiness";
 import type { StartupTimings } from "./phase-runner";
 import type { M3MsgSink } from "./sink/sink";
 import { type ClusterTls, clusterTlsHandle } from "./tls/material";
+import { formatLogTail } from "./util/log-tail";
 
 export type { StartupTimings } from "./phase-runner";
 
@@ -156,9 +158,9 @@ export class StartedM3AggregatorCluster {
     return [this.etcd, this.coordinator, ...this.nodes];
   }
 
-  private logTails(components: string[], lines = 30): string {
+  private logTails(components: string[]): string {
     return this.components.filter((c) => components.includes(c.component))
-      .map((c) => `--- last log lines of ${c.component} ---\n${c.logLines().slice(-lines).join("\n")}`).join("\n");
+      .map((c) => formatLogTail(c.component, c.logLines())).join("\n");
   }
 
   /**
@@ -167,18 +169,18 @@ export class StartedM3AggregatorCluster {
    */
   async waitForLeader(shardSetId: number, options: { not?: string; timeoutMs?: number } = {}): Promise<string> {
     const timeoutMs = options.timeoutMs ?? 60_000;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const set = (await this.election()).find((s) => s.shardSetId === shardSetId);
-      if (set === undefined) throw new Error(`cluster ${this.id} has no shard set ${shardSetId}`);
-      if (set.leader !== undefined && set.leader !== options.not) return set.leader;
-      if (Date.now() >= deadline) {
-        throw new Error(`shard set ${shardSetId} of cluster ${this.id} has no leader${options.not ? ` other than ${options.not}` : ""} after ${timeoutMs} ms:\n` +
-          `${describeElection([set])}\n${this.logTails(set.members.map((m) => m.id))}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    let last: ShardSetElection | undefined;
+    return poll(async () => {
+      last = (await this.election()).find((s) => s.shardSetId === shardSetId);
+      if (last === undefined) throw new Error(`cluster ${this.id} has no shard set ${shardSetId}`);
+      return last.leader !== undefined && last.leader !== options.not ? last.leader : undefined;
+    }, {
+      timeoutMs, what: `a leader of shard set ${shardSetId}`,
+      onTimeout: () => new Error(`shard set ${shardSetId} of cluster ${this.id} has no leader${options.not ? ` other than ${options.not}` : ""} after ${timeoutMs} ms:\n` +
+        `${describeElection(last === undefined ? [] : [last])}\n${this.logTails(last?.members.map((m) => m.id) ?? [])}`),
+    });
   }
+
 
   /**
    * Waits until the cluster is ready again, by start()'s definition: every shard set has one
