@@ -14,9 +14,9 @@
 import { execFileSync, spawn } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { Placement } from "../src/admin/types";
-import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../src/cluster";
-import { dockerClient } from "../src/docker";
+import type { Placement } from "../src/m3/types";
+import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../src/cluster/start";
+import { dockerClient } from "../src/docker/client";
 import { M3IngestClient } from "../src/ingest/client";
 import { encodeFrame, IngestEncoder } from "../src/ingest/encoder";
 import type { M3Version } from "../src/m3/versions";

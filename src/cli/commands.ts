@@ -2,12 +2,12 @@
  * The CLI commands other than `up`: each attaches to a running cluster by
  * its labels, does one thing, prints a table (or JSON) and returns an exit code.
  */
-import { attachCluster } from "../attach";
+import { attachCluster } from "../cluster/attach";
 import { M3IngestClient } from "../ingest/client";
 import type { Metric } from "../ingest/encoder";
-import { teardown } from "../cluster";
-import { sendRaw } from "../raw-lines";
-import { describeElection } from "../readiness";
+import { teardown } from "../cluster/start";
+import { sendRaw } from "../util/raw-lines";
+import { describeElection } from "../cluster/readiness";
 import type { Command } from "./args";
 import { runConnectivity } from "./connectivity";
 import { formatTable, summarize } from "./endpoints";

@@ -1,6 +1,6 @@
 /** The endpoint table `m3agg up` prints (the seed's start_m3.sh summary, plus election state). */
-import type { StartedM3AggregatorCluster } from "../cluster";
-import type { ShardSetElection } from "../readiness";
+import type { StartedM3AggregatorCluster } from "../cluster/start";
+import type { ShardSetElection } from "../cluster/readiness";
 
 export interface EndpointSummary {
   clusterId: string;

@@ -5,10 +5,10 @@
  * `--cluster ID` loads a running cluster instead (send only: its sink, if
  * any, lives in the process that started it). Exit 1 when anything was lost.
  */
-import { attachCluster } from "../attach";
-import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../cluster";
+import { attachCluster } from "../cluster/attach";
+import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../cluster/start";
 import { formatLoadReport, InvalidLoadOptionError, LOAD_METRIC_TYPES, type LoadMetricType, type LoadOptions, resolveLoadOptions, runLoad } from "../load/run";
-import type { M3AggregatorClusterOptions } from "../options";
+import type { M3AggregatorClusterOptions } from "../cluster/options";
 import { parseUp, UsageError } from "./up-args";
 import { buildImages } from "./build-images";
 import { resolveTarget } from "./state";

@@ -6,8 +6,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { containersWithLabel } from "../docker";
-import { LABEL_CLUSTER } from "../labels";
+import { containersWithLabel } from "../docker/client";
+import { LABEL_CLUSTER } from "../docker/labels";
 import type { Target } from "./up-args";
 import type { EndpointSummary } from "./endpoints";
 

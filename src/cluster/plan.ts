@@ -5,14 +5,14 @@
  * and references (never contents) of the TLS files. The start pipeline runs the plan; an
  * attach reads the same inputs back from the `org.m3agg.plan` label and calls the same function.
  */
-import { buildPlacementInitRequest, withImmediateCutover } from "../admin/placement";
-import type { M3AdminClient } from "../admin/admin-client";
-import type { Placement, PlacementInitRequest } from "../admin/types";
-import { renderAggregatorConfig, renderCoordinatorConfig } from "../config/render";
-import type { ResolvedImage } from "../images";
-import { type Component, identityLabels, LABEL_PLAN } from "../labels";
+import { buildPlacementInitRequest, withImmediateCutover } from "../m3/placement";
+import type { M3AdminClient } from "../m3/admin-client";
+import type { Placement, PlacementInitRequest } from "../m3/types";
+import { renderAggregatorConfig, renderCoordinatorConfig } from "../m3/config-render";
+import type { ResolvedImage } from "../docker/images";
+import { type Component, identityLabels, LABEL_PLAN } from "../docker/labels";
 import type { M3Version } from "../m3/versions";
-import type { ImageNames, ResolvedClusterOptions } from "../options";
+import type { ImageNames, ResolvedClusterOptions } from "./options";
 import type { NodePorts, PortPlan } from "../ports";
 import { CONTAINER_TLS_FILES, tlsDirOf } from "../tls/material";
 import type { TlsSettings } from "../tls/settings";

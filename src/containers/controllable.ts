@@ -8,7 +8,7 @@
  */
 import type Dockerode from "dockerode";
 import { AbstractStartedContainer, type StartedTestContainer, type StoppedTestContainer, type WaitStrategy } from "testcontainers";
-import { dockerClient } from "../docker";
+import { dockerClient } from "../docker/client";
 import type { LogBuffer } from "./log-buffer";
 import { formatLogTail } from "../util/log-tail";
 

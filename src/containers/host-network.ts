@@ -4,7 +4,7 @@
  * a log buffer attached before start so no line is lost.
  */
 import { GenericContainer } from "testcontainers";
-import { ownerLabels } from "../labels";
+import { ownerLabels } from "../docker/labels";
 import { LogBuffer } from "./log-buffer";
 
 export abstract class HostNetworkContainer extends GenericContainer {

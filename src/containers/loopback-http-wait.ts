@@ -7,7 +7,7 @@
 import * as net from "node:net";
 import type Dockerode from "dockerode";
 import type { BoundPorts, WaitStrategy } from "testcontainers";
-import { httpRequest } from "../http";
+import { httpRequest } from "../util/http";
 import { poll } from "../util/poll";
 
 abstract class LoopbackWaitStrategy implements WaitStrategy {

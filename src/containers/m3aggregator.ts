@@ -1,7 +1,7 @@
 /** One m3aggregator node: raw TCP ingest, HTTP API, Prometheus metrics, all on the cluster's host (127.0.0.1 by default). */
 import type { StartedTestContainer } from "testcontainers";
-import { AggregatorApi } from "../aggregator-api";
-import { HttpError, httpRequest } from "../http";
+import { AggregatorApi } from "../m3/aggregator-api";
+import { HttpError, httpRequest } from "../util/http";
 import { parsePrometheusText, PrometheusMetrics } from "../load/prometheus";
 import type { NodePlan } from "../cluster/plan";
 import type { NodePorts } from "../ports";

@@ -1,6 +1,6 @@
 /** m3coordinator with the admin API only (noop-etcd backend): creates placements and topics. */
 import type { StartedTestContainer } from "testcontainers";
-import { M3AdminClient } from "../admin/admin-client";
+import { M3AdminClient } from "../m3/admin-client";
 import { ControllableContainer } from "./controllable";
 import { HostNetworkContainer } from "./host-network";
 import type { LogBuffer } from "./log-buffer";

@@ -19,7 +19,7 @@
  */
 import * as net from "node:net";
 import * as tls from "node:tls";
-import type { Placement } from "../admin/types";
+import type { Placement } from "../m3/types";
 import { type ConnectionOptions, type ConnectionStats, EndpointConnection } from "./connection";
 import type { M3Version } from "../m3/versions";
 import { idBytes, m3VersionOf, type Metric, type MetricPolicy } from "./encoder";

@@ -9,7 +9,7 @@
  * const report = await runLoad(cluster, { durationSeconds: 10, rate: 50_000 });
  * expect(report.lost).toBe(0);
  */
-import { dockerClient } from "../docker";
+import { dockerClient } from "../docker/client";
 import { M3IngestClient, type PlacementSource } from "../ingest/client";
 import type { M3Version } from "../m3/versions";
 import type { PrometheusMetrics } from "./prometheus";

@@ -1,7 +1,7 @@
 /**
  * `await using` on a real 2x2 cluster: leaving the scope removes every container.
  */
-import { M3AggregatorCluster } from "../../src/cluster";
+import { M3AggregatorCluster } from "../../src/cluster/start";
 import { clusterContainers, uniqueClusterId } from "./helpers";
 
 test("await using: the cluster runs inside the scope and is removed when it ends", async () => {

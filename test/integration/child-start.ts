@@ -4,7 +4,7 @@
  * {"error": …, "name": …} on failure, then stops the cluster and exits.
  * M3AGG_CHILD_HOLD=1: instead keeps running (cluster up) until a signal.
  */
-import { M3AggregatorCluster } from "../../src/cluster";
+import { M3AggregatorCluster } from "../../src/cluster/start";
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? "{}");

@@ -2,8 +2,8 @@
  * The main path: 4 nodes, rf 2, started through the jest helper, checked
  * against Docker, the coordinator's placement and every node's own API.
  */
-import { shardSetsOf } from "../../src/admin/placement";
-import { useM3AggregatorCluster } from "../../src/jest";
+import { shardSetsOf } from "../../src/m3/placement";
+import { useM3AggregatorCluster } from "../../src/jest/helper";
 import { clusterContainers, uniqueClusterId } from "./helpers";
 
 const clusterId = uniqueClusterId("main");

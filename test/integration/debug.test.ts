@@ -1,6 +1,6 @@
 /** Debug mode: every node under a headless delve, waiting for the debugger. */
 import { delveCall, delveContinue } from "../../src/debug/delve-client";
-import { useM3AggregatorCluster } from "../../src/jest";
+import { useM3AggregatorCluster } from "../../src/jest/helper";
 import { uniqueClusterId } from "./helpers";
 
 const m3 = useM3AggregatorCluster({ nodes: 2, rf: 2, debug: { waitForDebugger: true }, clusterId: uniqueClusterId("debug") });

@@ -3,7 +3,7 @@
  * restart. Election TTL 5 s so a killed leader is replaced quickly.
  */
 import { M3IngestClient } from "../../src/ingest/client";
-import { useM3AggregatorCluster } from "../../src/jest";
+import { useM3AggregatorCluster } from "../../src/jest/helper";
 import { uniqueClusterId } from "./helpers";
 
 const TTL_SECONDS = 5;

@@ -1,7 +1,7 @@
 /** Bad input and failed starts: clear errors, nothing left running. */
-import { M3AggregatorCluster, StartedM3AggregatorCluster } from "../../src/cluster";
-import { ClusterStartError } from "../../src/errors";
-import { InvalidOptionError } from "../../src/options";
+import { M3AggregatorCluster, StartedM3AggregatorCluster } from "../../src/cluster/start";
+import { ClusterStartError } from "../../src/cluster/errors";
+import { InvalidOptionError } from "../../src/cluster/options";
 import { clusterContainers, uniqueClusterId } from "./helpers";
 
 describe("invalid options", () => {

@@ -5,7 +5,7 @@
  * the windows to close and sums over the windows the sends fell in.
  */
 import { M3IngestClient } from "../../src/ingest/client";
-import { useM3AggregatorCluster } from "../../src/jest";
+import { useM3AggregatorCluster } from "../../src/jest/helper";
 import type { AggregatedDatapoint } from "../../src/sink/codec";
 import { uniqueClusterId } from "./helpers";
 

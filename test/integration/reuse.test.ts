@@ -3,9 +3,9 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { M3AggregatorCluster } from "../../src/cluster";
-import { containersWithLabel } from "../../src/docker";
-import { LABEL_CLUSTER } from "../../src/labels";
+import { M3AggregatorCluster } from "../../src/cluster/start";
+import { containersWithLabel } from "../../src/docker/client";
+import { LABEL_CLUSTER } from "../../src/docker/labels";
 import { clusterContainers } from "./helpers";
 
 const containerIds = async (clusterId: string) => (await containersWithLabel(LABEL_CLUSTER, clusterId)).map((c) => c.id).sort();

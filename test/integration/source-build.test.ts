@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { M3AggregatorCluster, type StartupTimings } from "../../src/cluster";
+import { M3AggregatorCluster, type StartupTimings } from "../../src/cluster/start";
 import { uniqueClusterId } from "./helpers";
 
 const PATCHED_FILE = "src/cmd/services/m3aggregator/config/runtime.go";

@@ -1,6 +1,6 @@
 /** Other topologies m3's mirrored placement must accept, and the seed's fixed port layout. */
 import * as net from "node:net";
-import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../../src/cluster";
+import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../../src/cluster/start";
 import { clusterContainers, uniqueClusterId } from "./helpers";
 
 async function freeBase(): Promise<number> {

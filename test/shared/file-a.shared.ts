@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { useSharedM3AggregatorCluster } from "../../src/jest-global";
+import { useSharedM3AggregatorCluster } from "../../src/jest/shared-cluster";
 
 const m3 = useSharedM3AggregatorCluster();
 

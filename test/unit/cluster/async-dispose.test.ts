@@ -2,7 +2,7 @@
  * `await using` on a started cluster, without Docker: the handle's dispose is stop().
  * The type-level half: this file compiles only while the handle is AsyncDisposable.
  */
-import { StartedM3AggregatorCluster } from "../../../src/started-cluster";
+import { StartedM3AggregatorCluster } from "../../../src/cluster/started";
 
 /** Never called: proves `await using` type-checks on what M3AggregatorCluster.start() returns. */
 export async function scoped(start: () => Promise<StartedM3AggregatorCluster>): Promise<string> {

@@ -4,9 +4,9 @@
  */
 import { parse } from "yaml";
 import { createPlacement, decodePlanLabel, encodePlanLabel, instanceIdOf, planCluster, type PlanInputs } from "../../../src/cluster/plan";
-import type { M3AdminClient } from "../../../src/admin/admin-client";
-import type { M3AggregatorClusterOptions } from "../../../src/options";
-import { resolveOptions } from "../../../src/options";
+import type { M3AdminClient } from "../../../src/m3/admin-client";
+import type { M3AggregatorClusterOptions } from "../../../src/cluster/options";
+import { resolveOptions } from "../../../src/cluster/options";
 import type { PortPlan } from "../../../src/ports";
 
 const IMAGES = {

@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tls from "node:tls";
 import { encodeFrame } from "../../../src/ingest/encoder";
-import type { Placement } from "../../../src/admin/types";
+import type { Placement } from "../../../src/m3/types";
 import { M3IngestClient } from "../../../src/ingest/client";
 import { ShardRouter } from "../../../src/ingest/router";
 

@@ -1,6 +1,6 @@
 /** runLoad's sending side against local TCP servers that count frames (no Docker): count, rate, mix, send-only mode. */
 import * as net from "node:net";
-import type { Placement } from "../../../src/admin/types";
+import type { Placement } from "../../../src/m3/types";
 import { type LoadTarget, runLoad } from "../../../src/load/run";
 
 /** Counts zigzag-varint framed frames per server and the MetricWithMetadatas type of each. */

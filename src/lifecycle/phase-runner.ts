@@ -3,8 +3,8 @@
  * callback, records how long it took, keeps the start's deadline, and tags a failure with the
  * phase it happened in (phases run concurrently, so the first failing one must travel with it).
  */
-import type { StartPhase } from "./errors";
-import type { ProgressEvent } from "./options";
+import type { StartPhase } from "../cluster/errors";
+import type { ProgressEvent } from "../cluster/options";
 
 /** Milliseconds spent in each phase of start(). */
 export type StartupTimings = Partial<Record<StartPhase, number>> & { total: number };

@@ -5,27 +5,27 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { M3AdminClient } from "./admin/admin-client";
-import { shardSetsOf } from "./admin/placement";
-import type { Placement } from "./admin/types";
-import type { ClusterPlan } from "./cluster/plan";
-import type { StartedEtcdContainer } from "./containers/etcd";
-import type { StartedM3AggregatorNode } from "./containers/m3aggregator";
-import type { StartedM3CoordinatorContainer } from "./containers/m3coordinator";
-import type { ResolvedImage } from "./images";
-import { teardown, unregisterLiveCluster } from "./lifecycle";
-import type { M3Version } from "./m3/versions";
+import type { M3AdminClient } from "../m3/admin-client";
+import { shardSetsOf } from "../m3/placement";
+import type { Placement } from "../m3/types";
+import type { ClusterPlan } from "./plan";
+import type { StartedEtcdContainer } from "../containers/etcd";
+import type { StartedM3AggregatorNode } from "../containers/m3aggregator";
+import type { StartedM3CoordinatorContainer } from "../containers/m3coordinator";
+import type { ResolvedImage } from "../docker/images";
+import { teardown, unregisterLiveCluster } from "../lifecycle/live";
+import type { M3Version } from "../m3/versions";
 import type { ImageNames, ResolvedClusterOptions } from "./options";
-import type { PortPlan } from "./ports";
-import { sendRaw } from "./raw-lines";
-import { poll } from "./util/poll";
+import type { PortPlan } from "../ports";
+import { sendRaw } from "../util/raw-lines";
+import { poll } from "../util/poll";
 import { describeElection, readElection, type ShardSetElection, waitForElection } from "./readiness";
-import type { StartupTimings } from "./phase-runner";
-import type { M3MsgSink } from "./sink/sink";
-import { type ClusterTls, clusterTlsHandle } from "./tls/material";
-import { formatLogTail } from "./util/log-tail";
+import type { StartupTimings } from "../lifecycle/phase-runner";
+import type { M3MsgSink } from "../sink/sink";
+import { type ClusterTls, clusterTlsHandle } from "../tls/material";
+import { formatLogTail } from "../util/log-tail";
 
-export type { StartupTimings } from "./phase-runner";
+export type { StartupTimings } from "../lifecycle/phase-runner";
 
 /** A running cluster: endpoints, clients, and stop(). */
 export class StartedM3AggregatorCluster {

@@ -3,31 +3,31 @@
  * aggregator nodes in that order, waits until the cluster is ready, and
  * removes everything it started on stop() or on any failure.
  */
-import { shardSetsOf } from "./admin/placement";
-import type { AggregatorApi } from "./aggregator-api";
-import { registerSink } from "./admin/sink-registration";
-import { SINK_TOPIC } from "./config/render";
-import { createPlacement, type PlanImages, planCluster } from "./cluster/plan";
-import { EtcdContainer } from "./containers/etcd";
-import type { LogBuffer } from "./containers/log-buffer";
-import { M3AggregatorContainer, type StartedM3AggregatorNode } from "./containers/m3aggregator";
-import { M3CoordinatorContainer } from "./containers/m3coordinator";
-import { dockerClient } from "./docker";
+import { shardSetsOf } from "../m3/placement";
+import type { AggregatorApi } from "../m3/aggregator-api";
+import { registerSink } from "../m3/sink-registration";
+import { SINK_TOPIC } from "../m3/config-render";
+import { createPlacement, type PlanImages, planCluster } from "./plan";
+import { EtcdContainer } from "../containers/etcd";
+import type { LogBuffer } from "../containers/log-buffer";
+import { M3AggregatorContainer, type StartedM3AggregatorNode } from "../containers/m3aggregator";
+import { M3CoordinatorContainer } from "../containers/m3coordinator";
+import { dockerClient } from "../docker/client";
 import { ClusterStartError, type LogTail, type StartPhase } from "./errors";
-import { resolveDebugImage, resolveImages, type ResolvedImage } from "./images";
+import { resolveDebugImage, resolveImages, type ResolvedImage } from "../docker/images";
 import { attachCluster } from "./attach";
-import { acquireLock } from "./file-lock";
+import { acquireLock } from "../lifecycle/file-lock";
 import { type ImageNames, type M3AggregatorClusterOptions, resolveOptions, type ResolvedClusterOptions } from "./options";
-import { bindFailures, describePorts, explicitPorts, keepReservations, planPorts, PortBindRetriesExhaustedError, PortInUseError, type BindAttempt, type PortPlan } from "./ports";
-import { registerLiveCluster, teardown, unregisterLiveCluster } from "./lifecycle";
-import { StartedM3AggregatorCluster } from "./started-cluster";
-import { failedPhase, PhaseRunner } from "./phase-runner";
-import { LOG_TAIL_LINES } from "./util/log-tail";
+import { bindFailures, describePorts, explicitPorts, keepReservations, planPorts, PortBindRetriesExhaustedError, PortInUseError, type BindAttempt, type PortPlan } from "../ports";
+import { registerLiveCluster, teardown, unregisterLiveCluster } from "../lifecycle/live";
+import { StartedM3AggregatorCluster } from "./started";
+import { failedPhase, PhaseRunner } from "../lifecycle/phase-runner";
+import { LOG_TAIL_LINES } from "../util/log-tail";
 import { waitForElection } from "./readiness";
-import { buildFromSource, type SourceBuild, sourceImageTags, sourceTreeTag } from "./m3/source-build";
-import { M3MsgSink } from "./sink/sink";
-import { sweepOrphans } from "./sweep";
-import { createTlsMaterial, removeTlsMaterial, type TlsMaterial } from "./tls/material";
+import { buildFromSource, type SourceBuild, sourceImageTags, sourceTreeTag } from "../m3/source-build";
+import { M3MsgSink } from "../sink/sink";
+import { sweepOrphans } from "../lifecycle/sweep";
+import { createTlsMaterial, removeTlsMaterial, type TlsMaterial } from "../tls/material";
 
 /** The aggregator image a cluster built from `source` now would run (the tag follows the tree's content). */
 function expectedSourceImage(source: string, debug: boolean): string {
@@ -36,11 +36,11 @@ function expectedSourceImage(source: string, debug: boolean): string {
 }
 
 /** Kept here for callers that import them from the cluster module. */
-export { StartedM3AggregatorCluster } from "./started-cluster";
-export type { StartupTimings } from "./phase-runner";
-export { teardown } from "./lifecycle";
+export { StartedM3AggregatorCluster } from "./started";
+export type { StartupTimings } from "../lifecycle/phase-runner";
+export { teardown } from "../lifecycle/live";
 
-export { instanceIdOf } from "./cluster/plan";
+export { instanceIdOf } from "./plan";
 
 /** Starts (each on newly planned ports) before a port another program keeps taking fails the start. */
 const MAX_BIND_ATTEMPTS = 3;

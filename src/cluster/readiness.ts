@@ -4,8 +4,8 @@
  * every other replica must be a verified follower (it checked in etcd that the
  * leader is another member of its shard set), i.e. a replica ready to take over.
  */
-import type { AggregatorApi, AggregatorStatus } from "./aggregator-api";
-import { poll } from "./util/poll";
+import type { AggregatorApi, AggregatorStatus } from "../m3/aggregator-api";
+import { poll } from "../util/poll";
 
 /** Election state of one shard set. */
 export interface ShardSetElection {

@@ -6,10 +6,10 @@
  * Port reservations (ports/reservations.ts) of such owners are swept here too.
  */
 import * as os from "node:os";
-import { containersWithLabel, removeContainers } from "./docker";
-import { LABEL_CLUSTER, LABEL_OWNER_HOST, LABEL_OWNER_PID } from "./labels";
+import { containersWithLabel, removeContainers } from "../docker/client";
+import { LABEL_CLUSTER, LABEL_OWNER_HOST, LABEL_OWNER_PID } from "../docker/labels";
 import { processAlive } from "./process-alive";
-import { listReservations, ownerProcessDead, removeStale, removeStaleTempFiles, type Reservation } from "./ports/reservations";
+import { listReservations, ownerProcessDead, removeStale, removeStaleTempFiles, type Reservation } from "../ports/reservations";
 
 /**
  * Removes port reservations whose owner is gone: the process that made them died (on this host),

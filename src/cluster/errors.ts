@@ -2,7 +2,7 @@
  * The error a failed start throws: which phase failed, for which component,
  * and the last lines each involved container printed.
  */
-import { formatLogTail } from "./util/log-tail";
+import { formatLogTail } from "../util/log-tail";
 
 /** Phases of a cluster start, in order. */
 export type StartPhase = "validate" | "build" | "images" | "ports" | "tls" | "etcd" | "coordinator" | "placement" | "sink" | "aggregators" | "election";

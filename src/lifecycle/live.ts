@@ -6,10 +6,10 @@
  * the next start.)
  */
 import { spawnSync } from "node:child_process";
-import { containersWithLabel, removeContainers } from "./docker";
-import { LABEL_CLUSTER } from "./labels";
-import { releaseReservations } from "./ports";
-import { removeTlsMaterial } from "./tls/material";
+import { containersWithLabel, removeContainers } from "../docker/client";
+import { LABEL_CLUSTER } from "../docker/labels";
+import { releaseReservations } from "../ports";
+import { removeTlsMaterial } from "../tls/material";
 
 interface Stoppable {
   readonly id: string;
