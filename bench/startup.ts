@@ -137,7 +137,7 @@ async function fixtureRun(variant: M3AggregatorClusterOptions): Promise<{ phases
   const ready = Date.now() - t0;
   await cluster.stop();
   const { total: _total, ...phases } = cluster.startupTimings;
-  return { phases: phases as Phases, ready, stop: cluster.stopTimeMs ?? NaN };
+  return { phases: phases as Phases, ready, stop: cluster.getStopTimeMs() ?? NaN };
 }
 
 const FIXTURE_VARIANTS: Array<{ name: string; bare: M3Version; options: M3AggregatorClusterOptions }> = [

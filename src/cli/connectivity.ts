@@ -60,13 +60,13 @@ export async function runConnectivity(cluster: StartedM3AggregatorCluster): Prom
 
   const hostFailures: string[] = [];
   for (const n of nodes) {
-    const tcp = await tcpConnect(n.host, n.tcpPort);
-    if (tcp !== undefined) hostFailures.push(`${n.id} ${n.tcpEndpoint}: ${tcp}`);
-    if (!(await n.api.isHealthy())) hostFailures.push(`${n.id} ${n.httpUrl}/health: not OK`);
+    const tcp = await tcpConnect(n.getHost(), n.getTcpPort());
+    if (tcp !== undefined) hostFailures.push(`${n.id} ${n.getTcpEndpoint()}: ${tcp}`);
+    if (!(await n.api.isHealthy())) hostFailures.push(`${n.id} ${n.getHttpUrl()}/health: not OK`);
   }
   results.push({ check: "host -> nodes", ok: hostFailures.length === 0, detail: hostFailures.join("; ") || `${nodes.length} nodes: raw TCP and /health OK` });
 
-  const targets = nodes.flatMap((n) => [n.tcpEndpoint, `${n.host}:${n.httpPort}`]);
+  const targets = nodes.flatMap((n) => [n.getTcpEndpoint(), `${n.getHost()}:${n.getHttpPort()}`]);
   const from = nodes[0];
   if (from !== undefined) {
     const exec = await from.exec(["/bin/m3agg-probe", ...targets]);
@@ -87,7 +87,7 @@ export async function runConnectivity(cluster: StartedM3AggregatorCluster): Prom
 
   const sendFailures: string[] = [];
   for (const n of nodes) {
-    const error = await sendFrameKeepsOpen(n.host, n.tcpPort, connectivityCounterFrame(), cluster.tls?.clientOptions());
+    const error = await sendFrameKeepsOpen(n.getHost(), n.getTcpPort(), connectivityCounterFrame(), cluster.tls?.clientOptions());
     if (error !== undefined) sendFailures.push(`${n.id}: ${error}`);
   }
   const over = cluster.tls === undefined ? "" : ` over TLS (${cluster.tls.mode}${cluster.tls.mutualTls ? ", mTLS" : ""})`;

@@ -109,7 +109,7 @@ export async function load(command: LoadCommand): Promise<number> {
   }
   const stop = async () => {
     if (owned) {
-      process.stderr.write(`removing cluster ${cluster.id} …\n`);
+      process.stderr.write(`removing cluster ${cluster.getId()} …\n`);
       await cluster.stop();
     }
   };

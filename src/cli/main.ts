@@ -44,9 +44,9 @@ async function up(command: Extract<Command, { command: "up" }>): Promise<number>
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(`${signal}: removing cluster ${cluster.id} …\n`);
+    process.stderr.write(`${signal}: removing cluster ${cluster.getId()} …\n`);
     await cluster.stop();
-    process.stderr.write(`removed in ${cluster.stopTimeMs} ms\n`);
+    process.stderr.write(`removed in ${cluster.getStopTimeMs()} ms\n`);
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));

@@ -57,7 +57,7 @@ interface StartAttempt {
  *
  * @example
  * const cluster = await M3AggregatorCluster.start({ nodes: 4, rf: 2 });
- * try { console.log(cluster.nodes.map((n) => n.tcpEndpoint)); } finally { await cluster.stop(); }
+ * try { console.log(cluster.nodes.map((n) => n.getTcpEndpoint())); } finally { await cluster.stop(); }
  */
 export class M3AggregatorCluster {
   readonly options: ResolvedClusterOptions;
@@ -234,7 +234,7 @@ export class M3AggregatorCluster {
       });
 
       const cluster = new StartedM3AggregatorCluster(plan, etcd, coordinator, nodes, phases.finish(), false, sink);
-      if (options.reuseKey === undefined) registerLiveCluster(cluster);
+      if (options.reuseKey === undefined) registerLiveCluster({ id: clusterId, stop: () => cluster.stop() });
       else {
         unregisterLiveCluster(clusterId); // a reused cluster outlives this process on purpose
         keepReservations(clusterId); // and keeps its ports until its containers are gone

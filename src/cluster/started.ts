@@ -77,17 +77,17 @@ export class StartedM3AggregatorCluster {
   readonly tls: ClusterTls | undefined;
 
   /** The m3 release the cluster runs (with `m3Source`: the one whose configs the tree follows). */
-  get m3Version(): M3Version {
+  getM3Version(): M3Version {
     return this.options.m3Version;
   }
 
   /** The local m3 checkout the images were built from, or undefined for release images. */
-  get m3Source(): string | undefined {
+  getM3Source(): string | undefined {
     return this.options.m3Source;
   }
 
   /** Cluster id (label `org.m3agg.cluster` on every container). */
-  get id(): string {
+  getId(): string {
     return this.options.clusterId;
   }
 
@@ -95,7 +95,7 @@ export class StartedM3AggregatorCluster {
   node(which: number | string): StartedM3AggregatorNode {
     const node = typeof which === "number" ? this.nodes[which] : this.nodes.find((n) => n.id === which);
     if (node === undefined) {
-      throw new Error(`no node ${JSON.stringify(which)} in cluster ${this.id} (nodes: ${this.nodes.map((n, i) => `${i}=${n.id}`).join(", ")})`);
+      throw new Error(`no node ${JSON.stringify(which)} in cluster ${this.getId()} (nodes: ${this.nodes.map((n, i) => `${i}=${n.id}`).join(", ")})`);
     }
     return node;
   }
@@ -104,9 +104,9 @@ export class StartedM3AggregatorCluster {
    * The in-process m3msg consumer receiving everything the leaders flush (backend "sink").
    * Throws for other backends, and for attached clusters (the sink lives in the process that started it).
    */
-  get sink(): M3MsgSink {
+  getSink(): M3MsgSink {
     if (this.flushSink === undefined) {
-      throw new Error(`cluster ${this.id} has no sink: ${this.attached ? "it lives in the process that started the cluster" : `backend is "${this.options.backend}", start with backend: "sink"`}`);
+      throw new Error(`cluster ${this.getId()} has no sink: ${this.attached ? "it lives in the process that started the cluster" : `backend is "${this.options.backend}", start with backend: "sink"`}`);
     }
     return this.flushSink;
   }
@@ -150,7 +150,7 @@ export class StartedM3AggregatorCluster {
   sendLines(node: number | string, lines: string[], options: { plaintext?: boolean } = {}): Promise<number> {
     const target = this.node(node);
     const tlsOptions = this.tls === undefined || options.plaintext === true ? undefined : this.tls.clientOptions();
-    return sendRaw(target.host, target.tcpPort, lines, 10_000, tlsOptions);
+    return sendRaw(target.getHost(), target.getTcpPort(), lines, 10_000, tlsOptions);
   }
 
   /** Every container of the cluster: etcd, coordinator, then the nodes. */
@@ -172,11 +172,11 @@ export class StartedM3AggregatorCluster {
     let last: ShardSetElection | undefined;
     return poll(async () => {
       last = (await this.election()).find((s) => s.shardSetId === shardSetId);
-      if (last === undefined) throw new Error(`cluster ${this.id} has no shard set ${shardSetId}`);
+      if (last === undefined) throw new Error(`cluster ${this.getId()} has no shard set ${shardSetId}`);
       return last.leader !== undefined && last.leader !== options.not ? last.leader : undefined;
     }, {
       timeoutMs, what: `a leader of shard set ${shardSetId}`,
-      onTimeout: () => new Error(`shard set ${shardSetId} of cluster ${this.id} has no leader${options.not ? ` other than ${options.not}` : ""} after ${timeoutMs} ms:\n` +
+      onTimeout: () => new Error(`shard set ${shardSetId} of cluster ${this.getId()} has no leader${options.not ? ` other than ${options.not}` : ""} after ${timeoutMs} ms:\n` +
         `${describeElection(last === undefined ? [] : [last])}\n${this.logTails(last?.members.map((m) => m.id) ?? [])}`),
     });
   }
@@ -191,7 +191,7 @@ export class StartedM3AggregatorCluster {
     try {
       return await waitForElection(await this.shardSets(), new Map(this.nodes.map((n) => [n.id, n.api])), timeoutMs);
     } catch (error) {
-      throw new Error(`cluster ${this.id} not ready: ${(error as Error).message}\n${this.logTails(this.nodes.map((n) => n.id))}`, { cause: error });
+      throw new Error(`cluster ${this.getId()} not ready: ${(error as Error).message}\n${this.logTails(this.nodes.map((n) => n.id))}`, { cause: error });
     }
   }
 
@@ -200,14 +200,14 @@ export class StartedM3AggregatorCluster {
    * (default dir: `.m3agg/logs` under the working directory). Returns the cluster's folder.
    */
   writeLogs(dir = path.join(process.cwd(), ".m3agg", "logs")): string {
-    const folder = path.join(dir, this.id);
+    const folder = path.join(dir, this.getId());
     fs.mkdirSync(folder, { recursive: true });
     for (const c of this.components) fs.writeFileSync(path.join(folder, `${c.component}.log`), `${c.logLines().join("\n")}\n`);
     return folder;
   }
 
   /** Milliseconds the last stop() took (undefined before). */
-  get stopTimeMs(): number | undefined {
+  getStopTimeMs(): number | undefined {
     return this.stoppedInMs;
   }
 
@@ -220,9 +220,9 @@ export class StartedM3AggregatorCluster {
     this.stopping ??= (async () => {
       const t0 = Date.now();
       await this.flushSink?.stop();
-      await teardown(this.id);
+      await teardown(this.getId());
       this.stoppedInMs = Date.now() - t0;
-      unregisterLiveCluster(this.id);
+      unregisterLiveCluster(this.getId());
     })();
     return this.stopping;
   }

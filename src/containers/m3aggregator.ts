@@ -80,7 +80,7 @@ export class StartedM3AggregatorNode extends ControllableContainer {
     super(started, logBuffer, readiness, plan.id);
     this.id = plan.id;
     this.ports = plan.ports;
-    this.api = new AggregatorApi(this.httpUrl);
+    this.api = new AggregatorApi(this.getHttpUrl());
   }
 
   /** Instance id = host id = placement instance id, e.g. `m3aggregator01`. */
@@ -88,42 +88,42 @@ export class StartedM3AggregatorNode extends ControllableContainer {
   private readonly ports: NodePorts;
 
   /** Address every listener of the node binds and clients dial (the cluster's `host`, 127.0.0.1 by default). */
-  get host(): string {
+  override getHost(): string {
     return this.bindHost;
   }
 
   /** Raw TCP ingest port. */
-  get tcpPort(): number {
+  getTcpPort(): number {
     return this.ports.tcp;
   }
 
   /** HTTP API port (/health, /status, /resign). */
-  get httpPort(): number {
+  getHttpPort(): number {
     return this.ports.http;
   }
 
   /** Prometheus metrics port (`/metrics`). */
-  get metricsPort(): number {
+  getMetricsPort(): number {
     return this.ports.metrics;
   }
 
   /** `<host>:<tcpPort>`: the node's endpoint in the placement. */
-  get tcpEndpoint(): string {
+  getTcpEndpoint(): string {
     return this.plan.tcpEndpoint;
   }
 
   /** delve's port in debug mode (`dlv connect 127.0.0.1:<debugPort>`), else undefined. */
-  get debugPort(): number | undefined {
+  getDebugPort(): number | undefined {
     return this.ports.debug;
   }
 
   /** `http://<host>:<httpPort>`. */
-  get httpUrl(): string {
+  getHttpUrl(): string {
     return this.plan.httpUrl;
   }
 
   /** `http://<host>:<metricsPort>/metrics`. */
-  get metricsUrl(): string {
+  getMetricsUrl(): string {
     return this.plan.metricsUrl;
   }
 
@@ -138,12 +138,13 @@ export class StartedM3AggregatorNode extends ControllableContainer {
   }
 
   /**
-   * The node's own Prometheus metrics (GET {@link metricsUrl}), parsed: e.g.
+   * The node's own Prometheus metrics (GET {@link getMetricsUrl}), parsed: e.g.
    * `(await node.metrics()).counter("m3aggregator_aggregator_addUntimed_success")`.
    */
   async metrics(timeoutMs = 10_000): Promise<PrometheusMetrics> {
-    const response = await httpRequest("GET", this.metricsUrl, { timeoutMs });
-    if (response.status !== 200) throw new HttpError("GET", this.metricsUrl, response.status, response.text);
+    const url = this.getMetricsUrl();
+    const response = await httpRequest("GET", url, { timeoutMs });
+    if (response.status !== 200) throw new HttpError("GET", url, response.status, response.text);
     return new PrometheusMetrics(parsePrometheusText(response.text));
   }
 }

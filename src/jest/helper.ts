@@ -67,7 +67,7 @@ export function useM3AggregatorCluster(options: M3AggregatorClusterOptions = {},
   hooks.afterAll(async () => {
     if (started === undefined) return;
     if (failuresSoFar() > 0 || process.env.M3AGG_WRITE_LOGS === "always") {
-      console.log(`cluster ${started.id}: container logs written to ${started.writeLogs()}`);
+      console.log(`cluster ${started.getId()}: container logs written to ${started.writeLogs()}`);
     }
     await started.stop();
   }, 60_000);

@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? "{}");
   try {
     const cluster = await M3AggregatorCluster.start(options);
-    process.stdout.write(`${JSON.stringify({ clusterId: cluster.id })}\n`);
+    process.stdout.write(`${JSON.stringify({ clusterId: cluster.getId() })}\n`);
     if (process.env.M3AGG_CHILD_HOLD === "1") setInterval(() => undefined, 1 << 30);
     else await cluster.stop();
   } catch (error) {

@@ -25,7 +25,7 @@ async function startAndFind(source: string, line: string): Promise<{ timings: St
     onProgress: (e) => { if (e.phase === "build" && e.state === "progress") events.push(e.detail ?? ""); },
   });
   try {
-    expect(cluster.m3Source).toBe(source);
+    expect(cluster.getM3Source()).toBe(source);
     expect(cluster.images.m3aggregator).toMatch(/^m3agg-src\/m3aggregator:[0-9a-f]{16}$/);
     const found = cluster.node(0).logLines().some((l) => l.includes(line));
     return { timings: cluster.startupTimings, built: events.some((e) => e.includes("go build")), found };

@@ -7,7 +7,7 @@ import { StartedM3AggregatorCluster } from "../../../src/cluster/started";
 /** Never called: proves `await using` type-checks on what M3AggregatorCluster.start() returns. */
 export async function scoped(start: () => Promise<StartedM3AggregatorCluster>): Promise<string> {
   await using cluster = await start();
-  return cluster.id;
+  return cluster.getId();
 }
 
 describe("StartedM3AggregatorCluster[Symbol.asyncDispose]", () => {

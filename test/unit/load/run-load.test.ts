@@ -45,8 +45,8 @@ function target(ports: number[]): LoadTarget {
     replicaFactor: ports.length, numShards: 16, isSharded: true, cutoverTime: "0", isMirrored: true, maxShardSetId: 1,
   };
   return {
-    id: "fake", placement: async () => placement, nodes: [],
-    get sink(): never {
+    getId: () => "fake", placement: async () => placement, nodes: [],
+    getSink(): never {
       throw new Error("no sink");
     },
   };
