@@ -5,7 +5,7 @@ import type { Config } from "jest";
 // because 2 cores cannot start several clusters per worker quickly.
 const config: Config = {
   // Counts failures so useM3AggregatorCluster can write cluster logs when a test failed.
-  testEnvironment: "<rootDir>/src/jest-environment.ts",
+  testEnvironment: "<rootDir>/src/jest/environment.ts",
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
   testMatch: ["<rootDir>/test/**/*.test.ts"],
   // test/shared is its own jest project (global setup), run by the "shared cluster" test of test/integration/reuse.test.ts;

@@ -14,9 +14,9 @@
 import { execFileSync, spawn } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { Placement } from "../src/admin/types";
-import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../src/cluster";
-import { dockerClient } from "../src/docker";
+import type { Placement } from "../src/m3/types";
+import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../src/cluster/start";
+import { dockerClient } from "../src/docker/client";
 import { M3IngestClient } from "../src/ingest/client";
 import { encodeFrame, IngestEncoder } from "../src/ingest/encoder";
 import type { M3Version } from "../src/m3/versions";
@@ -98,8 +98,8 @@ async function measured(cluster: StartedM3AggregatorCluster, prefix: string, run
   const result = await run();
   const agg1 = await containerCpuSeconds(nodeIds);
   const ids = Array.from({ length: E2E_IDS }, (_, i) => `${prefix}.${i}`);
-  const total = () => ids.reduce((s, id) => s + cluster.sink.sum(id), 0);
-  await cluster.sink.waitFor(() => (total() >= E2E_METRICS ? true : undefined), { timeoutMs: 180_000, what: `all ${prefix} increments` });
+  const total = () => ids.reduce((s, id) => s + cluster.getSink().sum(id), 0);
+  await cluster.getSink().waitFor(() => (total() >= E2E_METRICS ? true : undefined), { timeoutMs: 180_000, what: `all ${prefix} increments` });
   if (total() !== E2E_METRICS) throw new Error(`${prefix}: sink total ${total()} != ${E2E_METRICS}`);
   const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
   return {
@@ -143,7 +143,7 @@ async function endToEnd() {
     const go = goBinary === undefined
       ? { skipped: "Go client did not build" as const }
       : await measured(cluster, "gobench", () => runProcess(goBinary, [`127.0.0.1:${cluster.ports.etcdClient}`, String(E2E_METRICS), String(E2E_IDS)]));
-    return { metrics: E2E_METRICS, ids: E2E_IDS, m3Version, ours, go, sinkStats: cluster.sink.stats() };
+    return { metrics: E2E_METRICS, ids: E2E_IDS, m3Version, ours, go, sinkStats: cluster.getSink().stats() };
   } finally {
     await cluster.stop();
   }

@@ -14,17 +14,17 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { M3AdminClient } from "../src/admin/admin-client";
-import { buildPlacementInitRequest, shardSetsOf, withImmediateCutover } from "../src/admin/placement";
-import { AggregatorApi } from "../src/aggregator-api";
-import { instanceIdOf, M3AggregatorCluster } from "../src/cluster";
-import { renderAggregatorConfig, renderCoordinatorConfig } from "../src/config/render";
-import { resolveImages } from "../src/images";
+import { M3AdminClient } from "../src/m3/admin-client";
+import { shardSetsOf } from "../src/m3/placement";
+import { AggregatorApi } from "../src/m3/aggregator-api";
+import { M3AggregatorCluster } from "../src/cluster/start";
+import { createPlacement, etcdArgs, planCluster } from "../src/cluster/plan";
+import { resolveImages } from "../src/docker/images";
 import type { M3Version } from "../src/m3/versions";
-import type { M3AggregatorClusterOptions } from "../src/options";
-import { resolveOptions } from "../src/options";
-import { LOOPBACK, planPorts } from "../src/ports";
-import { waitForElection } from "../src/readiness";
+import type { M3AggregatorClusterOptions } from "../src/cluster/options";
+import { resolveOptions } from "../src/cluster/options";
+import { planPorts } from "../src/ports";
+import { waitForElection } from "../src/cluster/readiness";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const NODES = Number(process.env.BENCH_NODES ?? 4);
@@ -90,41 +90,33 @@ async function bareRun(bin: Record<"etcd" | "m3coordinator" | "m3aggregator", st
   };
   try {
     const ports = await planPorts(options);
+    // The fixture's plan, run as plain processes: the same etcd arguments, configs and placement steps.
+    // The "images" here are the binaries copied out of them.
+    const plan = planCluster({
+      options: { ...options, logLevel: "info" }, ports,
+      images: { etcd: { image: bin.etcd, source: "local" }, m3coordinator: { image: bin.m3coordinator, source: "local" }, m3aggregator: { image: bin.m3aggregator, source: "local" } },
+    });
     phase("ports");
     const dataDir = fs.mkdtempSync(path.join(workDir, "etcd-"));
-    const client = `http://${LOOPBACK}:${ports.etcdClient}`;
-    const peer = `http://${LOOPBACK}:${ports.etcdPeer}`;
-    run(bin.etcd, ["--name", "etcd0", "--data-dir", dataDir, "--listen-client-urls", client, "--advertise-client-urls", client,
-      "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", `etcd0=${peer}`,
-      "--logger", "zap", "--log-level", "warn", "--heartbeat-interval", "10", "--election-timeout", "100"]);
-    const etcdHealthy = until("etcd", () => healthy(`${client}/health`));
+    run(bin.etcd, etcdArgs(plan.host, plan.etcd.clientPort, plan.etcd.peerPort, dataDir));
+    const etcdHealthy = until("etcd", () => healthy(`${plan.etcd.endpoint}/health`));
     // Same overlap as the fixture: etcd, aggregators and coordinator start together.
     const apis = new Map<string, AggregatorApi>();
-    const aggregatorsHealthy = Promise.all(ports.nodes.map(async (nodePorts, i) => {
-      const file = path.join(workDir, `m3aggregator${i}.yml`);
-      fs.writeFileSync(file, renderAggregatorConfig({
-        ports: nodePorts, etcdClientPort: ports.etcdClient, electionTtlSeconds: options.electionTtlSeconds,
-        backend: options.backend, logLevel: "info", m3Version: version,
-      }));
-      run(bin.m3aggregator, ["-f", file], { M3AGGREGATOR_HOST_ID: instanceIdOf(i) });
-      const api = new AggregatorApi(`http://${LOOPBACK}:${nodePorts.http}`);
-      apis.set(instanceIdOf(i), api);
-      await until(`aggregator ${i}`, () => api.isHealthy());
+    const aggregatorsHealthy = Promise.all(plan.nodes.map(async (node) => {
+      const file = path.join(workDir, `${node.id}.yml`);
+      fs.writeFileSync(file, node.config);
+      run(bin.m3aggregator, ["-f", file], { M3AGGREGATOR_HOST_ID: node.id });
+      const api = new AggregatorApi(node.httpUrl);
+      apis.set(node.id, api);
+      await until(`aggregator ${node.id}`, () => api.isHealthy());
     }));
     const coordinatorYaml = path.join(workDir, "m3coordinator.yml");
-    fs.writeFileSync(coordinatorYaml, renderCoordinatorConfig({
-      port: ports.coordinator, metricsPort: ports.coordinatorMetrics, etcdClientPort: ports.etcdClient, logLevel: "info", m3Version: version,
-    }));
+    fs.writeFileSync(coordinatorYaml, plan.coordinator.config);
     run(bin.m3coordinator, ["-f", coordinatorYaml]);
-    const admin = new M3AdminClient(`http://${LOOPBACK}:${ports.coordinator}`);
+    const admin = new M3AdminClient(plan.coordinator.adminUrl);
     await Promise.all([etcdHealthy, until("coordinator", () => admin.isHealthy())]);
     phase("etcd+coordinator");
-    await admin.initPlacement("m3aggregator", buildPlacementInitRequest({
-      nodes: ports.nodes.map((p, i) => ({ id: instanceIdOf(i), endpoint: `${LOOPBACK}:${p.tcp}` })),
-      rf: options.rf, numShards: options.numShards, isolationGroups: options.isolationGroups,
-    }));
-    const created = await admin.getPlacement("m3aggregator");
-    const placement = (await admin.setPlacement("m3aggregator", withImmediateCutover(created.placement), created.version, true)).placement;
+    const placement = await createPlacement(admin, plan.placement);
     phase("placement");
     await aggregatorsHealthy;
     phase("aggregators (after placement)");
@@ -145,7 +137,7 @@ async function fixtureRun(variant: M3AggregatorClusterOptions): Promise<{ phases
   const ready = Date.now() - t0;
   await cluster.stop();
   const { total: _total, ...phases } = cluster.startupTimings;
-  return { phases: phases as Phases, ready, stop: cluster.stopTimeMs ?? NaN };
+  return { phases: phases as Phases, ready, stop: cluster.getStopTimeMs() ?? NaN };
 }
 
 const FIXTURE_VARIANTS: Array<{ name: string; bare: M3Version; options: M3AggregatorClusterOptions }> = [

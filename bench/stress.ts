@@ -18,7 +18,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import * as net from "node:net";
 import * as readline from "node:readline";
-import { M3AggregatorCluster } from "../src/cluster";
+import { M3AggregatorCluster } from "../src/cluster/start";
 import { ephemeralPortRange, isPortFree, PortAllocator } from "../src/ports";
 
 interface StartResult {

@@ -1,34 +1,61 @@
 /**
  * m3-aggregator-testcontainers: a real M3 aggregator cluster (etcd,
  * m3coordinator, m3aggregator nodes) inside your tests.
+ *
+ * The public API: the cluster and its handles, options and errors, the ingest client, the sink,
+ * the load harness, the jest/vitest helpers. Building blocks the package uses itself (port
+ * planning, placement building, labels, codecs) are under "m3-aggregator-testcontainers/internals".
  */
-import "./node-version"; // first: a clear error on a too-old Node instead of undici's TypeError
-export { M3AggregatorCluster, StartedM3AggregatorCluster, instanceIdOf, type StartupTimings } from "./cluster";
-export { InvalidOptionError, resolveOptions, DEFAULTS, type ProgressEvent, type M3AggregatorClusterOptions, type ResolvedClusterOptions, type FlushBackend, type LogLevel, type ImageNames } from "./options";
-export { planPorts, seedNodePorts, PortInUseError, LOOPBACK, type PortPlan, type NodePorts } from "./ports";
-export { ClusterStartError, type StartPhase, type LogTail } from "./errors";
-export { M3AdminClient, type PlacementService } from "./admin/admin-client";
-export { buildPlacementInitRequest, isolationGroupOf, shardSetsOf, withImmediateCutover } from "./admin/placement";
-export type * from "./admin/types";
-export { AggregatorApi, type AggregatorStatus, type ElectionState } from "./aggregator-api";
+import "./util/node-version"; // first: a clear error on a too-old Node instead of undici's TypeError
+
+// The cluster and its handles
+export { M3AggregatorCluster, StartedM3AggregatorCluster, type StartupTimings } from "./cluster/start";
+export { attachCluster, AttachError } from "./cluster/attach";
+export type { ClusterPlan, NodePlan, PlanInputs } from "./cluster/plan";
 export { StartedM3AggregatorNode } from "./containers/m3aggregator";
 export { StartedM3CoordinatorContainer } from "./containers/m3coordinator";
 export { StartedEtcdContainer } from "./containers/etcd";
-export { type ShardSetElection, describeElection } from "./readiness";
-export { sendRaw } from "./raw-lines";
-export { resolveImages, IMAGE_ENV_VARS, type ResolvedImage, type ImageSource } from "./images";
+export { ControllableContainer, type ContainerState } from "./containers/controllable";
+export type { ShardSetElection } from "./cluster/readiness";
+export { M3AdminClient, type PlacementService } from "./m3/admin-client";
+export type * from "./m3/types";
+export type { AggregatorApi, AggregatorStatus, ElectionState } from "./m3/aggregator-api";
+export { sendRaw } from "./util/raw-lines";
+export { delveContinue } from "./debug/delve-client";
+
+// Options and errors
+export {
+  InvalidOptionError, type M3AggregatorClusterOptions, type ResolvedClusterOptions, type ProgressEvent,
+  type FlushBackend, type LogLevel, type ImageNames, type DebugOptions,
+} from "./cluster/options";
+export { ClusterStartError, type StartPhase, type LogTail } from "./cluster/errors";
+export { PortInUseError, type PortPlan, type NodePorts } from "./ports";
+export { DockerUnavailableError, containersWithLabel } from "./docker/client";
+/** Labels on every container: find a cluster's containers, e.g. for a leak check. */
+export { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE } from "./docker/labels";
+export type { ResolvedImage, ImageSource } from "./docker/images";
 export { supportedM3Versions, defaultM3Version, type M3Version } from "./m3/versions";
 export { SourceBuildError } from "./m3/source-build";
 export type { ClusterTls } from "./tls/material";
 export type { TlsMode, TlsOption, TlsSettings } from "./tls/settings";
-export { DockerUnavailableError, containersWithLabel } from "./docker";
-export { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE } from "./labels";
-export { useM3AggregatorCluster, globalSuiteHooks, type ClusterHandle, type SuiteHooks } from "./jest";
-export { sharedClusterSetup, sharedClusterTeardown, useSharedM3AggregatorCluster, SHARED_CLUSTER_ENV } from "./jest-global";
-export { attachCluster, AttachError } from "./attach";
-export { ControllableContainer, type ContainerState } from "./containers/controllable";
-export { delveCall, delveContinue } from "./debug/delve-client";
-export type { DebugOptions } from "./options";
-export * from "./ingest";
-export * from "./load";
-export * from "./sink";
+
+// Ingest client and metric types
+export { M3IngestClient, type IngestClientOptions, type PlacementSource } from "./ingest/client";
+export { encodeFrame, IngestEncoder, type EncodeOptions, type Metric, type MetricPolicy } from "./ingest/encoder";
+export type { ConnectionStats } from "./ingest/connection";
+export { InvalidMetricError, type StoragePolicyNanos, type AggregationTypeName, type MetricKind } from "./ingest/policy";
+
+// Sink
+export { M3MsgSink, type SinkStats, type Conflict } from "./sink/sink";
+export type { AggregatedDatapoint, MsgMetadata } from "./sink/codec";
+
+// Load harness
+export {
+  runLoad, formatLoadReport, InvalidLoadOptionError, LOAD_METRIC_TYPES,
+  type LoadOptions, type LoadProgress, type LoadReport, type LoadTarget, type LoadMetricType, type AggregatorSelfReport,
+} from "./load/run";
+export { PrometheusMetrics, PrometheusParseError, type PrometheusSample, type PrometheusType } from "./load/prometheus";
+
+// Test-runner helpers
+export { useM3AggregatorCluster, globalSuiteHooks, type ClusterHandle, type SuiteHooks } from "./jest/helper";
+export { sharedClusterSetup, sharedClusterTeardown, useSharedM3AggregatorCluster, SHARED_CLUSTER_ENV } from "./jest/shared-cluster";

@@ -2,23 +2,14 @@
  * Command-line and seed env-var parsing for the CLI. Flags win over the
  * seed's env vars (M3_AGGREGATOR_NODE_COUNT, …), which win over defaults.
  */
-import type { FlushBackend, LogLevel, M3AggregatorClusterOptions } from "../options";
-import type { TlsMode } from "../tls/settings";
+import { eachFlag, parseUp, type Target, toInteger, type UpCommand, UsageError } from "./up-args";
 import { type LoadCommand, LOAD_USAGE, parseLoadArgs } from "./load";
 
-/** A usage error: the CLI prints it with the usage text and exits 2. */
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-}
-
-/** Which cluster a command acts on: `--cluster ID`, else the state file's, else the only one running. */
-export interface Target {
-  clusterId: string | undefined;
-}
+export { parseUp, type Target, type UpCommand, UsageError } from "./up-args";
 
 export type Command =
   | { command: "help" }
-  | { command: "up"; options: M3AggregatorClusterOptions; json: boolean; detach: boolean }
+  | UpCommand
   | { command: "down"; target: Target; all: boolean; json: boolean }
   | { command: "status"; target: Target; json: boolean }
   | { command: "send"; target: Target; json: boolean; node: string | undefined; metrics: string[] }
@@ -77,98 +68,6 @@ common:
   --json             machine-readable output (one JSON document)
 
 exit codes: 0 ok, 1 failure (cluster failed, a check failed), 2 usage error, 3 no such cluster`;
-
-const UP_NUMBER_FLAGS: Record<string, keyof M3AggregatorClusterOptions> = {
-  "--nodes": "nodes",
-  "--rf": "rf",
-  "--base-port": "basePort",
-  "--shards": "numShards",
-  "--election-ttl": "electionTtlSeconds",
-};
-
-const ENV_NUMBERS: Record<string, keyof M3AggregatorClusterOptions> = {
-  M3_AGGREGATOR_NODE_COUNT: "nodes",
-  M3_AGGREGATOR_REPLICA_FACTOR: "rf",
-  M3_AGGREGATOR_BASE_PORT: "basePort",
-};
-
-function toInteger(name: string, text: string): number {
-  if (!/^\d+$/.test(text)) throw new UsageError(`${name} takes a whole number, got ${JSON.stringify(text)}`);
-  return Number(text);
-}
-
-/** Walks the flags of one command; `handle` returns false for a flag it does not know. */
-function eachFlag(rest: string[], handle: (flag: string, value: () => string) => boolean): string[] {
-  const positional: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const flag = rest[i] as string;
-    if (!flag.startsWith("--")) {
-      positional.push(flag);
-      continue;
-    }
-    const value = (): string => {
-      const next = rest[++i];
-      if (next === undefined || next.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-      return next;
-    };
-    if (!handle(flag, value)) throw new UsageError(`unknown flag ${JSON.stringify(flag)}`);
-  }
-  return positional;
-}
-
-export function parseUp(rest: string[], env: NodeJS.ProcessEnv): Command {
-  const options: Record<string, unknown> = {};
-  for (const [name, key] of Object.entries(ENV_NUMBERS)) {
-    const value = env[name];
-    if (value !== undefined && value !== "") options[key] = toInteger(name, value);
-  }
-  let json = false;
-  let detach = false;
-  const debug: { enabled: boolean; basePort?: number; waitForDebugger?: boolean } = {
-    enabled: /^(1|true|yes)$/i.test(env.M3_AGGREGATOR_DEBUG_MODE ?? ""),
-  };
-  const debugBase = env.M3_AGGREGATOR_DEBUG_BASE_PORT;
-  if (debugBase !== undefined && debugBase !== "") debug.basePort = toInteger("M3_AGGREGATOR_DEBUG_BASE_PORT", debugBase);
-  const tls: { mode?: string; mutualTls?: boolean } = {};
-  const positional = eachFlag(rest, (flag, value) => {
-    const numberKey = UP_NUMBER_FLAGS[flag];
-    if (numberKey !== undefined) options[numberKey] = toInteger(flag, value());
-    else if (flag === "--backend") options.backend = value() as FlushBackend;
-    else if (flag === "--log-level") options.logLevel = value() as LogLevel;
-    else if (flag === "--cluster-id") options.clusterId = value();
-    else if (flag === "--host") options.host = value();
-    else if (flag === "--m3-version") options.m3Version = value();
-    else if (flag === "--m3-source") options.m3Source = value();
-    else if (flag === "--tls") tls.mode = value();
-    else if (flag === "--no-mtls") tls.mutualTls = false;
-    else if (flag === "--json") json = true;
-    else if (flag === "--detach") detach = true;
-    else if (flag === "--debug") debug.enabled = true;
-    else if (flag === "--debug-base-port") debug.basePort = toInteger(flag, value());
-    else if (flag === "--debug-wait") debug.waitForDebugger = true;
-    else return false;
-    return true;
-  });
-  if (positional.length > 0) throw new UsageError(`up takes no arguments, got ${JSON.stringify(positional[0])}`);
-  if (!debug.enabled && (debug.waitForDebugger !== undefined || rest.includes("--debug-base-port"))) {
-    throw new UsageError("--debug-wait and --debug-base-port need --debug (or M3_AGGREGATOR_DEBUG_MODE=true)");
-  }
-  if (debug.enabled) {
-    options.debug = {
-      ...(debug.basePort === undefined ? {} : { basePort: debug.basePort }),
-      ...(debug.waitForDebugger === undefined ? {} : { waitForDebugger: debug.waitForDebugger }),
-    };
-  }
-  if (tls.mode === "off") {
-    if (tls.mutualTls !== undefined) throw new UsageError("--no-mtls needs TLS on (--tls permissive or enforced)");
-    options.tls = false;
-  } else if (tls.mode !== undefined || tls.mutualTls !== undefined) {
-    // An unknown mode is left to the option check, whose error names the allowed values.
-    options.tls = { mode: (tls.mode ?? "permissive") as TlsMode, ...(tls.mutualTls === undefined ? {} : { mutualTls: tls.mutualTls }) };
-  }
-  if (detach) options.reuse = true;
-  return { command: "up", options: options as M3AggregatorClusterOptions, json, detach };
-}
 
 /** `images`: only build.sh's flags, passed through as given (the script owns their meaning). */
 function parseImages(rest: string[]): Command {

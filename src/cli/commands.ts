@@ -2,12 +2,12 @@
  * The CLI commands other than `up`: each attaches to a running cluster by
  * its labels, does one thing, prints a table (or JSON) and returns an exit code.
  */
-import { attachCluster } from "../attach";
+import { attachCluster } from "../cluster/attach";
 import { M3IngestClient } from "../ingest/client";
 import type { Metric } from "../ingest/encoder";
-import { teardown } from "../cluster";
-import { sendRaw } from "../raw-lines";
-import { describeElection } from "../readiness";
+import { teardown } from "../cluster/start";
+import { sendRaw } from "../util/raw-lines";
+import { describeElection } from "../cluster/readiness";
 import type { Command } from "./args";
 import { runConnectivity } from "./connectivity";
 import { formatTable, summarize } from "./endpoints";
@@ -77,8 +77,8 @@ export async function send(command: Of<"send">): Promise<number> {
   }
   const which = command.node === undefined ? 0 : /^\d+$/.test(command.node) ? Number(command.node) - 1 : command.node;
   const node = cluster.node(which);
-  const bytes = await sendRaw(node.host, node.tcpPort, new Uint8Array(await readStdin()), 10_000, cluster.tls?.clientOptions());
-  print(command.json ? JSON.stringify({ node: node.id, endpoint: node.tcpEndpoint, bytes }) : `sent ${bytes} bytes to ${node.id} (${node.tcpEndpoint})`);
+  const bytes = await sendRaw(node.getHost(), node.getTcpPort(), new Uint8Array(await readStdin()), 10_000, cluster.tls?.clientOptions());
+  print(command.json ? JSON.stringify({ node: node.id, endpoint: node.getTcpEndpoint(), bytes }) : `sent ${bytes} bytes to ${node.id} (${node.getTcpEndpoint()})`);
   return 0;
 }
 
@@ -101,7 +101,7 @@ export async function logs(command: Of<"logs">): Promise<number> {
 export async function connectivity(command: Of<"connectivity">): Promise<number> {
   const cluster = await attachCluster(await resolveTarget(command.target));
   const checks = await runConnectivity(cluster);
-  if (command.json) print(JSON.stringify({ clusterId: cluster.id, ok: checks.every((c) => c.ok), checks }));
+  if (command.json) print(JSON.stringify({ clusterId: cluster.getId(), ok: checks.every((c) => c.ok), checks }));
   else for (const c of checks) print(`${c.ok ? "PASS" : "FAIL"}  ${c.check.padEnd(24)} ${c.detail}`);
   return checks.every((c) => c.ok) ? 0 : 1;
 }

@@ -7,7 +7,7 @@
  */
 import * as net from "node:net";
 import * as tls from "node:tls";
-import type { StartedM3AggregatorCluster } from "../cluster";
+import type { StartedM3AggregatorCluster } from "../cluster/start";
 import { encodeFrame } from "../ingest/encoder";
 
 export interface CheckResult {
@@ -60,13 +60,13 @@ export async function runConnectivity(cluster: StartedM3AggregatorCluster): Prom
 
   const hostFailures: string[] = [];
   for (const n of nodes) {
-    const tcp = await tcpConnect(n.host, n.tcpPort);
-    if (tcp !== undefined) hostFailures.push(`${n.id} ${n.tcpEndpoint}: ${tcp}`);
-    if (!(await n.api.isHealthy())) hostFailures.push(`${n.id} ${n.httpUrl}/health: not OK`);
+    const tcp = await tcpConnect(n.getHost(), n.getTcpPort());
+    if (tcp !== undefined) hostFailures.push(`${n.id} ${n.getTcpEndpoint()}: ${tcp}`);
+    if (!(await n.api.isHealthy())) hostFailures.push(`${n.id} ${n.getHttpUrl()}/health: not OK`);
   }
   results.push({ check: "host -> nodes", ok: hostFailures.length === 0, detail: hostFailures.join("; ") || `${nodes.length} nodes: raw TCP and /health OK` });
 
-  const targets = nodes.flatMap((n) => [n.tcpEndpoint, `${n.host}:${n.httpPort}`]);
+  const targets = nodes.flatMap((n) => [n.getTcpEndpoint(), `${n.getHost()}:${n.getHttpPort()}`]);
   const from = nodes[0];
   if (from !== undefined) {
     const exec = await from.exec(["/bin/m3agg-probe", ...targets]);
@@ -80,13 +80,14 @@ export async function runConnectivity(cluster: StartedM3AggregatorCluster): Prom
   }
 
   const placement = await cluster.placement();
-  const mismatched = nodes.filter((n) => placement.instances[n.id]?.endpoint !== n.tcpEndpoint)
-    .map((n) => `${n.id}: placement ${placement.instances[n.id]?.endpoint ?? "missing"}, node ${n.tcpEndpoint}`);
+  // The live placement against the plan (the one place node endpoints are computed).
+  const mismatched = cluster.plan.nodes.filter((n) => placement.instances[n.id]?.endpoint !== n.tcpEndpoint)
+    .map((n) => `${n.id}: placement ${placement.instances[n.id]?.endpoint ?? "missing"}, plan ${n.tcpEndpoint}`);
   results.push({ check: "placement endpoints", ok: mismatched.length === 0, detail: mismatched.join("; ") || "every instance's endpoint is its node's raw TCP address" });
 
   const sendFailures: string[] = [];
   for (const n of nodes) {
-    const error = await sendFrameKeepsOpen(n.host, n.tcpPort, connectivityCounterFrame(), cluster.tls?.clientOptions());
+    const error = await sendFrameKeepsOpen(n.getHost(), n.getTcpPort(), connectivityCounterFrame(), cluster.tls?.clientOptions());
     if (error !== undefined) sendFailures.push(`${n.id}: ${error}`);
   }
   const over = cluster.tls === undefined ? "" : ` over TLS (${cluster.tls.mode}${cluster.tls.mutualTls ? ", mTLS" : ""})`;

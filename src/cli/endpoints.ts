@@ -1,6 +1,6 @@
 /** The endpoint table `m3agg up` prints (the seed's start_m3.sh summary, plus election state). */
-import type { StartedM3AggregatorCluster } from "../cluster";
-import type { ShardSetElection } from "../readiness";
+import type { StartedM3AggregatorCluster } from "../cluster/start";
+import type { ShardSetElection } from "../cluster/readiness";
 
 export interface EndpointSummary {
   clusterId: string;
@@ -17,22 +17,22 @@ export interface EndpointSummary {
 export function summarize(cluster: StartedM3AggregatorCluster, election: ShardSetElection[]): EndpointSummary {
   const roleOf = new Map(election.flatMap((s) => s.members.map((m) => [m.id, { shardSetId: s.shardSetId, role: m.electionState }] as const)));
   return {
-    clusterId: cluster.id,
+    clusterId: cluster.getId(),
     coordinatorAdminUrl: cluster.getCoordinatorAdminUrl(),
     etcdEndpoint: cluster.getEtcdEndpoint(),
     nodes: cluster.nodes.map((n) => ({
       id: n.id,
       shardSetId: roleOf.get(n.id)?.shardSetId,
       role: roleOf.get(n.id)?.role ?? "unknown",
-      tcp: n.tcpEndpoint,
-      http: n.httpUrl,
-      metrics: n.metricsUrl,
-      ...(n.debugPort === undefined ? {} : { debug: `${n.host}:${n.debugPort}` }),
+      tcp: n.getTcpEndpoint(),
+      http: n.getHttpUrl(),
+      metrics: n.getMetricsUrl(),
+      ...(n.getDebugPort() === undefined ? {} : { debug: `${n.getHost()}:${n.getDebugPort()}` }),
     })),
     images: { ...cluster.images },
     startupMs: cluster.startupTimings.total,
-    m3Version: cluster.m3Version,
-    m3Source: cluster.m3Source ?? null,
+    m3Version: cluster.getM3Version(),
+    m3Source: cluster.getM3Source() ?? null,
     tls: cluster.tls === undefined ? null : {
       mode: cluster.tls.mode, mutualTls: cluster.tls.mutualTls, caFile: cluster.tls.caFile,
       certFile: cluster.tls.certFile, keyFile: cluster.tls.keyFile, serverName: cluster.tls.serverName,

@@ -5,11 +5,11 @@
  * `--cluster ID` loads a running cluster instead (send only: its sink, if
  * any, lives in the process that started it). Exit 1 when anything was lost.
  */
-import { attachCluster } from "../attach";
-import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../cluster";
+import { attachCluster } from "../cluster/attach";
+import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../cluster/start";
 import { formatLoadReport, InvalidLoadOptionError, LOAD_METRIC_TYPES, type LoadMetricType, type LoadOptions, resolveLoadOptions, runLoad } from "../load/run";
-import type { M3AggregatorClusterOptions } from "../options";
-import { parseUp, UsageError } from "./args";
+import type { M3AggregatorClusterOptions } from "../cluster/options";
+import { parseUp, UsageError } from "./up-args";
 import { buildImages } from "./build-images";
 import { resolveTarget } from "./state";
 
@@ -79,7 +79,6 @@ export function parseLoadArgs(rest: string[], env: NodeJS.ProcessEnv): LoadComma
     else upFlags.push(flag);
   }
   const up = parseUp(upFlags, env);
-  if (up.command !== "up") throw new UsageError("load: unexpected flags");
   if (up.options.backend !== undefined && up.options.backend !== "sink") throw new UsageError(`load starts its cluster with backend sink (the exact check reads it), got --backend ${up.options.backend}`);
   if (clusterId !== undefined && upFlags.length > 0) throw new UsageError(`--cluster loads a running cluster; the flags of up (${upFlags.join(" ")}) do not apply`);
   try {
@@ -110,7 +109,7 @@ export async function load(command: LoadCommand): Promise<number> {
   }
   const stop = async () => {
     if (owned) {
-      process.stderr.write(`removing cluster ${cluster.id} …\n`);
+      process.stderr.write(`removing cluster ${cluster.getId()} …\n`);
       await cluster.stop();
     }
   };

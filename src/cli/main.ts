@@ -3,10 +3,10 @@
  * m3agg: the seed's start_m3.sh, stop_m3.sh and test_connectivity.sh as one
  * command. Exit codes: 0 ok, 1 failure, 2 usage error, 3 no such cluster.
  */
-import "../node-version"; // first: a clear error on a too-old Node instead of undici's TypeError
-import { AttachError } from "../attach";
-import { M3AggregatorCluster } from "../cluster";
-import { InvalidOptionError } from "../options";
+import "../util/node-version"; // first: a clear error on a too-old Node instead of undici's TypeError
+import { AttachError } from "../cluster/attach";
+import { M3AggregatorCluster } from "../cluster/start";
+import { InvalidOptionError } from "../cluster/options";
 import { type Command, parseArgs, USAGE, UsageError } from "./args";
 import { connectivity, down, logs, send, status } from "./commands";
 import { buildImages, runImageBuild } from "./build-images";
@@ -44,9 +44,9 @@ async function up(command: Extract<Command, { command: "up" }>): Promise<number>
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(`${signal}: removing cluster ${cluster.id} …\n`);
+    process.stderr.write(`${signal}: removing cluster ${cluster.getId()} …\n`);
     await cluster.stop();
-    process.stderr.write(`removed in ${cluster.stopTimeMs} ms\n`);
+    process.stderr.write(`removed in ${cluster.getStopTimeMs()} ms\n`);
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));

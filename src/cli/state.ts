@@ -6,9 +6,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { containersWithLabel } from "../docker";
-import { LABEL_CLUSTER } from "../labels";
-import type { Target } from "./args";
+import { containersWithLabel } from "../docker/client";
+import { LABEL_CLUSTER } from "../docker/labels";
+import type { Target } from "./up-args";
 import type { EndpointSummary } from "./endpoints";
 
 /** No cluster to act on (exit code 3). */

@@ -8,8 +8,9 @@
  */
 import type Dockerode from "dockerode";
 import { AbstractStartedContainer, type StartedTestContainer, type StoppedTestContainer, type WaitStrategy } from "testcontainers";
-import { dockerClient } from "../docker";
+import { dockerClient } from "../docker/client";
 import type { LogBuffer } from "./log-buffer";
+import { formatLogTail } from "../util/log-tail";
 
 /** Container state as Docker reports it. */
 export type ContainerState = "running" | "paused" | "exited" | "created" | "restarting" | "removing" | "dead" | "missing";
@@ -57,7 +58,7 @@ export abstract class ControllableContainer extends AbstractStartedContainer {
       await this.readiness.withStartupTimeout(timeoutMs).waitUntilReady(await this.container(), undefined as never);
     } catch (error) {
       throw new Error(`${this.component} not ready after (re)start: ${(error as Error).message}\n` +
-        `--- last log lines of ${this.component} ---\n${this.logBuffer.tail(30).join("\n")}`, { cause: error });
+        formatLogTail(this.component, this.logBuffer.all()), { cause: error });
     }
   }
 

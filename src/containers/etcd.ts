@@ -5,38 +5,21 @@
  */
 import type { StartedTestContainer } from "testcontainers";
 import { ControllableContainer } from "./controllable";
-import type { ClusterLabels } from "../labels";
+import { ETCD_DATA_DIR } from "../cluster/plan";
 import { HostNetworkContainer } from "./host-network";
 import type { LogBuffer } from "./log-buffer";
 import { LoopbackHttpWaitStrategy } from "./loopback-http-wait";
 
-const DATA_DIR = "/var/lib/etcd";
-
 export class EtcdContainer extends HostNetworkContainer {
   private readonly readiness: LoopbackHttpWaitStrategy;
 
-  constructor(image: string, cluster: ClusterLabels, private readonly host: string, private readonly clientPort: number, peerPort: number) {
-    super(image, cluster, "etcd", { client: clientPort, peer: peerPort });
-    const client = `http://${host}:${clientPort}`;
-    const peer = `http://${host}:${peerPort}`;
+  /** `args`: etcd's command line from the plan (etcdArgs in cluster/plan.ts); its data dir is a tmpfs. */
+  constructor(image: string, labels: Record<string, string>, private readonly host: string, private readonly clientPort: number, args: string[]) {
+    super(image, labels);
     this.readiness = etcdReadiness(host, clientPort);
     this.withEntrypoint(["/usr/local/bin/etcd"])
-      .withCommand([
-        "--name", "etcd0",
-        "--data-dir", DATA_DIR,
-        "--listen-client-urls", client,
-        "--advertise-client-urls", client,
-        "--listen-peer-urls", peer,
-        "--initial-advertise-peer-urls", peer,
-        "--initial-cluster", `etcd0=${peer}`,
-        "--initial-cluster-state", "new",
-        "--logger", "zap",
-        "--log-level", "warn",
-        // One member on loopback: a 10 ms heartbeat makes it leader in ~0.1 s instead of ~1 s.
-        "--heartbeat-interval", "10",
-        "--election-timeout", "100",
-      ])
-      .withTmpFs({ [DATA_DIR]: "rw" })
+      .withCommand(args)
+      .withTmpFs({ [ETCD_DATA_DIR]: "rw" })
       .withWaitStrategy(this.readiness)
       .withStartupTimeout(30_000);
   }

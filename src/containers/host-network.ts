@@ -4,17 +4,18 @@
  * a log buffer attached before start so no line is lost.
  */
 import { GenericContainer } from "testcontainers";
-import { type ClusterLabels, type Component, containerLabels } from "../labels";
+import { ownerLabels } from "../docker/labels";
 import { LogBuffer } from "./log-buffer";
 
 export abstract class HostNetworkContainer extends GenericContainer {
   /** Output of the container from its first line on. */
   readonly logBuffer = new LogBuffer();
 
-  protected constructor(image: string, cluster: ClusterLabels, component: Component, ports: object, node?: string) {
+  /** `labels`: the plan's labels of this container; the owner labels are added here. */
+  protected constructor(image: string, labels: Record<string, string>) {
     super(image);
     this.withNetworkMode("host")
-      .withLabels(containerLabels(cluster, component, ports, node))
+      .withLabels({ ...labels, ...ownerLabels(labels) })
       .withLogConsumer(this.logBuffer.consumer);
   }
 }

@@ -7,7 +7,8 @@
 import * as net from "node:net";
 import type Dockerode from "dockerode";
 import type { BoundPorts, WaitStrategy } from "testcontainers";
-import { httpRequest } from "../http";
+import { httpRequest } from "../util/http";
+import { poll } from "../util/poll";
 
 abstract class LoopbackWaitStrategy implements WaitStrategy {
   private startupTimeoutMs = 60_000;
@@ -33,19 +34,19 @@ abstract class LoopbackWaitStrategy implements WaitStrategy {
   }
 
   async waitUntilReady(container: Dockerode.Container, _boundPorts?: BoundPorts): Promise<void> {
-    const deadline = Date.now() + this.startupTimeoutMs;
-    for (;;) {
-      const notReady = await this.check();
-      if (notReady === undefined) return;
+    let notReady: string | undefined;
+    await poll(async () => {
+      notReady = await this.check();
+      if (notReady === undefined) return true;
       const state = (await container.inspect()).State;
       if (!state.Running) {
         throw new Error(`container exited (code ${state.ExitCode}${state.OOMKilled ? ", OOM-killed" : ""}) before ${this.target} was ready`);
       }
-      if (Date.now() >= deadline) {
-        throw new Error(`${this.target} not ready after ${this.startupTimeoutMs} ms (last: ${notReady})`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, this.intervalMs));
-    }
+      return undefined;
+    }, {
+      timeoutMs: this.startupTimeoutMs, intervalMs: this.intervalMs, what: `${this.target} ready`,
+      onTimeout: () => new Error(`${this.target} not ready after ${this.startupTimeoutMs} ms (last: ${notReady})`),
+    });
   }
 }
 

@@ -1,11 +1,14 @@
 /** One m3aggregator node: raw TCP ingest, HTTP API, Prometheus metrics, all on the cluster's host (127.0.0.1 by default). */
 import type { StartedTestContainer } from "testcontainers";
-import { AggregatorApi } from "../aggregator-api";
-import { HttpError, httpRequest } from "../http";
+import { AggregatorApi } from "../m3/aggregator-api";
+import { HttpError, httpRequest } from "../util/http";
 import { parsePrometheusText, PrometheusMetrics } from "../load/prometheus";
+import type { NodePlan } from "../cluster/plan";
 import type { NodePorts } from "../ports";
+
+/** What a node handle needs of its plan. */
+export type NodeEndpoints = Pick<NodePlan, "id" | "ports" | "tcpEndpoint" | "httpUrl" | "metricsUrl">;
 import { ControllableContainer } from "./controllable";
-import type { ClusterLabels } from "../labels";
 import { HostNetworkContainer } from "./host-network";
 import type { LogBuffer } from "./log-buffer";
 import { LoopbackHttpWaitStrategy, LoopbackTcpWaitStrategy } from "./loopback-http-wait";
@@ -22,17 +25,15 @@ export class M3AggregatorContainer extends HostNetworkContainer {
   private readonly readiness: LoopbackHttpWaitStrategy | LoopbackTcpWaitStrategy;
 
   constructor(
-    image: string,
-    cluster: ClusterLabels,
     private readonly host: string,
-    private readonly instanceId: string,
-    private readonly ports: NodePorts,
-    configYaml: string,
+    /** The plan of this node: id, ports, endpoints, image, config, labels. */
+    private readonly node: NodePlan,
     debug?: DebugRun,
     /** Extra files for the container, e.g. the cluster's TLS certificates and keys. */
     files: Array<{ content: string; target: string; mode?: number }> = [],
   ) {
-    super(image, cluster, "m3aggregator", ports, instanceId);
+    const { id: instanceId, ports, image, labels, config: configYaml } = node;
+    super(image, labels);
     if (debug === undefined) {
       this.readiness = aggregatorReadiness(host, ports.http);
       this.withEntrypoint(["/bin/m3aggregator"]).withCommand(["-f", AGGREGATOR_CONFIG_PATH]);
@@ -54,7 +55,7 @@ export class M3AggregatorContainer extends HostNetworkContainer {
   }
 
   override async start(): Promise<StartedM3AggregatorNode> {
-    return new StartedM3AggregatorNode(await super.start(), this.host, this.instanceId, this.ports, this.logBuffer, this.readiness);
+    return new StartedM3AggregatorNode(await super.start(), this.host, this.node, this.logBuffer, this.readiness);
   }
 }
 
@@ -71,54 +72,59 @@ export class StartedM3AggregatorNode extends ControllableContainer {
   constructor(
     started: StartedTestContainer,
     private readonly bindHost: string,
-    /** Instance id = host id = placement instance id, e.g. `m3aggregator01`. */
-    readonly id: string,
-    private readonly ports: NodePorts,
+    /** The node's plan: its endpoints are computed there, once. */
+    private readonly plan: NodeEndpoints,
     logBuffer: LogBuffer,
     readiness: LoopbackHttpWaitStrategy | LoopbackTcpWaitStrategy,
   ) {
-    super(started, logBuffer, readiness, id);
-    this.api = new AggregatorApi(this.httpUrl);
+    super(started, logBuffer, readiness, plan.id);
+    this.id = plan.id;
+    this.ports = plan.ports;
+    this.api = new AggregatorApi(this.getHttpUrl());
   }
 
+  /** Instance id = host id = placement instance id, e.g. `m3aggregator01`. */
+  readonly id: string;
+  private readonly ports: NodePorts;
+
   /** Address every listener of the node binds and clients dial (the cluster's `host`, 127.0.0.1 by default). */
-  get host(): string {
+  override getHost(): string {
     return this.bindHost;
   }
 
   /** Raw TCP ingest port. */
-  get tcpPort(): number {
+  getTcpPort(): number {
     return this.ports.tcp;
   }
 
   /** HTTP API port (/health, /status, /resign). */
-  get httpPort(): number {
+  getHttpPort(): number {
     return this.ports.http;
   }
 
   /** Prometheus metrics port (`/metrics`). */
-  get metricsPort(): number {
+  getMetricsPort(): number {
     return this.ports.metrics;
   }
 
   /** `<host>:<tcpPort>`: the node's endpoint in the placement. */
-  get tcpEndpoint(): string {
-    return `${this.bindHost}:${this.ports.tcp}`;
+  getTcpEndpoint(): string {
+    return this.plan.tcpEndpoint;
   }
 
   /** delve's port in debug mode (`dlv connect 127.0.0.1:<debugPort>`), else undefined. */
-  get debugPort(): number | undefined {
+  getDebugPort(): number | undefined {
     return this.ports.debug;
   }
 
   /** `http://<host>:<httpPort>`. */
-  get httpUrl(): string {
-    return `http://${this.bindHost}:${this.ports.http}`;
+  getHttpUrl(): string {
+    return this.plan.httpUrl;
   }
 
   /** `http://<host>:<metricsPort>/metrics`. */
-  get metricsUrl(): string {
-    return `http://${this.bindHost}:${this.ports.metrics}/metrics`;
+  getMetricsUrl(): string {
+    return this.plan.metricsUrl;
   }
 
   /** Asks this node, if it leads, to hand leadership to another replica (POST /resign); resolves once it is a follower. */
@@ -132,12 +138,13 @@ export class StartedM3AggregatorNode extends ControllableContainer {
   }
 
   /**
-   * The node's own Prometheus metrics (GET {@link metricsUrl}), parsed: e.g.
+   * The node's own Prometheus metrics (GET {@link getMetricsUrl}), parsed: e.g.
    * `(await node.metrics()).counter("m3aggregator_aggregator_addUntimed_success")`.
    */
   async metrics(timeoutMs = 10_000): Promise<PrometheusMetrics> {
-    const response = await httpRequest("GET", this.metricsUrl, { timeoutMs });
-    if (response.status !== 200) throw new HttpError("GET", this.metricsUrl, response.status, response.text);
+    const url = this.getMetricsUrl();
+    const response = await httpRequest("GET", url, { timeoutMs });
+    if (response.status !== 200) throw new HttpError("GET", url, response.status, response.text);
     return new PrometheusMetrics(parsePrometheusText(response.text));
   }
 }

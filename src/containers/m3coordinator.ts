@@ -1,8 +1,7 @@
 /** m3coordinator with the admin API only (noop-etcd backend): creates placements and topics. */
 import type { StartedTestContainer } from "testcontainers";
-import { M3AdminClient } from "../admin/admin-client";
+import { M3AdminClient } from "../m3/admin-client";
 import { ControllableContainer } from "./controllable";
-import type { ClusterLabels } from "../labels";
 import { HostNetworkContainer } from "./host-network";
 import type { LogBuffer } from "./log-buffer";
 import { LoopbackHttpWaitStrategy } from "./loopback-http-wait";
@@ -12,8 +11,8 @@ export const COORDINATOR_CONFIG_PATH = "/etc/m3coordinator/m3coordinator.yml";
 export class M3CoordinatorContainer extends HostNetworkContainer {
   private readonly readiness: LoopbackHttpWaitStrategy;
 
-  constructor(image: string, cluster: ClusterLabels, private readonly host: string, private readonly port: number, metricsPort: number, configYaml: string) {
-    super(image, cluster, "m3coordinator", { admin: port, metrics: metricsPort });
+  constructor(image: string, labels: Record<string, string>, private readonly host: string, private readonly port: number, configYaml: string) {
+    super(image, labels);
     this.readiness = coordinatorReadiness(host, port);
     this.withEntrypoint(["/bin/m3coordinator"])
       .withCommand(["-f", COORDINATOR_CONFIG_PATH])

@@ -19,7 +19,7 @@
  */
 import * as net from "node:net";
 import * as tls from "node:tls";
-import type { Placement } from "../admin/types";
+import type { Placement } from "../m3/types";
 import { type ConnectionOptions, type ConnectionStats, EndpointConnection } from "./connection";
 import type { M3Version } from "../m3/versions";
 import { idBytes, m3VersionOf, type Metric, type MetricPolicy } from "./encoder";
@@ -30,7 +30,7 @@ export interface IngestClientOptions extends Partial<Omit<ConnectionOptions, "m3
   /** Persistent connections per endpoint (metrics are spread by shard). Default 1. */
   connectionsPerEndpoint?: number;
   /**
-   * Wire version of the frames. Default: the source's `m3Version` (a started cluster's), else "v1.6.0".
+   * Wire version of the frames. Default: the source's `getM3Version()` (a started cluster's), else "v1.6.0".
    * Frames of either version decode in both m3 versions (unknown fields are skipped).
    */
   m3Version?: M3Version;
@@ -48,7 +48,7 @@ export type PlacementSource =
   | {
     placement(): Promise<Placement>;
     /** The cluster's m3 version: the client's default wire version. */
-    readonly m3Version?: M3Version;
+    getM3Version?(): M3Version;
     /** The cluster's TLS settings: the client dials TLS with `clientOptions()` when present. */
     readonly tls?: { clientOptions?(): tls.ConnectionOptions } | undefined;
   };
@@ -104,7 +104,7 @@ export class M3IngestClient {
     const tlsOptions = options.tls !== undefined ? options.tls : fromSource?.tls?.clientOptions?.();
     return new M3IngestClient(new ShardRouter(placement), {
       ...options,
-      m3Version: options.m3Version ?? fromSource?.m3Version,
+      m3Version: options.m3Version ?? fromSource?.getM3Version?.(),
       ...(tlsOptions === undefined ? {} : { tls: tlsOptions }),
     });
   }

@@ -3,7 +3,7 @@
  * metric goes to EVERY replica owning that shard (leader and followers), so a
  * failover loses nothing.
  */
-import type { Placement } from "../admin/types";
+import type { Placement } from "../m3/types";
 import { InvalidMetricError } from "./policy";
 import { idBytes } from "./encoder";
 import { murmur3 } from "./murmur3";

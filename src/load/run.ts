@@ -9,7 +9,7 @@
  * const report = await runLoad(cluster, { durationSeconds: 10, rate: 50_000 });
  * expect(report.lost).toBe(0);
  */
-import { dockerClient } from "../docker";
+import { dockerClient } from "../docker/client";
 import { M3IngestClient, type PlacementSource } from "../ingest/client";
 import type { M3Version } from "../m3/versions";
 import type { PrometheusMetrics } from "./prometheus";
@@ -105,13 +105,13 @@ export interface LoadReport {
 
 /** What runLoad needs of a cluster: a started cluster fits. */
 export interface LoadTarget {
-  readonly id: string;
+  getId(): string;
   placement: Exclude<PlacementSource, { instances: unknown }>["placement"];
-  readonly m3Version?: M3Version;
+  getM3Version?(): M3Version;
   readonly tls?: Exclude<PlacementSource, { instances: unknown }>["tls"];
   readonly nodes: ReadonlyArray<{ readonly id: string; getId(): string; metrics(): Promise<PrometheusMetrics> }>;
   /** The in-process sink (throws when the cluster has none). */
-  readonly sink: { datapoints(): AggregatedDatapoint[]; stats(): { duplicates: number; conflicts: number } };
+  getSink(): { datapoints(): AggregatedDatapoint[]; stats(): { duplicates: number; conflicts: number } };
 }
 
 /** A bad load option: names the option, the value and the rule. */
@@ -225,7 +225,7 @@ function selfReport(id: string, before: SelfCounters | string, after: SelfCounte
 
 function hasSink(cluster: LoadTarget): boolean {
   try {
-    return cluster.sink !== undefined;
+    return cluster.getSink() !== undefined;
   } catch {
     return false;
   }
@@ -241,7 +241,7 @@ const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 
 export async function runLoad(cluster: LoadTarget, options: LoadOptions = {}): Promise<LoadReport> {
   const o = resolveLoadOptions(options);
   const verify = options.verify ?? hasSink(cluster);
-  if (verify && !hasSink(cluster)) throw new InvalidLoadOptionError("verify", true, `cluster ${cluster.id} has no sink in this process (start it with backend "sink", here)`);
+  if (verify && !hasSink(cluster)) throw new InvalidLoadOptionError("verify", true, `cluster ${cluster.getId()} has no sink in this process (start it with backend "sink", here)`);
   if (verify && !o.pattern.includes("counter")) throw new InvalidLoadOptionError("mix", o.mix, "verify needs counters in the mix (the exact check is on counter totals)");
   const prefix = options.idPrefix ?? `load.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const ids = Array.from({ length: o.ids }, (_, k) => `${prefix}.${o.pattern[k % o.pattern.length]}.${k}`);
@@ -261,7 +261,7 @@ export async function runLoad(cluster: LoadTarget, options: LoadOptions = {}): P
   let expected = 0;
   let phase: LoadProgress["phase"] = "send";
   const sinkSeen = (): { datapoints: number; counterTotal: number } => {
-    const points = cluster.sink.datapoints();
+    const points = cluster.getSink().datapoints();
     let counterTotal = 0;
     let datapoints = 0;
     for (const p of points) {
@@ -354,10 +354,10 @@ export async function runLoad(cluster: LoadTarget, options: LoadOptions = {}): P
     }
     const aggCpuEnd = await containerCpuSeconds(containerIds);
     const selfAfter = await Promise.all(cluster.nodes.map((n) => selfCounters(n)));
-    const sinkStats = verify ? cluster.sink.stats() : undefined;
+    const sinkStats = verify ? cluster.getSink().stats() : undefined;
     const lost = observed === null ? null : expected - observed;
     return {
-      clusterId: cluster.id,
+      clusterId: cluster.getId(),
       nodes: cluster.nodes.length,
       idPrefix: prefix,
       options: {

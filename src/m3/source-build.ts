@@ -10,8 +10,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { imageExists } from "../docker";
-import type { SourceImages } from "../images";
+import { imageExists } from "../docker/client";
+import type { SourceImages } from "../docker/images";
 
 /** images/build.sh at the package root (same relative path from src/m3 and dist/m3). */
 export const BUILD_SCRIPT = path.resolve(__dirname, "../../images/build.sh");

@@ -7,7 +7,7 @@
  * checked and reserved the same way but never moved.
  */
 import { randomBytes } from "node:crypto";
-import type { ResolvedClusterOptions } from "../options";
+import type { ResolvedClusterOptions } from "../cluster/options";
 import { PortAllocator, type PortRefusal } from "./allocator";
 
 /** The host every listener binds to and every client dials. */

@@ -7,6 +7,7 @@
  */
 import * as net from "node:net";
 import { type AggregatedDatapoint, decodeAggregatedMetric, decodeMessage, encodeAck, FrameReader, type MsgMetadata } from "./codec";
+import { poll } from "../util/poll";
 
 /** Counters of what the sink saw. */
 export interface SinkStats {
@@ -141,17 +142,17 @@ export class M3MsgSink {
    */
   async waitFor<T>(predicate: (points: AggregatedDatapoint[]) => T | undefined | null | false, options: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
     const timeoutMs = options.timeoutMs ?? 30_000;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+    return poll(() => {
       const result = predicate(this.datapoints());
-      if (result !== undefined && result !== null && result !== false) return result;
-      if (Date.now() >= deadline) {
+      return result === undefined || result === null || result === false ? undefined : result;
+    }, {
+      timeoutMs, intervalMs: options.intervalMs, what: options.what ?? "condition",
+      onTimeout: () => {
         const last = this.points.slice(-5).map((p) => `${p.id}@${p.timeNanos}=${p.value}`).join(", ");
-        throw new Error(`sink: ${options.what ?? "condition"} not met within ${timeoutMs} ms; ` +
+        return new Error(`sink: ${options.what ?? "condition"} not met within ${timeoutMs} ms; ` +
           `${this.points.length} datapoints received (last: ${last || "none"}); stats ${JSON.stringify(this.stats())}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
-    }
+      },
+    });
   }
 
   /** Closes the listener and every connection. Idempotent. */

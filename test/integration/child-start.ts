@@ -4,13 +4,13 @@
  * {"error": …, "name": …} on failure, then stops the cluster and exits.
  * M3AGG_CHILD_HOLD=1: instead keeps running (cluster up) until a signal.
  */
-import { M3AggregatorCluster } from "../../src/cluster";
+import { M3AggregatorCluster } from "../../src/cluster/start";
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? "{}");
   try {
     const cluster = await M3AggregatorCluster.start(options);
-    process.stdout.write(`${JSON.stringify({ clusterId: cluster.id })}\n`);
+    process.stdout.write(`${JSON.stringify({ clusterId: cluster.getId() })}\n`);
     if (process.env.M3AGG_CHILD_HOLD === "1") setInterval(() => undefined, 1 << 30);
     else await cluster.stop();
   } catch (error) {

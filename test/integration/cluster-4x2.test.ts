@@ -2,8 +2,8 @@
  * The main path: 4 nodes, rf 2, started through the jest helper, checked
  * against Docker, the coordinator's placement and every node's own API.
  */
-import { shardSetsOf } from "../../src/admin/placement";
-import { useM3AggregatorCluster } from "../../src/jest";
+import { shardSetsOf } from "../../src/m3/placement";
+import { useM3AggregatorCluster } from "../../src/jest/helper";
 import { clusterContainers, uniqueClusterId } from "./helpers";
 
 const clusterId = uniqueClusterId("main");
@@ -20,7 +20,7 @@ describe("4 nodes, rf 2", () => {
     const instances = Object.values(placement.instances);
     expect(instances).toHaveLength(4);
     expect(Object.fromEntries(instances.map((i) => [i.id, i.endpoint]))).toEqual(
-      Object.fromEntries(m3.cluster.nodes.map((n) => [n.id, `127.0.0.1:${n.tcpPort}`])));
+      Object.fromEntries(m3.cluster.nodes.map((n) => [n.id, `127.0.0.1:${n.getTcpPort()}`])));
     const sets = shardSetsOf(placement);
     expect([...sets.keys()]).toEqual([1, 2]);
     for (const members of sets.values()) expect(members).toHaveLength(2);
@@ -60,15 +60,15 @@ describe("4 nodes, rf 2", () => {
   });
 
   test("getters: distinct ports on 127.0.0.1, coordinator URL and etcd endpoint answer", async () => {
-    const ports = m3.cluster.nodes.flatMap((n) => [n.httpPort, n.metricsPort, n.tcpPort]);
+    const ports = m3.cluster.nodes.flatMap((n) => [n.getHttpPort(), n.getMetricsPort(), n.getTcpPort()]);
     expect(new Set(ports).size).toBe(12);
     expect(m3.cluster.nodes.map((n) => n.id)).toEqual(["m3aggregator01", "m3aggregator02", "m3aggregator03", "m3aggregator04"]);
-    expect(m3.cluster.nodes.every((n) => n.host === "127.0.0.1" && n.tcpEndpoint === `127.0.0.1:${n.tcpPort}`)).toBe(true);
+    expect(m3.cluster.nodes.every((n) => n.getHost() === "127.0.0.1" && n.getTcpEndpoint() === `127.0.0.1:${n.getTcpPort()}`)).toBe(true);
     expect(m3.cluster.getCoordinatorAdminUrl()).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(await m3.cluster.admin.isHealthy()).toBe(true);
     const etcdHealth = await fetch(`${m3.cluster.getEtcdEndpoint()}/health`);
     expect(await etcdHealth.json()).toMatchObject({ health: "true" });
-    const metrics = await (await fetch(m3.cluster.node(0).metricsUrl)).text();
+    const metrics = await (await fetch(m3.cluster.node(0).getMetricsUrl())).text();
     expect(metrics).toContain("m3aggregator_");
   });
 

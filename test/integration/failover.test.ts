@@ -3,7 +3,7 @@
  * restart. Election TTL 5 s so a killed leader is replaced quickly.
  */
 import { M3IngestClient } from "../../src/ingest/client";
-import { useM3AggregatorCluster } from "../../src/jest";
+import { useM3AggregatorCluster } from "../../src/jest/helper";
 import { uniqueClusterId } from "./helpers";
 
 const TTL_SECONDS = 5;
@@ -25,7 +25,7 @@ describe("failure injection", () => {
     }
     await client.counter(id, 3);
     await client.flush();
-    await m3.cluster.sink.waitFor((points) => points.some((p) => p.id === id), { timeoutMs: 40_000, what: "the counter before the kill" });
+    await m3.cluster.getSink().waitFor((points) => points.some((p) => p.id === id), { timeoutMs: 40_000, what: "the counter before the kill" });
 
     const leader = await m3.cluster.waitForLeader(1);
     const follower = (await membersOf(1)).find((id) => id !== leader)!;
@@ -42,16 +42,16 @@ describe("failure injection", () => {
     // Sent to both replicas by the client; only the new leader is alive to flush it.
     await client.counter(id, 4);
     await client.close();
-    expect(await m3.cluster.sink.waitFor((points) => {
+    expect(await m3.cluster.getSink().waitFor((points) => {
       const total = points.filter((p) => p.id === id).reduce((s, p) => s + p.value, 0);
       return total === 7 ? total : undefined;
     }, { timeoutMs: 40_000, what: `${id} to total 7 after failover` })).toBe(7);
 
     // The new leader flushes again what the old one may already have flushed: same values (duplicates), never others.
-    const sinkStats = m3.cluster.sink.stats();
+    const sinkStats = m3.cluster.getSink().stats();
     expect(sinkStats.conflicts).toBe(0);
-    expect(m3.cluster.sink.conflicts()).toEqual([]);
-    expect(sinkStats.messages).toBe(m3.cluster.sink.datapoints().length + sinkStats.duplicates);
+    expect(m3.cluster.getSink().conflicts()).toEqual([]);
+    expect(sinkStats.messages).toBe(m3.cluster.getSink().datapoints().length + sinkStats.duplicates);
 
     await m3.cluster.node(leader).start();
     await m3.cluster.waitForReady();
@@ -86,10 +86,10 @@ describe("failure injection", () => {
 
   test("restart(): same ports, same id, healthy, placement unchanged, and its raw TCP port takes metrics again", async () => {
     const node = m3.cluster.node(2);
-    const before = { id: node.id, tcp: node.tcpPort, http: node.httpPort, metrics: node.metricsPort, container: node.getId() };
+    const before = { id: node.id, tcp: node.getTcpPort(), http: node.getHttpPort(), metrics: node.getMetricsPort(), container: node.getId() };
     const placementBefore = await m3.cluster.placement();
     await node.restart();
-    expect({ id: node.id, tcp: node.tcpPort, http: node.httpPort, metrics: node.metricsPort, container: node.getId() }).toEqual(before);
+    expect({ id: node.id, tcp: node.getTcpPort(), http: node.getHttpPort(), metrics: node.getMetricsPort(), container: node.getId() }).toEqual(before);
     expect(await node.api.isHealthy()).toBe(true);
     await m3.cluster.waitForReady();
     expect(await m3.cluster.placement()).toEqual(placementBefore);
@@ -116,7 +116,7 @@ describe("failure injection", () => {
     await client.sendTo(node.id, { type: "counter", id, value: 11 });
     await client.close();
     expect(client.stats()[node.id]).toMatchObject({ frames: 1, reconnects: 0 });
-    expect(await m3.cluster.sink.waitFor((points) => points.find((p) => p.id === id)?.value, { timeoutMs: 40_000, what: `${id} via the restarted node` })).toBe(11);
+    expect(await m3.cluster.getSink().waitFor((points) => points.find((p) => p.id === id)?.value, { timeoutMs: 40_000, what: `${id} via the restarted node` })).toBe(11);
   }, 90_000);
 
   test("etcd and the coordinator have the same controls: a paused coordinator comes back", async () => {

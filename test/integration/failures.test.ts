@@ -1,7 +1,7 @@
 /** Bad input and failed starts: clear errors, nothing left running. */
-import { M3AggregatorCluster, StartedM3AggregatorCluster } from "../../src/cluster";
-import { ClusterStartError } from "../../src/errors";
-import { InvalidOptionError } from "../../src/options";
+import { M3AggregatorCluster, StartedM3AggregatorCluster } from "../../src/cluster/start";
+import { ClusterStartError } from "../../src/cluster/errors";
+import { InvalidOptionError } from "../../src/cluster/options";
 import { clusterContainers, uniqueClusterId } from "./helpers";
 
 describe("invalid options", () => {
@@ -48,7 +48,7 @@ describe("concurrent clusters", () => {
       expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled"]);
       const [a, b] = clusters as [StartedM3AggregatorCluster, StartedM3AggregatorCluster];
       const portsOf = (c: StartedM3AggregatorCluster) => [c.ports.etcdClient, c.ports.etcdPeer, c.ports.coordinator,
-        c.ports.coordinatorMetrics, ...c.nodes.flatMap((n) => [n.httpPort, n.metricsPort, n.tcpPort])];
+        c.ports.coordinatorMetrics, ...c.nodes.flatMap((n) => [n.getHttpPort(), n.getMetricsPort(), n.getTcpPort()])];
       expect(new Set([...portsOf(a), ...portsOf(b)]).size).toBe(portsOf(a).length * 2);
       for (const cluster of clusters) {
         expect([...(await cluster.leaders()).values()].every((leader) => leader !== undefined)).toBe(true);

@@ -5,7 +5,7 @@
  * the windows to close and sums over the windows the sends fell in.
  */
 import { M3IngestClient } from "../../src/ingest/client";
-import { useM3AggregatorCluster } from "../../src/jest";
+import { useM3AggregatorCluster } from "../../src/jest/helper";
 import type { AggregatedDatapoint } from "../../src/sink/codec";
 import { uniqueClusterId } from "./helpers";
 
@@ -24,11 +24,11 @@ describe("ingest client → cluster → sink", () => {
       for (let i = 0; i < 1_000; i++) await client.counter(id, 1);
       await client.close();
     }));
-    const total = await m3.cluster.sink.waitFor((points) => (sumOf(points, id) >= 10_000 ? sumOf(points, id) : undefined), { timeoutMs: FLUSH_WAIT_MS, what: `${id} to reach 10000` });
+    const total = await m3.cluster.getSink().waitFor((points) => (sumOf(points, id) >= 10_000 ? sumOf(points, id) : undefined), { timeoutMs: FLUSH_WAIT_MS, what: `${id} to reach 10000` });
     expect(total).toBe(10_000);
     await new Promise((r) => setTimeout(r, 3_000)); // nothing more arrives later (no double counting)
-    expect(m3.cluster.sink.sum(id)).toBe(10_000);
-    expect(m3.cluster.sink.find(id).every((p) => p.storagePolicy.text === "10s:2d")).toBe(true);
+    expect(m3.cluster.getSink().sum(id)).toBe(10_000);
+    expect(m3.cluster.getSink().find(id).every((p) => p.storagePolicy.text === "10s:2d")).toBe(true);
   }, 120_000);
 
   test("100 counter ids each get their own sum", async () => {
@@ -36,8 +36,8 @@ describe("ingest client → cluster → sink", () => {
     const ids = Array.from({ length: 100 }, (_, i) => `c100.${run}.${i}`);
     for (const [i, id] of ids.entries()) await client.counter(id, i + 1);
     await client.close();
-    await m3.cluster.sink.waitFor((points) => ids.every((id, i) => sumOf(points, id) >= i + 1), { timeoutMs: FLUSH_WAIT_MS, what: "100 sums" });
-    expect(ids.map((id) => m3.cluster.sink.sum(id))).toEqual(ids.map((_, i) => i + 1));
+    await m3.cluster.getSink().waitFor((points) => ids.every((id, i) => sumOf(points, id) >= i + 1), { timeoutMs: FLUSH_WAIT_MS, what: "100 sums" });
+    expect(ids.map((id) => m3.cluster.getSink().sum(id))).toEqual(ids.map((_, i) => i + 1));
   }, 120_000);
 
   test("gauge: the last value wins (not the max, min, first, sum or mean)", async () => {
@@ -49,9 +49,9 @@ describe("ingest client → cluster → sink", () => {
     while (Date.now() % 10_000 > 5_000) await sleep(100);
     for (const value of values) await client.gauge(id, value);
     await client.close();
-    await m3.cluster.sink.waitFor((points) => (points.some((p) => p.id === id) ? true : undefined), { timeoutMs: FLUSH_WAIT_MS, what: "the gauge" });
+    await m3.cluster.getSink().waitFor((points) => (points.some((p) => p.id === id) ? true : undefined), { timeoutMs: FLUSH_WAIT_MS, what: "the gauge" });
     await sleep(1_000);
-    expect(m3.cluster.sink.find(id).map((p) => p.value)).toEqual([42.5]);
+    expect(m3.cluster.getSink().find(id).map((p) => p.value)).toEqual([42.5]);
   }, 120_000);
 
   test("timer: count, min, max and p50 of one batch match what was sent", async () => {
@@ -60,7 +60,7 @@ describe("ingest client → cluster → sink", () => {
     const client = await M3IngestClient.connect(m3.cluster);
     await client.timer(id, values); // one batch timer frame: all values land in one window
     await client.close();
-    const stats = await m3.cluster.sink.waitFor((points) => {
+    const stats = await m3.cluster.getSink().waitFor((points) => {
       const get = (suffix: string) => points.find((p) => p.id === `${id}.${suffix}`)?.value;
       const all = { count: get("count"), lower: get("lower"), upper: get("upper"), p50: get("p50"), sum: get("sum") };
       return Object.values(all).every((v) => v !== undefined) ? all : undefined;
@@ -75,10 +75,10 @@ describe("ingest client → cluster → sink", () => {
     for (let round = 0; round < 200; round++) for (const id of ids) await client.counter(id, 1);
     await client.close();
     const sendMs = Date.now() - t0;
-    const total = () => ids.reduce((s, id) => s + m3.cluster.sink.sum(id), 0);
-    await m3.cluster.sink.waitFor(() => (total() >= 200_000 ? true : undefined), { timeoutMs: 90_000, what: "200000 increments" });
+    const total = () => ids.reduce((s, id) => s + m3.cluster.getSink().sum(id), 0);
+    await m3.cluster.getSink().waitFor(() => (total() >= 200_000 ? true : undefined), { timeoutMs: 90_000, what: "200000 increments" });
     expect(total()).toBe(200_000);
-    expect(ids.every((id) => m3.cluster.sink.sum(id) === 200)).toBe(true);
+    expect(ids.every((id) => m3.cluster.getSink().sum(id) === 200)).toBe(true);
     console.log(`200k increments sent in ${sendMs} ms (${Math.round(200_000 / (sendMs / 1000))}/s, each to 2 replicas)`);
   }, 180_000);
 
@@ -101,13 +101,13 @@ describe("ingest client → cluster → sink", () => {
     expect(node.logLines().join("\n")).toContain("decode error");
     await keep.sendTo(nodeId, { type: "counter", id: after, value: 7 }); // the first connection, untouched
     await keep.close();
-    expect(await m3.cluster.sink.waitFor((points) => (sumOf(points, after) === 7 ? 7 : undefined), { timeoutMs: FLUSH_WAIT_MS, what: after })).toBe(7);
-    expect(m3.cluster.sink.sum(before)).toBe(1);
+    expect(await m3.cluster.getSink().waitFor((points) => (sumOf(points, after) === 7 ? 7 : undefined), { timeoutMs: FLUSH_WAIT_MS, what: after })).toBe(7);
+    expect(m3.cluster.getSink().sum(before)).toBe(1);
     expect(keep.stats()[nodeId]).toMatchObject({ frames: 2, reconnects: 0 });
   }, 120_000);
 
   test("the sink's counts add up: every message kept once or counted as a duplicate; no conflicting values, no garbage", () => {
-    const sink = m3.cluster.sink;
+    const sink = m3.cluster.getSink();
     const stats = sink.stats();
     expect(sink.datapoints().length).toBeGreaterThanOrEqual(1_000); // the stream test above alone flushed 1,000 ids
     expect(stats.messages).toBe(sink.datapoints().length + stats.duplicates + stats.conflicts);

@@ -5,7 +5,7 @@
  */
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../../src/cluster";
+import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../../src/cluster/start";
 import { type LoadProgress, runLoad } from "../../src/load/run";
 import { clusterContainers, uniqueClusterId } from "./helpers";
 
@@ -32,7 +32,7 @@ describe("runLoad", () => {
     expect(report.lost).toBe(0);
     expect(report.ok).toBe(true);
     // Independently of runLoad's own sum: the sink's counter datapoints of this run add up to what was sent.
-    const counted = m3.cluster.sink.datapoints().filter((p) => p.id.startsWith(`${report.idPrefix}.counter.`)).reduce((s, p) => s + p.value, 0);
+    const counted = m3.cluster.getSink().datapoints().filter((p) => p.id.startsWith(`${report.idPrefix}.counter.`)).reduce((s, p) => s + p.value, 0);
     expect(counted).toBe(report.sentByType.counter);
     // Both replicas add every metric; nothing failed or was dropped.
     expect(report.aggregators).toHaveLength(2);

@@ -6,8 +6,8 @@
  */
 import { spawn } from "node:child_process";
 import * as path from "node:path";
-import { containersWithLabel } from "../../src/docker";
-import { LABEL_CLUSTER } from "../../src/labels";
+import { containersWithLabel } from "../../src/docker/client";
+import { LABEL_CLUSTER } from "../../src/docker/labels";
 import { listReservations } from "../../src/ports";
 
 const STRESS = path.resolve(__dirname, "../../bench/stress.ts");

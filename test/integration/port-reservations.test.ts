@@ -3,11 +3,11 @@
  * stop(); a kept (reuse) cluster's outlive stop() and its process, and are
  * swept once Docker has no container of the cluster any more.
  */
-import { M3AggregatorCluster } from "../../src/cluster";
-import { containersWithLabel, removeContainers } from "../../src/docker";
-import { LABEL_CLUSTER } from "../../src/labels";
+import { M3AggregatorCluster } from "../../src/cluster/start";
+import { containersWithLabel, removeContainers } from "../../src/docker/client";
+import { LABEL_CLUSTER } from "../../src/docker/labels";
 import { describePorts, listReservations } from "../../src/ports";
-import { sweepReservations } from "../../src/sweep";
+import { sweepReservations } from "../../src/lifecycle/sweep";
 import { uniqueClusterId } from "./helpers";
 
 const reservationsOf = (clusterId: string) => listReservations().filter((r) => r.cluster === clusterId);
@@ -31,17 +31,17 @@ test("a kept (reuse) cluster keeps its reservations past stop(); they are swept 
   const ports = describePorts(cluster.ports).map((p) => p.port).sort();
   try {
     await cluster.stop(); // reuse: left running
-    expect(reservationsOf(cluster.id).map((r) => r.port).sort()).toEqual(ports);
-    expect(reservationsOf(cluster.id).every((r) => r.kept)).toBe(true);
+    expect(reservationsOf(cluster.getId()).map((r) => r.port).sort()).toEqual(ports);
+    expect(reservationsOf(cluster.getId()).every((r) => r.kept)).toBe(true);
     expect((await sweepReservations()).filter((p) => ports.includes(p))).toEqual([]); // its containers run: kept
-    expect(reservationsOf(cluster.id)).toHaveLength(ports.length);
+    expect(reservationsOf(cluster.getId())).toHaveLength(ports.length);
 
     // Removed behind the fixture's back (docker rm -f): the next sweep frees the ports.
-    await removeContainers((await containersWithLabel(LABEL_CLUSTER, cluster.id)).map((c) => c.id));
+    await removeContainers((await containersWithLabel(LABEL_CLUSTER, cluster.getId())).map((c) => c.id));
     await sweepReservations();
-    expect(reservationsOf(cluster.id)).toEqual([]);
+    expect(reservationsOf(cluster.getId())).toEqual([]);
   } finally {
     await cluster.stop({ remove: true });
   }
-  expect(reservationsOf(cluster.id)).toEqual([]);
+  expect(reservationsOf(cluster.getId())).toEqual([]);
 }, 120_000);

@@ -6,10 +6,10 @@
  * container runs: the race a busy host produces, made certain.
  */
 import type { Server } from "node:net";
-import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../../src/cluster";
-import { ClusterStartError } from "../../src/errors";
+import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../../src/cluster/start";
+import { ClusterStartError } from "../../src/cluster/errors";
 import { describePorts, listReservations, PortBindRetriesExhaustedError, PortInUseError } from "../../src/ports";
-import type { ProgressEvent } from "../../src/options";
+import type { ProgressEvent } from "../../src/cluster/options";
 import { clusterContainers, holdPort, uniqueClusterId } from "./helpers";
 
 const held: Server[] = [];

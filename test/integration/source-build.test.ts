@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { M3AggregatorCluster, type StartupTimings } from "../../src/cluster";
+import { M3AggregatorCluster, type StartupTimings } from "../../src/cluster/start";
 import { uniqueClusterId } from "./helpers";
 
 const PATCHED_FILE = "src/cmd/services/m3aggregator/config/runtime.go";
@@ -28,7 +28,7 @@ async function startAndFind(source: string, line: string): Promise<{ timings: St
     onProgress: (e) => { if (e.phase === "build" && e.state === "progress") events.push(e.detail ?? ""); },
   });
   try {
-    expect(cluster.m3Source).toBe(source);
+    expect(cluster.getM3Source()).toBe(source);
     expect(cluster.images.m3aggregator).toMatch(/^m3agg-src\/m3aggregator:[0-9a-f]{16}$/);
     builtImages.add(cluster.images.m3aggregator).add(cluster.images.m3coordinator);
     const found = cluster.node(0).logLines().some((l) => l.includes(line));

@@ -6,9 +6,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import * as path from "node:path";
 import * as readline from "node:readline";
-import { M3AggregatorCluster } from "../../src/cluster";
-import { containersWithLabel } from "../../src/docker";
-import { LABEL_PREFIX } from "../../src/labels";
+import { M3AggregatorCluster } from "../../src/cluster/start";
+import { containersWithLabel } from "../../src/docker/client";
+import { LABEL_PREFIX } from "../../src/docker/labels";
 import { describePorts, isPortFree, listReservations } from "../../src/ports";
 import { clusterContainers, uniqueClusterId } from "./helpers";
 

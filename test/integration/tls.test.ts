@@ -5,7 +5,7 @@
  */
 import * as net from "node:net";
 import * as tls from "node:tls";
-import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../../src/cluster";
+import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../../src/cluster/start";
 import { encodeFrame } from "../../src/ingest/encoder";
 import { M3IngestClient } from "../../src/ingest/client";
 import { lengthDelimited as len, tag, varint } from "../unit/protobuf-bytes";
@@ -27,7 +27,7 @@ function rollupCounterFrame(id: string, value: number, rollupId: string): Buffer
   return Buffer.from([...varint(BigInt(payload.length) * 2n), ...payload]);
 }
 
-const sumOf = (cluster: StartedM3AggregatorCluster, id: string) => cluster.sink.sum(id);
+const sumOf = (cluster: StartedM3AggregatorCluster, id: string) => cluster.getSink().sum(id);
 
 /** Connects (plain or TLS), writes one valid counter frame, and reports how the connection ended within `ms`. */
 function probe(port: number, options: tls.ConnectionOptions | undefined, ms = 3_000): Promise<{ secure: boolean; authorized?: boolean; closed: boolean; error?: string }> {
@@ -70,7 +70,7 @@ describe("enforced mTLS", () => {
   });
 
   test("a plaintext connection is closed; TLS without a client certificate is refused; TLS with clientOptions() is authorized and kept", async () => {
-    const port = cluster.node(0).tcpPort;
+    const port = cluster.node(0).getTcpPort();
     expect(await probe(port, undefined)).toMatchObject({ closed: true });
     const { cert: _c, key: _k, ...noCertificate } = cluster.tls!.clientOptions();
     const refused = await probe(port, noCertificate);
@@ -86,7 +86,7 @@ describe("enforced mTLS", () => {
     const client = await M3IngestClient.connect(cluster);
     for (let i = 0; i < 1_000; i++) await client.counter(id, 1);
     await client.close();
-    expect(await cluster.sink.waitFor(() => (sumOf(cluster, id) >= 1_000 ? sumOf(cluster, id) : undefined), { timeoutMs: 60_000, what: id })).toBe(1_000);
+    expect(await cluster.getSink().waitFor(() => (sumOf(cluster, id) >= 1_000 ? sumOf(cluster, id) : undefined), { timeoutMs: 60_000, what: id })).toBe(1_000);
   }, 90_000);
 
   test("forwarding between aggregators works over TLS: a rolled-up counter reaches the sink", async () => {
@@ -96,12 +96,12 @@ describe("enforced mTLS", () => {
     // Every node of this 2x2 cluster owns every shard: send to both replicas, like m3's client.
     for (const node of cluster.nodes) {
       await new Promise<void>((resolve, reject) => {
-        const socket = tls.connect({ ...cluster.tls!.clientOptions(), host: node.host, port: node.tcpPort }, () => socket.end(frame));
+        const socket = tls.connect({ ...cluster.tls!.clientOptions(), host: node.getHost(), port: node.getTcpPort() }, () => socket.end(frame));
         socket.once("error", reject);
         socket.once("close", () => resolve());
       });
     }
-    const rolled = await cluster.sink.waitFor((points) => {
+    const rolled = await cluster.getSink().waitFor((points) => {
       const mine = points.filter((p) => p.id.startsWith(rollupId));
       return mine.reduce((s, p) => s + p.value, 0) >= 5 ? mine : undefined;
     }, { timeoutMs: 60_000, what: `the rollup ${rollupId}, forwarded over TLS` });
@@ -129,11 +129,11 @@ describe("permissive TLS", () => {
       await plain.counter(id, 2);
     }
     await Promise.all([secure.close(), plain.close()]);
-    expect(await cluster.sink.waitFor(() => (sumOf(cluster, id) >= 300 ? sumOf(cluster, id) : undefined), { timeoutMs: 60_000, what: id })).toBe(300);
+    expect(await cluster.getSink().waitFor(() => (sumOf(cluster, id) >= 300 ? sumOf(cluster, id) : undefined), { timeoutMs: 60_000, what: id })).toBe(300);
   }, 90_000);
 
   test("why our clients never send an 11-byte first frame: m3 peeks 0x16 (zigzag 11) and takes the connection for TLS", async () => {
-    const port = cluster.node(0).tcpPort;
+    const port = cluster.node(0).getTcpPort();
     /** Writes bytes on a fresh plaintext connection; true when the node closed it within 3 s. */
     const closedAfter = (bytes: Buffer) => new Promise<boolean>((resolve) => {
       const socket = net.connect({ host: "127.0.0.1", port }, () => socket.write(bytes));

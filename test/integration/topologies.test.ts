@@ -1,6 +1,6 @@
 /** Other topologies m3's mirrored placement must accept, and the seed's fixed port layout. */
 import * as net from "node:net";
-import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../../src/cluster";
+import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../../src/cluster/start";
 import { clusterContainers, uniqueClusterId } from "./helpers";
 
 async function freeBase(): Promise<number> {
@@ -41,7 +41,7 @@ describe("basePort", () => {
     const base = await freeBase();
     const cluster = await M3AggregatorCluster.start({ nodes: 2, rf: 2, basePort: base });
     try {
-      expect(cluster.nodes.map((n) => [n.httpPort, n.metricsPort, n.tcpPort])).toEqual([
+      expect(cluster.nodes.map((n) => [n.getHttpPort(), n.getMetricsPort(), n.getTcpPort()])).toEqual([
         [base + 1, base + 2, base + 3],
         [base + 11, base + 12, base + 13],
       ]);
@@ -72,13 +72,13 @@ describe("host", () => {
     const cluster = await M3AggregatorCluster.start({ nodes: 2, rf: 2, host: "127.0.0.2" });
     try {
       const placement = await cluster.placement();
-      expect(Object.values(placement.instances).map((i) => i.endpoint).sort()).toEqual(cluster.nodes.map((n) => `127.0.0.2:${n.tcpPort}`).sort());
+      expect(Object.values(placement.instances).map((i) => i.endpoint).sort()).toEqual(cluster.nodes.map((n) => `127.0.0.2:${n.getTcpPort()}`).sort());
       expect(cluster.getCoordinatorAdminUrl()).toMatch(/^http:\/\/127\.0\.0\.2:/);
       expect(cluster.getEtcdEndpoint()).toMatch(/^http:\/\/127\.0\.0\.2:/);
       expect(await cluster.node(0).api.isHealthy()).toBe(true);
       // Bound to 127.0.0.2 only: the same port on 127.0.0.1 refuses.
       const refused = await new Promise<string>((resolve) => {
-        const socket = net.connect({ host: "127.0.0.1", port: cluster.node(0).tcpPort });
+        const socket = net.connect({ host: "127.0.0.1", port: cluster.node(0).getTcpPort() });
         socket.once("connect", () => { socket.destroy(); resolve("connected"); });
         socket.once("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
       });

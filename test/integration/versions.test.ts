@@ -4,19 +4,19 @@
  * working after its etcd clients' first autosync (one minute in).
  */
 import { M3IngestClient } from "../../src/ingest/client";
-import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../../src/cluster";
+import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../../src/cluster/start";
 import { uniqueClusterId } from "./helpers";
 
 /** The build_version label of the node's build_information gauge (m3 writes dots as underscores). */
 async function buildVersion(cluster: StartedM3AggregatorCluster): Promise<string | undefined> {
-  const text = await (await fetch(cluster.node(0).metricsUrl)).text();
+  const text = await (await fetch(cluster.node(0).getMetricsUrl())).text();
   return /m3aggregator_build_information\{[^}]*build_version="([^"]+)"/.exec(text)?.[1];
 }
 
 test("default: m3 v1.6.0; followers report canLead: true on a fresh cluster; build_information names v1.6.0", async () => {
   const cluster = await M3AggregatorCluster.start({ nodes: 2, rf: 2, clusterId: uniqueClusterId("v160") });
   try {
-    expect(cluster.m3Version).toBe("v1.6.0");
+    expect(cluster.getM3Version()).toBe("v1.6.0");
     expect(cluster.images.m3aggregator).toBe("m3agg-local/m3aggregator:v1.6.0");
     expect(await buildVersion(cluster)).toBe("v1_6_0");
     const [set] = await cluster.election();
@@ -29,7 +29,7 @@ test("default: m3 v1.6.0; followers report canLead: true on a fresh cluster; bui
 test("m3Version v1.5.0: build_information names v1.5.0, its follower reports canLead: false until the first flush", async () => {
   const cluster = await M3AggregatorCluster.start({ nodes: 2, rf: 2, m3Version: "v1.5.0", clusterId: uniqueClusterId("v150") });
   try {
-    expect(cluster.m3Version).toBe("v1.5.0");
+    expect(cluster.getM3Version()).toBe("v1.5.0");
     expect(cluster.tls).toBeUndefined();
     expect(cluster.images.etcd).toBe("m3agg-local/etcd:v3.5.17");
     expect(await buildVersion(cluster)).toBe("v1_5_0");
@@ -53,7 +53,7 @@ test("v1.6.0 stays healthy and keeps aggregating past 70 s (its etcd clients aut
     await client.close();
     await cluster.waitForReady({ timeoutMs: 10_000 });
     expect(await Promise.all(cluster.nodes.map((n) => n.api.isHealthy()))).toEqual([true, true]);
-    const total = await cluster.sink.waitFor((points) => {
+    const total = await cluster.getSink().waitFor((points) => {
       const sum = points.filter((p) => p.id === id).reduce((s, p) => s + p.value, 0);
       return sum === 5 ? sum : undefined;
     }, { timeoutMs: 40_000, what: `${id} to total 5 after the first autosync` });

@@ -1,3 +1,3 @@
-import { sharedClusterSetup } from "../../src/jest-global";
+import { sharedClusterSetup } from "../../src/jest/shared-cluster";
 
 export default sharedClusterSetup({ nodes: 2, rf: 2 });

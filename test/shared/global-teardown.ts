@@ -1,1 +1,1 @@
-export { sharedClusterTeardown as default } from "../../src/jest-global";
+export { sharedClusterTeardown as default } from "../../src/jest/shared-cluster";

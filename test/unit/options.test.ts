@@ -1,4 +1,4 @@
-import { DEFAULTS, InvalidOptionError, resolveOptions } from "../../src/options";
+import { DEFAULTS, InvalidOptionError, resolveOptions } from "../../src/cluster/options";
 
 function invalid(options: Parameters<typeof resolveOptions>[0]): InvalidOptionError {
   try {

@@ -6,10 +6,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tls from "node:tls";
 import { parse } from "yaml";
-import { renderAggregatorConfig, renderCoordinatorConfig } from "../../src/config/render";
+import { renderAggregatorConfig, renderCoordinatorConfig } from "../../src/m3/config-render";
 import { sourceTreeTag } from "../../src/m3/source-build";
 import { profileOfSource, versionProfile } from "../../src/m3/versions";
-import { InvalidOptionError, resolveOptions } from "../../src/options";
+import { InvalidOptionError, resolveOptions } from "../../src/cluster/options";
 import { generateCertificates } from "../../src/tls/certificates";
 import { createTlsMaterial, removeTlsMaterial, tlsDirOf } from "../../src/tls/material";
 

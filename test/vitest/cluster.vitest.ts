@@ -11,8 +11,8 @@ test("beforeAll started the cluster: one shard set, one leader, its placement en
   expect(m3.cluster.nodes.map((n) => n.id)).toContain(leaders.get(1));
   const placement = await m3.cluster.placement();
   const endpoints = Object.values(placement.instances).map((i) => i.endpoint).sort();
-  expect(endpoints).toEqual(m3.cluster.nodes.map((n) => n.tcpEndpoint).sort());
+  expect(endpoints).toEqual(m3.cluster.nodes.map((n) => n.getTcpEndpoint()).sort());
   expect(endpoints.every((e) => /^127\.0\.0\.1:\d+$/.test(e))).toBe(true);
-  const containers = await containersWithLabel(LABEL_CLUSTER, m3.cluster.id);
+  const containers = await containersWithLabel(LABEL_CLUSTER, m3.cluster.getId());
   expect(containers.filter((c) => c.state === "running")).toHaveLength(4); // etcd, coordinator, 2 nodes
 });

@@ -1,8 +1,8 @@
 // No Docker: how the helpers find and use the runner's hooks under vitest (globals off).
 import { describe, expect, test, vi } from "vitest";
-import { globalSuiteHooks, useM3AggregatorCluster } from "../../src/jest";
-import { useSharedM3AggregatorCluster } from "../../src/jest-global";
-import { InvalidOptionError } from "../../src/options";
+import { globalSuiteHooks, useM3AggregatorCluster } from "../../src/jest/helper";
+import { useSharedM3AggregatorCluster } from "../../src/jest/shared-cluster";
+import { InvalidOptionError } from "../../src/cluster/options";
 
 describe("hooks passed explicitly", () => {
   test("beforeAll gets the start (startTimeoutMs + 30 s), afterAll the stop (60 s)", async () => {

@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tls from "node:tls";
 import { encodeFrame } from "../../../src/ingest/encoder";
-import type { Placement } from "../../../src/admin/types";
+import type { Placement } from "../../../src/m3/types";
 import { M3IngestClient } from "../../../src/ingest/client";
 import { ShardRouter } from "../../../src/ingest/router";
 
@@ -140,10 +140,10 @@ describe("M3IngestClient", () => {
     a.server.close();
   });
 
-  test("wire version: options.m3Version, else the source's m3Version, else v1.6.0", async () => {
+  test("wire version: options.m3Version, else the source's getM3Version(), else v1.6.0", async () => {
     const a = await frameServer();
     const placement = placementOf([a.port]);
-    const v15 = { placement: async () => placement, m3Version: "v1.5.0" as const };
+    const v15 = { placement: async () => placement, getM3Version: () => "v1.5.0" as const };
     const clients = [
       await M3IngestClient.connect(placement),
       await M3IngestClient.connect(v15),

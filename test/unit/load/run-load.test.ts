@@ -1,6 +1,6 @@
 /** runLoad's sending side against local TCP servers that count frames (no Docker): count, rate, mix, send-only mode. */
 import * as net from "node:net";
-import type { Placement } from "../../../src/admin/types";
+import type { Placement } from "../../../src/m3/types";
 import { type LoadTarget, runLoad } from "../../../src/load/run";
 
 /** Counts zigzag-varint framed frames per server and the MetricWithMetadatas type of each. */
@@ -45,8 +45,8 @@ function target(ports: number[]): LoadTarget {
     replicaFactor: ports.length, numShards: 16, isSharded: true, cutoverTime: "0", isMirrored: true, maxShardSetId: 1,
   };
   return {
-    id: "fake", placement: async () => placement, nodes: [],
-    get sink(): never {
+    getId: () => "fake", placement: async () => placement, nodes: [],
+    getSink(): never {
       throw new Error("no sink");
     },
   };

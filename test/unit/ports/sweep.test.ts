@@ -2,12 +2,12 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { containersWithLabel } from "../../../src/docker";
+import { containersWithLabel } from "../../../src/docker/client";
 import { keepReservations, listReservations, type Reservation } from "../../../src/ports";
-import { sweepReservations } from "../../../src/sweep";
+import { sweepReservations } from "../../../src/lifecycle/sweep";
 
 // Docker's answer is the input of the kept-cluster rule; the test decides which clusters still have containers.
-jest.mock("../../../src/docker", () => ({ containersWithLabel: jest.fn(), removeContainers: jest.fn() }));
+jest.mock("../../../src/docker/client", () => ({ containersWithLabel: jest.fn(), removeContainers: jest.fn() }));
 const listed = containersWithLabel as jest.MockedFunction<typeof containersWithLabel>;
 
 async function deadPid(): Promise<number> {

@@ -6,7 +6,7 @@ test("M3AggregatorCluster.start / stop", async () => {
   try {
     const placement = await cluster.placement();
     expect(Object.values(placement.instances).map((i) => i.endpoint).sort())
-      .toEqual(cluster.nodes.map((n) => n.tcpEndpoint).sort());
+      .toEqual(cluster.nodes.map((n) => n.getTcpEndpoint()).sort());
     await cluster.sendLines(0, ["metric.test 123.45 1"]);
     const timings = cluster.startupTimings;
     expect(timings.total).toBeGreaterThan(0);
@@ -14,5 +14,5 @@ test("M3AggregatorCluster.start / stop", async () => {
   } finally {
     await cluster.stop();
   }
-  expect(await containersWithLabel(LABEL_CLUSTER, cluster.id)).toEqual([]);
+  expect(await containersWithLabel(LABEL_CLUSTER, cluster.getId())).toEqual([]);
 }, 240_000);

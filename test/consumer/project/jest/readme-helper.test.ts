@@ -7,7 +7,7 @@ test("one leader per shard set", async () => {
   const leaders = await m3.cluster.leaders();
   expect(leaders.size).toBe(2); // 4 nodes / rf 2
   expect([...leaders.values()].every(Boolean)).toBe(true);
-  const endpoints = m3.cluster.nodes.map((n) => n.tcpEndpoint);
+  const endpoints = m3.cluster.nodes.map((n) => n.getTcpEndpoint());
   expect(endpoints).toHaveLength(4);
   for (const endpoint of endpoints) expect(endpoint).toMatch(/^127\.0\.0\.1:\d+$/);
 });

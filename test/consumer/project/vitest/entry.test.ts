@@ -9,7 +9,7 @@ test("one leader per shard set", async () => {
   const leaders = await m3.cluster.leaders();
   expect(leaders.size).toBe(2);
   expect([...leaders.values()].every(Boolean)).toBe(true);
-  expect(m3.cluster.nodes.map((n) => n.tcpEndpoint).every((e) => /^127\.0\.0\.1:\d+$/.test(e))).toBe(true);
+  expect(m3.cluster.nodes.map((n) => n.getTcpEndpoint()).every((e) => /^127\.0\.0\.1:\d+$/.test(e))).toBe(true);
 });
 
 test("the vitest entry re-exports the rest of the API (the same classes as the main entry)", () => {

@@ -5,9 +5,9 @@
  * engine has it, else the published image of that version where one exists.
  * With `m3Source` the m3 images are the ones built from that tree.
  */
-import { imageExists } from "./docker";
-import { type M3Version, versionProfile } from "./m3/versions";
-import type { ImageNames } from "./options";
+import { imageExists } from "./client";
+import { type M3Version, versionProfile } from "../m3/versions";
+import type { ImageNames } from "../cluster/options";
 
 /** Env var that overrides each component's image. */
 export const IMAGE_ENV_VARS: Readonly<Record<keyof ImageNames, string>> = {

@@ -14,8 +14,11 @@ export const LABEL_OWNER_HOST = `${LABEL_PREFIX}.owner-host`;
 export const LABEL_STARTED_AT = `${LABEL_PREFIX}.started-at`;
 /** JSON of the container's listening ports, so a cluster can be attached to from another process. */
 export const LABEL_PORTS = `${LABEL_PREFIX}.ports`;
-/** JSON of the cluster's resolved options (on the etcd container). */
-export const LABEL_OPTIONS = `${LABEL_PREFIX}.options`;
+/**
+ * The cluster plan's inputs, `{ "v": 1, options, ports, images }` (cluster/plan.ts), on every
+ * container: another process rebuilds the same plan, and so the same handle, from it.
+ */
+export const LABEL_PLAN = `${LABEL_PREFIX}.plan`;
 /** Set on clusters kept between runs (reuse mode); the sweep leaves them alone. */
 export const LABEL_REUSE = `${LABEL_PREFIX}.reuse`;
 
@@ -28,15 +31,25 @@ export interface ClusterLabels {
   reuseKey?: string;
 }
 
-/** Labels of one container of a cluster. */
-export function containerLabels(cluster: ClusterLabels, component: Component, ports: object, node?: string): Record<string, string> {
+/** The labels that say what a container is: cluster, component, node, ports, reuse key. Pure: part of the plan. */
+export function identityLabels(cluster: ClusterLabels, component: Component, ports: object, node?: string): Record<string, string> {
   return {
     [LABEL_CLUSTER]: cluster.clusterId,
     [LABEL_COMPONENT]: component,
     [LABEL_PORTS]: JSON.stringify(ports),
+    ...(cluster.reuseKey === undefined ? {} : { [LABEL_REUSE]: cluster.reuseKey }),
+    ...(node === undefined ? {} : { [LABEL_NODE]: node }),
+  };
+}
+
+/**
+ * The labels that say who created a container and when, added at creation: the sweep removes
+ * containers whose owner process died. A reuse-mode container has no owner pid (it outlives its owner).
+ */
+export function ownerLabels(labels: Record<string, string>): Record<string, string> {
+  return {
     [LABEL_OWNER_HOST]: os.hostname(),
     [LABEL_STARTED_AT]: new Date().toISOString(),
-    ...(cluster.reuseKey === undefined ? { [LABEL_OWNER_PID]: String(process.pid) } : { [LABEL_REUSE]: cluster.reuseKey }),
-    ...(node === undefined ? {} : { [LABEL_NODE]: node }),
+    ...(labels[LABEL_REUSE] === undefined ? { [LABEL_OWNER_PID]: String(process.pid) } : {}),
   };
 }

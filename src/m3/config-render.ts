@@ -7,8 +7,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Document, isMap, parseDocument } from "yaml";
-import { type M3Version, versionProfile } from "../m3/versions";
-import type { FlushBackend, LogLevel } from "../options";
+import { type M3Version, versionProfile } from "./versions";
+import type { FlushBackend, LogLevel } from "../cluster/options";
 import { LOOPBACK, type NodePorts } from "../ports";
 import { CONTAINER_TLS_FILES } from "../tls/material";
 import type { TlsSettings } from "../tls/settings";

@@ -2,7 +2,7 @@
  * Client of one m3aggregator's HTTP API: /health, /status, /resign.
  * Note m3 answers errors with the body `null`: the status code is all there is.
  */
-import { httpJson, httpRequest } from "./http";
+import { httpJson, httpRequest } from "../util/http";
 
 /** Election state an aggregator reports for its shard set. */
 export type ElectionState = "leader" | "follower" | "pendingFollower" | "unknown";

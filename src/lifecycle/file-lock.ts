@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { processAlive } from "./sweep";
+import { processAlive } from "./process-alive";
 
 const LOCK_DIR = path.join(os.tmpdir(), "m3agg-locks");
 

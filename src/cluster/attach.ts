@@ -1,7 +1,7 @@
 /**
  * Attaching to a cluster that is already running (started by this or another
- * process): everything needed is in the containers' labels (ports, options),
- * so handles are rebuilt without any state file. Used by reuse mode and by
+ * process): the cluster plan's inputs are in its containers' plan label, so
+ * handles are rebuilt from the same plan without any state file. Used by reuse mode and by
  * the jest global-setup recipe.
  */
 import type { Readable } from "node:stream";
@@ -9,16 +9,14 @@ import type Dockerode from "dockerode";
 import type {
   CommitOptions, CopyToContainerOptions, ExecOptions, ExecResult, StartedTestContainer, StoppedTestContainer,
 } from "testcontainers";
-import { StartedM3AggregatorCluster } from "./cluster";
-import { etcdReadiness, StartedEtcdContainer } from "./containers/etcd";
-import { LogBuffer } from "./containers/log-buffer";
-import { aggregatorReadiness, StartedM3AggregatorNode } from "./containers/m3aggregator";
-import { coordinatorReadiness, StartedM3CoordinatorContainer } from "./containers/m3coordinator";
-import { type ContainerSummary, containersWithLabel, dockerClient } from "./docker";
-import type { ResolvedImage } from "./images";
-import { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE, LABEL_OPTIONS, LABEL_PORTS } from "./labels";
-import type { ImageNames, ResolvedClusterOptions } from "./options";
-import { LOOPBACK, type NodePorts, type PortPlan } from "./ports";
+import { type ClusterPlan, decodePlanLabel, planCluster } from "./plan";
+import { StartedM3AggregatorCluster } from "./started";
+import { etcdReadiness, StartedEtcdContainer } from "../containers/etcd";
+import { LogBuffer } from "../containers/log-buffer";
+import { aggregatorReadiness, StartedM3AggregatorNode } from "../containers/m3aggregator";
+import { coordinatorReadiness, StartedM3CoordinatorContainer } from "../containers/m3coordinator";
+import { type ContainerSummary, containersWithLabel, dockerClient } from "../docker/client";
+import { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE, LABEL_PLAN } from "../docker/labels";
 
 /** The cluster is not there, or not whole. */
 export class AttachError extends Error {
@@ -126,15 +124,11 @@ async function wrap(summary: ContainerSummary, host: string): Promise<Wrapped> {
   return { started, logBuffer, image: inspect.Config.Image };
 }
 
-function portsOf<T>(summary: ContainerSummary): T {
-  const text = summary.labels[LABEL_PORTS];
-  if (text === undefined) throw new AttachError(`container ${summary.name} has no ${LABEL_PORTS} label`);
-  return JSON.parse(text) as T;
-}
-
 /**
- * Handles for the running cluster `clusterId`. Throws {@link AttachError} when it has no
- * containers, lacks a component, or a container is not running.
+ * Handles for the running cluster `clusterId`, rebuilt from its plan label: the same pure
+ * planCluster() the start ran gives the ids, ports and endpoints. Throws {@link AttachError} when
+ * it has no containers, lacks a component, a container is not running, or its plan label is
+ * missing or of another version (a cluster started by an older version of this package).
  */
 export async function attachCluster(clusterId: string): Promise<StartedM3AggregatorCluster> {
   const containers = await containersWithLabel(LABEL_CLUSTER, clusterId);
@@ -143,44 +137,35 @@ export async function attachCluster(clusterId: string): Promise<StartedM3Aggrega
   if (notRunning.length > 0) {
     throw new AttachError(`cluster ${clusterId}: ${notRunning.map((c) => `${c.name} is ${c.state}`).join(", ")}`);
   }
-  const byComponent = (component: string) => containers.filter((c) => c.labels[LABEL_COMPONENT] === component);
-  const [etcdSummary] = byComponent("etcd");
-  const [coordinatorSummary] = byComponent("m3coordinator");
-  const nodeSummaries = byComponent("m3aggregator").sort((a, b) => (a.labels[LABEL_NODE] ?? "").localeCompare(b.labels[LABEL_NODE] ?? ""));
+  const byComponent = (component: string, node?: string) =>
+    containers.find((c) => c.labels[LABEL_COMPONENT] === component && (node === undefined || c.labels[LABEL_NODE] === node));
+  const etcdSummary = byComponent("etcd");
+  const coordinatorSummary = byComponent("m3coordinator");
   if (etcdSummary === undefined || coordinatorSummary === undefined) {
     throw new AttachError(`cluster ${clusterId} lacks ${etcdSummary === undefined ? "etcd" : "the coordinator"}`);
   }
-  const options = JSON.parse(etcdSummary.labels[LABEL_OPTIONS] ?? "null") as ResolvedClusterOptions | null;
-  if (options === null) throw new AttachError(`cluster ${clusterId}: etcd has no ${LABEL_OPTIONS} label`);
-  if (nodeSummaries.length !== options.nodes) {
-    throw new AttachError(`cluster ${clusterId} has ${nodeSummaries.length} of its ${options.nodes} aggregator nodes`);
+  const label = etcdSummary.labels[LABEL_PLAN];
+  if (label === undefined) throw new AttachError(`cluster ${clusterId}: etcd has no ${LABEL_PLAN} label`);
+  let plan: ClusterPlan;
+  try {
+    plan = planCluster(decodePlanLabel(label));
+  } catch (error) {
+    throw new AttachError(`cluster ${clusterId}: ${(error as Error).message}`, { cause: error });
+  }
+  const nodeSummaries = plan.nodes.map((n) => byComponent("m3aggregator", n.id));
+  const present = nodeSummaries.filter((s) => s !== undefined);
+  if (present.length !== plan.nodes.length) {
+    throw new AttachError(`cluster ${clusterId} has ${present.length} of its ${plan.nodes.length} aggregator nodes`);
   }
 
-  const etcdPorts = portsOf<{ client: number; peer: number }>(etcdSummary);
-  const coordinatorPorts = portsOf<{ admin: number; metrics: number }>(coordinatorSummary);
-  const nodePorts = nodeSummaries.map((s) => portsOf<NodePorts>(s));
-
-  const host = options.host ?? LOOPBACK; // labels written before the host option existed lack it
-  const etcdReady = etcdReadiness(host, etcdPorts.client);
+  const host = plan.host;
   const etcdWrapped = await wrap(etcdSummary, host);
-  const etcd = new StartedEtcdContainer(etcdWrapped.started, host, etcdPorts.client, etcdWrapped.logBuffer, etcdReady);
-  const coordinatorReady = coordinatorReadiness(host, coordinatorPorts.admin);
+  const etcd = new StartedEtcdContainer(etcdWrapped.started, host, plan.etcd.clientPort, etcdWrapped.logBuffer, etcdReadiness(host, plan.etcd.clientPort));
   const coordinatorWrapped = await wrap(coordinatorSummary, host);
-  const coordinator = new StartedM3CoordinatorContainer(coordinatorWrapped.started, host, coordinatorPorts.admin, coordinatorWrapped.logBuffer, coordinatorReady);
-  const nodeWrapped = await Promise.all(nodeSummaries.map((s) => wrap(s, host)));
-  const nodes = nodeSummaries.map((s, i) => new StartedM3AggregatorNode(
-    (nodeWrapped[i] as Wrapped).started, host, s.labels[LABEL_NODE] ?? `node${i}`, nodePorts[i] as NodePorts,
-    (nodeWrapped[i] as Wrapped).logBuffer, aggregatorReadiness(host, (nodePorts[i] as NodePorts).http)));
-
-  const ports: PortPlan = {
-    host,
-    etcdClient: etcdPorts.client, etcdPeer: etcdPorts.peer, coordinator: coordinatorPorts.admin,
-    coordinatorMetrics: coordinatorPorts.metrics, nodes: nodePorts,
-  };
-  const images: ImageNames = {
-    etcd: etcdWrapped.image, m3coordinator: coordinatorWrapped.image, m3aggregator: (nodeWrapped[0] as Wrapped).image,
-  };
-  const imageSources = Object.fromEntries(Object.entries(images).map(([k, image]) => [k, { image, source: "attached" }])) as
-    unknown as Record<keyof ImageNames, ResolvedImage>;
-  return new StartedM3AggregatorCluster(options, etcd, coordinator, nodes, ports, imageSources, images, { total: 0 }, true);
+  const coordinator = new StartedM3CoordinatorContainer(coordinatorWrapped.started, host, plan.coordinator.port, coordinatorWrapped.logBuffer,
+    coordinatorReadiness(host, plan.coordinator.port));
+  const nodeWrapped = await Promise.all(present.map((s) => wrap(s, host)));
+  const nodes = plan.nodes.map((n, i) => new StartedM3AggregatorNode(
+    (nodeWrapped[i] as Wrapped).started, host, n, (nodeWrapped[i] as Wrapped).logBuffer, aggregatorReadiness(host, n.ports.http)));
+  return new StartedM3AggregatorCluster(plan, etcd, coordinator, nodes, { total: 0 }, true);
 }

@@ -5,7 +5,7 @@
  */
 import type { Circus } from "@jest/types";
 import { TestEnvironment } from "jest-environment-node";
-import { FAILURE_COUNTER } from "./jest-failure-counter";
+import { FAILURE_COUNTER } from "./failure-counter";
 
 export default class M3AggregatorTestEnvironment extends TestEnvironment {
   handleTestEvent(event: Circus.Event): void {

@@ -8,8 +8,8 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { defaultM3Version, type M3Version, profileOfSource, supportedM3Versions, versionProfile } from "./m3/versions";
-import type { TlsMode, TlsOption, TlsSettings } from "./tls/settings";
+import { defaultM3Version, type M3Version, profileOfSource, supportedM3Versions, versionProfile } from "../m3/versions";
+import type { TlsMode, TlsOption, TlsSettings } from "../tls/settings";
 
 /**
  * Where the aggregators flush aggregated metrics: "blackhole" (discard, the seed's), "logging" (one

@@ -3,7 +3,7 @@
  * Only the calls the fixture needs, each one request, no retries (callers
  * decide what is worth retrying).
  */
-import { httpJson, httpRequest } from "../http";
+import { httpJson, httpRequest } from "../util/http";
 import { ENVIRONMENT, ZONE } from "./placement";
 import type { Placement, PlacementInitRequest, PlacementResponse, TopicConsumerService, TopicResponse } from "./types";
 

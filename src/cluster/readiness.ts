@@ -4,7 +4,8 @@
  * every other replica must be a verified follower (it checked in etcd that the
  * leader is another member of its shard set), i.e. a replica ready to take over.
  */
-import type { AggregatorApi, AggregatorStatus } from "./aggregator-api";
+import type { AggregatorApi, AggregatorStatus } from "../m3/aggregator-api";
+import { poll } from "../util/poll";
 
 /** Election state of one shard set. */
 export interface ShardSetElection {
@@ -54,13 +55,12 @@ export async function waitForElection(
   timeoutMs: number,
   intervalMs = 100,
 ): Promise<ShardSetElection[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const elections = await readElection(shardSets, apis);
-    if (isElectionSettled(elections)) return elections;
-    if (Date.now() >= deadline) {
-      throw new Error(`no settled election after ${timeoutMs} ms (want exactly one leader and verified followers per shard set):\n${describeElection(elections)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
+  let last: ShardSetElection[] = [];
+  return poll(async () => {
+    last = await readElection(shardSets, apis);
+    return isElectionSettled(last) ? last : undefined;
+  }, {
+    timeoutMs, intervalMs, what: "settled election",
+    onTimeout: () => new Error(`no settled election after ${timeoutMs} ms (want exactly one leader and verified followers per shard set):\n${describeElection(last)}`),
+  });
 }

@@ -6,19 +6,10 @@
  * Port reservations (ports/reservations.ts) of such owners are swept here too.
  */
 import * as os from "node:os";
-import { containersWithLabel, removeContainers } from "./docker";
-import { LABEL_CLUSTER, LABEL_OWNER_HOST, LABEL_OWNER_PID } from "./labels";
-import { listReservations, ownerProcessDead, removeStale, removeStaleTempFiles, type Reservation } from "./ports/reservations";
-
-/** True when a process with this pid runs (EPERM: it runs, as another user). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+import { containersWithLabel, removeContainers } from "../docker/client";
+import { LABEL_CLUSTER, LABEL_OWNER_HOST, LABEL_OWNER_PID } from "../docker/labels";
+import { processAlive } from "./process-alive";
+import { listReservations, ownerProcessDead, removeStale, removeStaleTempFiles, type Reservation } from "../ports/reservations";
 
 /**
  * Removes port reservations whose owner is gone: the process that made them died (on this host),

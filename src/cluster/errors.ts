@@ -2,6 +2,7 @@
  * The error a failed start throws: which phase failed, for which component,
  * and the last lines each involved container printed.
  */
+import { formatLogTail } from "../util/log-tail";
 
 /** Phases of a cluster start, in order. */
 export type StartPhase = "validate" | "build" | "images" | "ports" | "tls" | "etcd" | "coordinator" | "placement" | "sink" | "aggregators" | "election";
@@ -27,7 +28,7 @@ export class ClusterStartError extends Error {
     const reason = cause instanceof Error ? cause.message : String(cause);
     const logs = tails
       .filter((t) => t.lines.length > 0)
-      .map((t) => `--- last ${t.lines.length} log lines of ${t.component} ---\n${t.lines.join("\n")}`)
+      .map((t) => formatLogTail(t.component, t.lines, t.lines.length))
       .join("\n");
     return `cluster ${clusterId} failed to start in phase "${phase}": ${reason}` +
       "\n(everything it had started was removed)" + (logs === "" ? "" : `\n${logs}`);

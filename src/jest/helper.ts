@@ -3,9 +3,9 @@
  * beforeAll and always removed in afterAll. Jest's globals by default; any
  * runner whose hooks have the same shape (vitest) through {@link SuiteHooks}.
  */
-import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "./cluster";
-import { failuresSoFar } from "./jest-failure-counter";
-import { DEFAULTS, type M3AggregatorClusterOptions } from "./options";
+import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../cluster/start";
+import { failuresSoFar } from "./failure-counter";
+import { DEFAULTS, type M3AggregatorClusterOptions } from "../cluster/options";
 
 /** Access to the cluster of {@link useM3AggregatorCluster}. */
 export interface ClusterHandle {
@@ -67,7 +67,7 @@ export function useM3AggregatorCluster(options: M3AggregatorClusterOptions = {},
   hooks.afterAll(async () => {
     if (started === undefined) return;
     if (failuresSoFar() > 0 || process.env.M3AGG_WRITE_LOGS === "always") {
-      console.log(`cluster ${started.id}: container logs written to ${started.writeLogs()}`);
+      console.log(`cluster ${started.getId()}: container logs written to ${started.writeLogs()}`);
     }
     await started.stop();
   }, 60_000);

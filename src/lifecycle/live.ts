@@ -6,7 +6,10 @@
  * the next start.)
  */
 import { spawnSync } from "node:child_process";
-import { LABEL_CLUSTER } from "./labels";
+import { containersWithLabel, removeContainers } from "../docker/client";
+import { LABEL_CLUSTER } from "../docker/labels";
+import { releaseReservations } from "../ports";
+import { removeTlsMaterial } from "../tls/material";
 
 interface Stoppable {
   readonly id: string;
@@ -66,4 +69,26 @@ export function registerLiveCluster(cluster: Stoppable): void {
 export function unregisterLiveCluster(id: string): void {
   live.delete(id);
   if (live.size === 0) uninstall();
+}
+
+/**
+ * Removes every container labelled with the cluster id (force: running,
+ * paused and stopped alike), then checks Docker that none is left, then
+ * releases the cluster's port reservations. Label-based, so it also catches
+ * containers that were created but never handed to us.
+ */
+export async function teardown(clusterId: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const containers = await containersWithLabel(LABEL_CLUSTER, clusterId);
+    if (containers.length === 0) {
+      removeTlsMaterial(clusterId); // the certificates and the port reservations live as long as the containers
+      releaseReservations(clusterId);
+      return;
+    }
+    try {
+      await removeContainers(containers.map((c) => c.id));
+    } catch (error) {
+      if (attempt >= 3) throw new Error(`cluster ${clusterId}: could not remove ${containers.map((c) => c.name).join(", ")}`, { cause: error });
+    }
+  }
 }

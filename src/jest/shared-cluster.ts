@@ -13,10 +13,10 @@
  * // any test file
  * const m3 = useSharedM3AggregatorCluster();
  */
-import { attachCluster } from "./attach";
-import { M3AggregatorCluster, type StartedM3AggregatorCluster, teardown } from "./cluster";
-import { type ClusterHandle, globalSuiteHooks, type SuiteHooks } from "./jest";
-import type { M3AggregatorClusterOptions } from "./options";
+import { attachCluster } from "../cluster/attach";
+import { M3AggregatorCluster, type StartedM3AggregatorCluster, teardown } from "../cluster/start";
+import { type ClusterHandle, globalSuiteHooks, type SuiteHooks } from "./helper";
+import type { M3AggregatorClusterOptions } from "../cluster/options";
 
 /** Env var carrying the shared cluster's id from globalSetup to the test workers. */
 export const SHARED_CLUSTER_ENV = "M3AGG_SHARED_CLUSTER_ID";
@@ -26,7 +26,7 @@ const SHARED_REUSE_ENV = "M3AGG_SHARED_CLUSTER_REUSED";
 export function sharedClusterSetup(options: M3AggregatorClusterOptions = {}): () => Promise<void> {
   return async () => {
     const cluster = await M3AggregatorCluster.start(options);
-    process.env[SHARED_CLUSTER_ENV] = cluster.id;
+    process.env[SHARED_CLUSTER_ENV] = cluster.getId();
     process.env[SHARED_REUSE_ENV] = cluster.options.reuseKey === undefined ? "" : "1";
   };
 }

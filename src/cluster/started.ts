@@ -1,0 +1,237 @@
+/**
+ * A running cluster: its containers' handles, clients, readiness waits and stop().
+ * Made by M3AggregatorCluster.start() and by attachCluster(); imports neither, so
+ * the start and attach modules do not import each other.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { M3AdminClient } from "../m3/admin-client";
+import { shardSetsOf } from "../m3/placement";
+import type { Placement } from "../m3/types";
+import type { ClusterPlan } from "./plan";
+import type { StartedEtcdContainer } from "../containers/etcd";
+import type { StartedM3AggregatorNode } from "../containers/m3aggregator";
+import type { StartedM3CoordinatorContainer } from "../containers/m3coordinator";
+import type { ResolvedImage } from "../docker/images";
+import { teardown, unregisterLiveCluster } from "../lifecycle/live";
+import type { M3Version } from "../m3/versions";
+import type { ImageNames, ResolvedClusterOptions } from "./options";
+import type { PortPlan } from "../ports";
+import { sendRaw } from "../util/raw-lines";
+import { poll } from "../util/poll";
+import { describeElection, readElection, type ShardSetElection, waitForElection } from "./readiness";
+import type { StartupTimings } from "../lifecycle/phase-runner";
+import type { M3MsgSink } from "../sink/sink";
+import { type ClusterTls, clusterTlsHandle } from "../tls/material";
+import { formatLogTail } from "../util/log-tail";
+
+export type { StartupTimings } from "../lifecycle/phase-runner";
+
+/** A running cluster: endpoints, clients, and stop(). */
+export class StartedM3AggregatorCluster {
+  /** Client of the coordinator admin API (placements, topics). */
+  readonly admin: M3AdminClient;
+  private stopping: Promise<void> | undefined;
+  private stoppedInMs: number | undefined;
+
+  /** Options after defaults. */
+  readonly options: ResolvedClusterOptions;
+  /** Every port of the cluster. */
+  readonly ports: PortPlan;
+  /** The image of each component and where its name came from ("attached" when this handle attached). */
+  readonly imageSources: Readonly<Partial<Record<keyof ImageNames, ResolvedImage>>>;
+  /** The image of each component. */
+  readonly images: Readonly<ImageNames>;
+
+  constructor(
+    /** The plan the cluster was started from: ids, endpoints, configs, labels, placement request. */
+    readonly plan: ClusterPlan,
+    /** The etcd container. */
+    readonly etcd: StartedEtcdContainer,
+    /** The m3coordinator container. */
+    readonly coordinator: StartedM3CoordinatorContainer,
+    /** Aggregator nodes, in instance-id order (m3aggregator01 first). */
+    readonly nodes: readonly StartedM3AggregatorNode[],
+    /** Where start() spent its time ({ total: 0 } when attached). */
+    readonly startupTimings: Readonly<StartupTimings>,
+    /** True when this handle attached to a cluster that was already running (reuse mode, shared cluster). */
+    readonly attached: boolean,
+    private readonly flushSink?: M3MsgSink,
+  ) {
+    const { options, ports, images } = plan.inputs;
+    this.options = options;
+    this.ports = ports;
+    this.imageSources = attached
+      ? Object.fromEntries(Object.entries(images).map(([k, v]) => [k, { image: v.image, source: "attached" }]))
+      : images;
+    this.images = Object.fromEntries(Object.entries(images).map(([k, v]) => [k, v.image])) as unknown as ImageNames;
+    this.admin = coordinator.admin;
+    this.tls = options.tls === undefined ? undefined : clusterTlsHandle(options.clusterId, options.tls, ports.host);
+  }
+
+  /**
+   * Raw TCP TLS of the cluster, or undefined when off: the mode, the CA and client certificate
+   * files (in the cluster's own folder, removed with the cluster), and `clientOptions()` for
+   * Node's `tls.connect`. The ingest client, `sendLines` and the CLI use it on their own.
+   */
+  readonly tls: ClusterTls | undefined;
+
+  /** The m3 release the cluster runs (with `m3Source`: the one whose configs the tree follows). */
+  getM3Version(): M3Version {
+    return this.options.m3Version;
+  }
+
+  /** The local m3 checkout the images were built from, or undefined for release images. */
+  getM3Source(): string | undefined {
+    return this.options.m3Source;
+  }
+
+  /** Cluster id (label `org.m3agg.cluster` on every container). */
+  getId(): string {
+    return this.options.clusterId;
+  }
+
+  /** A node by 0-based index or instance id; throws naming the known ids otherwise. */
+  node(which: number | string): StartedM3AggregatorNode {
+    const node = typeof which === "number" ? this.nodes[which] : this.nodes.find((n) => n.id === which);
+    if (node === undefined) {
+      throw new Error(`no node ${JSON.stringify(which)} in cluster ${this.getId()} (nodes: ${this.nodes.map((n, i) => `${i}=${n.id}`).join(", ")})`);
+    }
+    return node;
+  }
+
+  /**
+   * The in-process m3msg consumer receiving everything the leaders flush (backend "sink").
+   * Throws for other backends, and for attached clusters (the sink lives in the process that started it).
+   */
+  getSink(): M3MsgSink {
+    if (this.flushSink === undefined) {
+      throw new Error(`cluster ${this.getId()} has no sink: ${this.attached ? "it lives in the process that started the cluster" : `backend is "${this.options.backend}", start with backend: "sink"`}`);
+    }
+    return this.flushSink;
+  }
+
+  /** `http://<host>:<port>` of the coordinator admin API. */
+  getCoordinatorAdminUrl(): string {
+    return this.coordinator.getAdminUrl();
+  }
+
+  /** `http://<host>:<port>` of etcd. */
+  getEtcdEndpoint(): string {
+    return this.etcd.getClientEndpoint();
+  }
+
+  /** The live aggregator placement, read from the coordinator. */
+  async placement(): Promise<Placement> {
+    return (await this.admin.getPlacement("m3aggregator")).placement;
+  }
+
+  /** Shard sets of the live placement: shardSetId → instance ids. */
+  async shardSets(): Promise<Map<number, string[]>> {
+    return shardSetsOf(await this.placement());
+  }
+
+  /** Election state of every shard set, from each node's /status. */
+  async election(): Promise<ShardSetElection[]> {
+    return readElection(await this.shardSets(), new Map(this.nodes.map((n) => [n.id, n.api])));
+  }
+
+  /** Leader instance id of each shard set (undefined where none or several lead right now). */
+  async leaders(): Promise<Map<number, string | undefined>> {
+    return new Map((await this.election()).map((s) => [s.shardSetId, s.leader]));
+  }
+
+  /**
+   * Writes text lines to a node's raw TCP endpoint, like the seed's `nc`.
+   * Text is not a valid metric for m3 (it reads framed protobuf); the node
+   * closes such a connection. Resolves with the number of bytes written.
+   * Over TLS when the cluster has it, unless `plaintext` (permissive mode accepts both).
+   */
+  sendLines(node: number | string, lines: string[], options: { plaintext?: boolean } = {}): Promise<number> {
+    const target = this.node(node);
+    const tlsOptions = this.tls === undefined || options.plaintext === true ? undefined : this.tls.clientOptions();
+    return sendRaw(target.getHost(), target.getTcpPort(), lines, 10_000, tlsOptions);
+  }
+
+  /** Every container of the cluster: etcd, coordinator, then the nodes. */
+  private get components(): Array<{ component: string; logLines(): string[] }> {
+    return [this.etcd, this.coordinator, ...this.nodes];
+  }
+
+  private logTails(components: string[]): string {
+    return this.components.filter((c) => components.includes(c.component))
+      .map((c) => formatLogTail(c.component, c.logLines())).join("\n");
+  }
+
+  /**
+   * Waits until shard set `shardSetId` has exactly one leader (other than `not`, when given)
+   * and resolves with its instance id. On timeout the error shows every member's state and logs.
+   */
+  async waitForLeader(shardSetId: number, options: { not?: string; timeoutMs?: number } = {}): Promise<string> {
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    let last: ShardSetElection | undefined;
+    return poll(async () => {
+      last = (await this.election()).find((s) => s.shardSetId === shardSetId);
+      if (last === undefined) throw new Error(`cluster ${this.getId()} has no shard set ${shardSetId}`);
+      return last.leader !== undefined && last.leader !== options.not ? last.leader : undefined;
+    }, {
+      timeoutMs, what: `a leader of shard set ${shardSetId}`,
+      onTimeout: () => new Error(`shard set ${shardSetId} of cluster ${this.getId()} has no leader${options.not ? ` other than ${options.not}` : ""} after ${timeoutMs} ms:\n` +
+        `${describeElection(last === undefined ? [] : [last])}\n${this.logTails(last?.members.map((m) => m.id) ?? [])}`),
+    });
+  }
+
+
+  /**
+   * Waits until the cluster is ready again, by start()'s definition: every shard set has one
+   * leader and only verified followers besides it (a node that does not answer is not ready).
+   */
+  async waitForReady(options: { timeoutMs?: number } = {}): Promise<ShardSetElection[]> {
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    try {
+      return await waitForElection(await this.shardSets(), new Map(this.nodes.map((n) => [n.id, n.api])), timeoutMs);
+    } catch (error) {
+      throw new Error(`cluster ${this.getId()} not ready: ${(error as Error).message}\n${this.logTails(this.nodes.map((n) => n.id))}`, { cause: error });
+    }
+  }
+
+  /**
+   * Writes each container's captured output to `<dir>/<clusterId>/<component>.log`
+   * (default dir: `.m3agg/logs` under the working directory). Returns the cluster's folder.
+   */
+  writeLogs(dir = path.join(process.cwd(), ".m3agg", "logs")): string {
+    const folder = path.join(dir, this.getId());
+    fs.mkdirSync(folder, { recursive: true });
+    for (const c of this.components) fs.writeFileSync(path.join(folder, `${c.component}.log`), `${c.logLines().join("\n")}\n`);
+    return folder;
+  }
+
+  /** Milliseconds the last stop() took (undefined before). */
+  getStopTimeMs(): number | undefined {
+    return this.stoppedInMs;
+  }
+
+  /**
+   * Removes every container of the cluster. Idempotent: later calls wait for the first.
+   * A reuse-mode cluster is left running (this handle is just dropped) unless `remove: true`.
+   */
+  stop(options: { remove?: boolean } = {}): Promise<void> {
+    if (this.options.reuseKey !== undefined && options.remove !== true) return Promise.resolve();
+    this.stopping ??= (async () => {
+      const t0 = Date.now();
+      await this.flushSink?.stop();
+      await teardown(this.getId());
+      this.stoppedInMs = Date.now() - t0;
+      unregisterLiveCluster(this.getId());
+    })();
+    return this.stopping;
+  }
+
+  /**
+   * `await using cluster = await M3AggregatorCluster.start(…)`: stop() when the scope ends,
+   * also when it ends by a throw. Like stop(), leaves a reuse-mode cluster running.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Runs the phases of a cluster start: reports each one's begin/end/failure to the progress
+ * callback, records how long it took, keeps the start's deadline, and tags a failure with the
+ * phase it happened in (phases run concurrently, so the first failing one must travel with it).
+ */
+import type { StartPhase } from "../cluster/errors";
+import type { ProgressEvent } from "../cluster/options";
+
+/** Milliseconds spent in each phase of start(). */
+export type StartupTimings = Partial<Record<StartPhase, number>> & { total: number };
+
+/** An error that happened in `phase`; the runner converts it to a ClusterStartError at the end. */
+export class PhaseFailure extends Error {
+  constructor(readonly phase: StartPhase, override readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+/** The phase an error of a start belongs to (`fallback` when it came from outside any phase), and its cause. */
+export function failedPhase(error: unknown, fallback: StartPhase): { phase: StartPhase; cause: unknown } {
+  return error instanceof PhaseFailure ? { phase: error.phase, cause: error.cause } : { phase: fallback, cause: error };
+}
+
+/** The least time a phase is given, even past the deadline: enough to fail with its own error. */
+const MIN_REMAINING_MS = 1_000;
+
+export class PhaseRunner {
+  readonly timings: StartupTimings = { total: 0 };
+  private readonly begin = Date.now();
+  private deadline: number;
+
+  constructor(private readonly timeoutMs: number, private readonly onProgress?: (event: ProgressEvent) => void) {
+    this.deadline = this.begin + timeoutMs;
+  }
+
+  /** Reports a phase's state; a throwing progress printer does not break the start. */
+  progress(phase: StartPhase, state: ProgressEvent["state"], ms?: number, detail?: string): void {
+    try {
+      this.onProgress?.({ phase, state, ms, ...(detail === undefined ? {} : { detail }) });
+    } catch {
+      // a progress printer must not break the start
+    }
+  }
+
+  /** Runs one phase: progress begin/end/failed, its time in {@link timings}, a failure tagged with the phase. */
+  async run<T>(phase: StartPhase, work: () => Promise<T>): Promise<T> {
+    const t0 = Date.now();
+    this.progress(phase, "begin");
+    try {
+      const result = await work();
+      this.progress(phase, "end", Date.now() - t0);
+      return result;
+    } catch (error) {
+      this.progress(phase, "failed", Date.now() - t0);
+      throw error instanceof PhaseFailure ? error : new PhaseFailure(phase, error);
+    } finally {
+      this.timings[phase] = Date.now() - t0;
+    }
+  }
+
+  /** Milliseconds left until the deadline (at least {@link MIN_REMAINING_MS}). */
+  remaining(): number {
+    return Math.max(MIN_REMAINING_MS, this.deadline - Date.now());
+  }
+
+  /** Starts the deadline anew: a cold source build takes minutes and does not count against the start. */
+  restartDeadline(): void {
+    this.deadline = Date.now() + this.timeoutMs;
+  }
+
+  /** The timings with `total` set to the time since the runner was made. */
+  finish(): StartupTimings {
+    this.timings.total = Date.now() - this.begin;
+    return this.timings;
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The one poll loop of the package: readiness, elections, leaders, the sink and the
+ * containers' wait strategies all call `check` until it has a result or time is up.
+ */
+
+/** A poll ran out of time. */
+export class PollTimeoutError extends Error {
+  override readonly name = "PollTimeoutError";
+  constructor(readonly what: string, readonly timeoutMs: number) {
+    super(`${what} not met within ${timeoutMs} ms`);
+  }
+}
+
+export interface PollOptions {
+  /** Give up once this much time has passed (the check runs at least once, and once more at the deadline). */
+  timeoutMs: number;
+  /** Pause between checks (default 100 ms). */
+  intervalMs?: number;
+  /** What is awaited, for the default timeout error. */
+  what: string;
+  /** The error to throw on timeout instead of a {@link PollTimeoutError} (e.g. with the last state seen). */
+  onTimeout?: () => Error;
+}
+
+/**
+ * Calls `check` until it returns something other than undefined, and resolves with that.
+ * An error thrown by `check` ends the poll at once (e.g. "the container exited").
+ */
+export async function poll<T>(check: () => T | undefined | Promise<T | undefined>, options: PollOptions): Promise<T> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    const result = await check();
+    if (result !== undefined) return result;
+    if (Date.now() >= deadline) throw options.onTimeout?.() ?? new PollTimeoutError(options.what, options.timeoutMs);
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
+  }
+}
