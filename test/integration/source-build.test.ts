@@ -1,12 +1,14 @@
 /**
  * Your own m3: a copy of m3 v1.6.0's module source with a patched start-up log line is built
- * and run by start({ m3Source }); a second patch is rebuilt; an unchanged tree is not.
+ * and run by start({ m3Source }); a second patch is rebuilt; an unchanged tree is not; in debug
+ * mode delve reports the checkout's own source paths (built without -trimpath).
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { M3AggregatorCluster, type StartupTimings } from "../../src/cluster/start";
+import { delveCall } from "../../src/debug/delve-client";
 import { uniqueClusterId } from "./helpers";
 
 const PATCHED_FILE = "src/cmd/services/m3aggregator/config/runtime.go";
@@ -59,6 +61,19 @@ test("start({ m3Source }) builds the checkout, runs the patched line, rebuilds a
     expect(third).toMatchObject({ built: false, found: true });
     console.log(`source build: first ${first.timings.build} ms, after a one-line change ${second.timings.build} ms, unchanged ${third.timings.build} ms`);
     expect(fs.readFileSync(file, "utf8")).not.toContain(ORIGINAL);
+
+    // Debug mode: the debug image is built from the same tree, and delve (the node stopped before
+    // main, so it answers) names the checkout's own files: IDE breakpoints need no path mapping.
+    const debug = await M3AggregatorCluster.start({ nodes: 2, rf: 2, m3Source: source, tls: false, debug: { waitForDebugger: true }, clusterId: uniqueClusterId("srcdbg") });
+    try {
+      builtImages.add(debug.images.m3aggregatorDebug as string);
+      const node = debug.node(0);
+      const files = await delveCall<{ Sources: string[] }>(node.getHost(), node.getDebugPort() as number, "ListSources",
+        { Filter: "aggregator/aggregator/aggregator\\.go$" }, 30_000);
+      expect(files.Sources).toEqual([path.join(source, "src/aggregator/aggregator/aggregator.go")]);
+    } finally {
+      await debug.stop();
+    }
   } finally {
     fs.rmSync(source, { recursive: true, force: true });
     if (builtImages.size > 0) spawnSync("docker", ["rmi", "-f", ...builtImages]);

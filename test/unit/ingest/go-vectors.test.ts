@@ -1,7 +1,7 @@
 /**
  * Our encoder against m3's OWN encoder, byte for byte, at both wire versions:
- * test/go/vectors-v1.5.0 and vectors-v1.6.0 (Go modules requiring
- * github.com/m3db/m3 at that exact version, go.sum committed) encode the
+ * test/go/vectors, run against go.v1.5.0.mod or go.v1.6.0.mod (module files requiring
+ * github.com/m3db/m3 at that exact version, their go.sum committed), encodes the
  * metrics of test/go/cases.json with protobuf.NewUnaggregatedEncoder +
  * EncodeMessage and print the frames as hex. Needs Go (the images need it too);
  * the first run downloads m3's modules from the Go module proxy.
@@ -31,8 +31,8 @@ function metricOf(spec: Case["metric"]): Metric {
 }
 
 async function goFrames(version: M3Version): Promise<Record<string, string>> {
-  const { stdout } = await promisify(execFile)("go", ["run", ".", "../cases.json"], {
-    cwd: path.join(GO_DIR, `vectors-${version}`),
+  const { stdout } = await promisify(execFile)("go", ["run", `-modfile=go.${version}.mod`, ".", "../cases.json"], {
+    cwd: path.join(GO_DIR, "vectors"),
     env: { ...process.env, CGO_ENABLED: "0", GOFLAGS: "-mod=readonly", GOTOOLCHAIN: "local" },
     maxBuffer: 64 * 1024 * 1024,
   });

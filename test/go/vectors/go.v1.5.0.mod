@@ -1,5 +1,5 @@
-// m3's own raw TCP ingest encoder at v1.5.0 (same pins as images/go/m3): see main.go.
-module github.com/m3-aggregator-testcontainers/test/go/vectors-v1.5.0
+// m3's own raw TCP ingest encoder at v1.5.0 (same pins as images/go/m3-v1.5.0): run with `go run -modfile=go.v1.5.0.mod .`; see main.go.
+module github.com/m3-aggregator-testcontainers/test/go/vectors
 
 go 1.22
 

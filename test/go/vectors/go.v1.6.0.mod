@@ -1,6 +1,6 @@
-// m3's own raw TCP ingest encoder at v1.6.0: see main.go. go.sum is seeded from
+// m3's own raw TCP ingest encoder at v1.6.0: run with `go run -modfile=go.v1.6.0.mod .`; see main.go. go.sum is seeded from
 // m3 v1.6.0's own go.sum (the checksum database lacks one prometheus pseudo-version).
-module github.com/m3-aggregator-testcontainers/test/go/vectors-v1.6.0
+module github.com/m3-aggregator-testcontainers/test/go/vectors
 
 go 1.26.0
 

@@ -1,9 +1,8 @@
 // Command vectors encodes the metrics of ../cases.json with m3's OWN raw TCP
 // ingest encoder (protobuf.NewUnaggregatedEncoder + EncodeMessage) and prints
 // {"m3Version": ..., "frames": {case name: hex}} so test/unit/ingest/go-vectors.test.ts
-// can compare our encoder byte for byte. The same file is in vectors-v1.5.0/ and
-// vectors-v1.6.0/; only go.mod (the m3 version) differs.
-// Usage: go run . ../cases.json
+// can compare our encoder byte for byte. One program for every m3 version: the
+// module file chooses it. Usage: go run -modfile=go.v1.6.0.mod . ../cases.json
 package main
 
 import (
