@@ -394,11 +394,11 @@ export class IngestEncoder {
   }
 
   /**
-   * Writes the frame of an untimed metric: `size | 08 type | tag len [ 0a len metric | 12 len metadatas ]`.
-   * `metricLen` is the size of the inner metric message; `writeBody` writes it.
+   * Makes room for a whole frame and writes its start: the zigzag size, `08 type` (MetricWithMetadatas.type)
+   * and the tag and length of the one sub-message (`withLen` bytes) the type selects.
+   * Returns the frame's size and where the sub-message's bytes go.
    */
-  private untimedFrame(type: number, metricLen: number, metadatas: Buffer): number {
-    const withLen = 1 + varintSize(metricLen) + metricLen + 1 + varintSize(metadatas.length) + metadatas.length;
+  private frameHeader(type: number, tag: number, withLen: number): [number, number] {
     const payloadLen = 2 + 1 + varintSize(withLen) + withLen;
     const frameLen = varintSize(payloadLen * 2) + payloadLen;
     this.ensure(frameLen);
@@ -406,8 +406,20 @@ export class IngestEncoder {
     let pos = writeVarint(buf, this.length, payloadLen * 2);
     buf[pos++] = 0x08;
     buf[pos++] = type;
-    buf[pos++] = (type + 1) << 3 | 2; // counter 2, batch timer 3, gauge 4: field number = type + 1
-    pos = writeVarint(buf, pos, withLen);
+    buf[pos++] = tag;
+    return [frameLen, writeVarint(buf, pos, withLen)];
+  }
+
+  /**
+   * Writes the frame of an untimed metric: `size | 08 type | tag len [ 0a len metric | 12 len metadatas ]`.
+   * `metricLen` is the size of the inner metric message; `writeBody` writes it.
+   */
+  private untimedFrame(type: number, metricLen: number, metadatas: Buffer): number {
+    const withLen = 1 + varintSize(metricLen) + metricLen + 1 + varintSize(metadatas.length) + metadatas.length;
+    // counter 2, batch timer 3, gauge 4: the field number is type + 1
+    const [frameLen, start] = this.frameHeader(type, (type + 1) << 3 | 2, withLen);
+    const buf = this.buffer;
+    let pos = start;
     buf[pos++] = 0x0a;
     pos = writeVarint(buf, pos, metricLen);
     this.pending = pos; // where the metric body goes; the caller writes it, then the metadata follows
@@ -510,15 +522,9 @@ export class IngestEncoder {
     const metricLen = 2 + 1 + varintSize(idLen) + idLen + 1 + varint64Size(lo, hi) + valueLen;
     // TimedMetricWithMetadata{ metric = 1, metadata = 2 }
     const withLen = 1 + varintSize(metricLen) + metricLen + 1 + varintSize(metadata.length) + metadata.length;
-    const payloadLen = 2 + 1 + varintSize(withLen) + withLen;
-    const frameLen = varintSize(payloadLen * 2) + payloadLen;
-    this.ensure(frameLen);
+    const [frameLen, start] = this.frameHeader(5, 0x32, withLen); // TIMED_METRIC_WITH_METADATA, field 6
     const buf = this.buffer;
-    let pos = writeVarint(buf, this.length, payloadLen * 2);
-    buf[pos++] = 0x08;
-    buf[pos++] = 5; // TIMED_METRIC_WITH_METADATA
-    buf[pos++] = 0x32; // field 6
-    pos = writeVarint(buf, pos, withLen);
+    let pos = start;
     buf[pos++] = 0x0a;
     pos = writeVarint(buf, pos, metricLen);
     buf[pos++] = 0x08;
