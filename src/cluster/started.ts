@@ -66,7 +66,7 @@ export class StartedM3AggregatorCluster {
       : images;
     this.images = Object.fromEntries(Object.entries(images).map(([k, v]) => [k, v.image])) as unknown as ImageNames;
     this.admin = coordinator.admin;
-    this.tls = options.tls === undefined ? undefined : clusterTlsHandle(options.clusterId, options.tls, ports.host);
+    this.tls = plan.tls === undefined ? undefined : clusterTlsHandle(plan.tls.hostDir, plan.tls.settings, plan.host);
   }
 
   /**
@@ -131,9 +131,14 @@ export class StartedM3AggregatorCluster {
     return shardSetsOf(await this.placement());
   }
 
+  /** Each node's HTTP API by instance id. */
+  private get apis(): Map<string, StartedM3AggregatorNode["api"]> {
+    return new Map(this.nodes.map((n) => [n.id, n.api]));
+  }
+
   /** Election state of every shard set, from each node's /status. */
   async election(): Promise<ShardSetElection[]> {
-    return readElection(await this.shardSets(), new Map(this.nodes.map((n) => [n.id, n.api])));
+    return readElection(await this.shardSets(), this.apis);
   }
 
   /** Leader instance id of each shard set (undefined where none or several lead right now). */
@@ -181,7 +186,6 @@ export class StartedM3AggregatorCluster {
     });
   }
 
-
   /**
    * Waits until the cluster is ready again, by start()'s definition: every shard set has one
    * leader and only verified followers besides it (a node that does not answer is not ready).
@@ -189,7 +193,7 @@ export class StartedM3AggregatorCluster {
   async waitForReady(options: { timeoutMs?: number } = {}): Promise<ShardSetElection[]> {
     const timeoutMs = options.timeoutMs ?? 60_000;
     try {
-      return await waitForElection(await this.shardSets(), new Map(this.nodes.map((n) => [n.id, n.api])), timeoutMs);
+      return await waitForElection(await this.shardSets(), this.apis, timeoutMs);
     } catch (error) {
       throw new Error(`cluster ${this.getId()} not ready: ${(error as Error).message}\n${this.logTails(this.nodes.map((n) => n.id))}`, { cause: error });
     }

@@ -49,9 +49,8 @@ export function removeTlsMaterial(clusterId: string): void {
   fs.rmSync(tlsDirOf(clusterId), { recursive: true, force: true });
 }
 
-/** The handle over files that already exist (started here, or attached from another process). */
-export function clusterTlsHandle(clusterId: string, settings: TlsSettings, serverName: string): ClusterTls {
-  const dir = tlsDirOf(clusterId);
+/** The handle over the files of a cluster's TLS folder `dir` (started here, or attached from another process). */
+export function clusterTlsHandle(dir: string, settings: TlsSettings, serverName: string): ClusterTls {
   const files = { caFile: path.join(dir, "ca.pem"), certFile: path.join(dir, "client.pem"), keyFile: path.join(dir, "client-key.pem") };
   return {
     ...settings,
@@ -93,7 +92,7 @@ export async function createTlsMaterial(clusterId: string, host: string, setting
   write("server-key.pem", certificates.serverKey, 0o600);
   return {
     certificates,
-    handle: clusterTlsHandle(clusterId, settings, host),
+    handle: clusterTlsHandle(dir, settings, host),
     containerFiles: [
       { content: certificates.caCert, target: CONTAINER_TLS_FILES.ca, mode: 0o644 },
       { content: certificates.serverCert, target: CONTAINER_TLS_FILES.serverCert, mode: 0o644 },
