@@ -22,7 +22,7 @@ import * as tls from "node:tls";
 import type { Placement } from "../m3/types";
 import { type ConnectionOptions, type ConnectionStats, EndpointConnection } from "./connection";
 import type { M3Version } from "../m3/versions";
-import { idBytes, m3VersionOf, type Metric, type MetricPolicy } from "./encoder";
+import { idBytes, type IngestEncoder, m3VersionOf, type Metric, type MetricPolicy } from "./encoder";
 import { murmur3 } from "./murmur3";
 import { ShardRouter } from "./router";
 
@@ -166,18 +166,26 @@ export class M3IngestClient {
   }
 
   /**
+   * The one path every metric takes: its route, the connections checked open, `encode` into the
+   * first replica's batch, then the same bytes copied to the others ({@link fanOut}).
+   */
+  private toReplicas(id: string | Uint8Array, encode: (encoder: IngestEncoder) => void): Promise<void> | undefined {
+    const route = this.route(id);
+    this.checkOpen(route);
+    const first = route.connections[0] as EndpointConnection;
+    const start = first.encoder.length;
+    encode(first.encoder);
+    return this.fanOut(route, start);
+  }
+
+  /**
    * Sends one metric to every replica of its shard. Returns `undefined` when the client can take
    * more now, or a promise that resolves once it can (backpressure). Call {@link flush} to be sure
    * everything was written. Throws InvalidMetricError for bad input, before anything is sent,
    * and an Error once the client was closed or a connection gave up reconnecting.
    */
   send(metric: Metric): Promise<void> | undefined {
-    const route = this.route(metric?.id);
-    this.checkOpen(route);
-    const first = route.connections[0] as EndpointConnection;
-    const start = first.encoder.length;
-    first.encoder.append(metric);
-    return this.fanOut(route, start);
+    return this.toReplicas(metric?.id, (encoder) => encoder.append(metric));
   }
 
   /** Sends one metric to one node only (by instance id), whatever its shard. */
@@ -198,42 +206,22 @@ export class M3IngestClient {
 
   /** A counter increment (int64), to every replica; see {@link send} for the return value. */
   counter(id: string | Uint8Array, value: number | bigint = 1, policy?: MetricPolicy): Promise<void> | undefined {
-    const route = this.route(id);
-    this.checkOpen(route);
-    const first = route.connections[0] as EndpointConnection;
-    const start = first.encoder.length;
-    first.encoder.counter(id, value, policy);
-    return this.fanOut(route, start);
+    return this.toReplicas(id, (encoder) => encoder.counter(id, value, policy));
   }
 
   /** A gauge value; see {@link send}. */
   gauge(id: string | Uint8Array, value: number, policy?: MetricPolicy): Promise<void> | undefined {
-    const route = this.route(id);
-    this.checkOpen(route);
-    const first = route.connections[0] as EndpointConnection;
-    const start = first.encoder.length;
-    first.encoder.gauge(id, value, policy);
-    return this.fanOut(route, start);
+    return this.toReplicas(id, (encoder) => encoder.gauge(id, value, policy));
   }
 
   /** One batch timer (all values in one frame); see {@link send}. */
   timer(id: string | Uint8Array, values: number[], policy?: MetricPolicy): Promise<void> | undefined {
-    const route = this.route(id);
-    this.checkOpen(route);
-    const first = route.connections[0] as EndpointConnection;
-    const start = first.encoder.length;
-    first.encoder.timer(id, values, policy);
-    return this.fanOut(route, start);
+    return this.toReplicas(id, (encoder) => encoder.timer(id, values, policy));
   }
 
   /** A timed metric (client timestamp, explicit storage policy); see {@link send}. */
   timed(metric: Omit<Extract<Metric, { type: "timed" }>, "type">): Promise<void> | undefined {
-    const route = this.route(metric?.id);
-    this.checkOpen(route);
-    const first = route.connections[0] as EndpointConnection;
-    const start = first.encoder.length;
-    first.encoder.timed(metric);
-    return this.fanOut(route, start);
+    return this.toReplicas(metric?.id, (encoder) => encoder.timed(metric));
   }
 
   /** Writes every queued frame; resolves once all of it was handed to the kernel. */
