@@ -16,7 +16,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Placement } from "../src/m3/types";
 import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../src/cluster/start";
-import { dockerClient } from "../src/docker/client";
+import { containerCpuSeconds } from "../src/docker/client";
 import { M3IngestClient } from "../src/ingest/client";
 import { encodeFrame, IngestEncoder } from "../src/ingest/encoder";
 import type { M3Version } from "../src/m3/versions";
@@ -52,15 +52,6 @@ function encoderThroughput() {
   };
 }
 
-async function containerCpuSeconds(ids: string[]): Promise<number> {
-  const client = await dockerClient();
-  let total = 0;
-  for (const id of ids) {
-    const stats = (await client.container.dockerode.getContainer(id).stats({ stream: false })) as { cpu_stats: { cpu_usage: { total_usage: number } } };
-    total += stats.cpu_stats.cpu_usage.total_usage / 1e9;
-  }
-  return total;
-}
 
 /** Builds bench/go/m3client (m3's Go client) once; undefined when Go is missing or the build fails. */
 function buildGoClient(): string | undefined {

@@ -8,8 +8,9 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-/** images/build.sh at the package root (same relative path from src/cli and dist/cli). */
-export const BUILD_SCRIPT = path.resolve(__dirname, "../../images/build.sh");
+import { BUILD_SCRIPT } from "../m3/source-build";
+
+export { BUILD_SCRIPT };
 
 /** Why the build is skipped, or undefined when it should run. */
 function skipReason(env: NodeJS.ProcessEnv): string | undefined {

@@ -9,7 +9,7 @@
  * const report = await runLoad(cluster, { durationSeconds: 10, rate: 50_000 });
  * expect(report.lost).toBe(0);
  */
-import { dockerClient } from "../docker/client";
+import { containerCpuSeconds } from "../docker/client";
 import { M3IngestClient, type PlacementSource } from "../ingest/client";
 import type { M3Version } from "../m3/versions";
 import type { PrometheusMetrics } from "./prometheus";
@@ -177,18 +177,10 @@ export function resolveLoadOptions(options: LoadOptions): Resolved {
   return { rate, durationMs, count, ids, mix: Object.fromEntries(weights), pattern, connections, settleTimeoutMs };
 }
 
-async function containerCpuSeconds(containerIds: string[]): Promise<number | null> {
+/** The nodes' CPU seconds so far, or null when unknown (no containers, or the engine's stats failed). */
+async function nodesCpuSeconds(containerIds: string[]): Promise<number | null> {
   if (containerIds.length === 0) return null;
-  try {
-    const client = await dockerClient();
-    const values = await Promise.all(containerIds.map(async (id) => {
-      const stats = (await client.container.dockerode.getContainer(id).stats({ stream: false })) as { cpu_stats: { cpu_usage: { total_usage: number } } };
-      return stats.cpu_stats.cpu_usage.total_usage / 1e9;
-    }));
-    return values.reduce((s, v) => s + v, 0);
-  } catch {
-    return null;
-  }
+  return containerCpuSeconds(containerIds).catch(() => null);
 }
 
 interface SelfCounters { added: number; addErrors: number; dropped: number; decodeErrors: number; lagSum: number; lagCount: number }
@@ -254,7 +246,7 @@ export async function runLoad(cluster: LoadTarget, options: LoadOptions = {}): P
   });
   const containerIds = cluster.nodes.map((n) => n.getId());
   const selfBefore = await Promise.all(cluster.nodes.map((n) => selfCounters(n)));
-  const aggCpu0 = await containerCpuSeconds(containerIds);
+  const aggCpu0 = await nodesCpuSeconds(containerIds);
 
   const sentByType: Record<LoadMetricType, number> = { counter: 0, gauge: 0, timer: 0, timed: 0 };
   let sent = 0;
@@ -332,7 +324,7 @@ export async function runLoad(cluster: LoadTarget, options: LoadOptions = {}): P
     sendMs = Date.now() - start;
     const cpu = process.cpuUsage(cpu0);
     clientCpuSeconds = round((cpu.user + cpu.system) / 1e6);
-    const aggCpu1 = await containerCpuSeconds(containerIds);
+    const aggCpu1 = await nodesCpuSeconds(containerIds);
     aggCpuSend = aggCpu0 === null || aggCpu1 === null ? null : round(aggCpu1 - aggCpu0, 2);
 
     phase = "settle";
@@ -352,7 +344,7 @@ export async function runLoad(cluster: LoadTarget, options: LoadOptions = {}): P
       }
       // Late re-sends show up as duplicates, not as extra totals: the sink keeps each datapoint once.
     }
-    const aggCpuEnd = await containerCpuSeconds(containerIds);
+    const aggCpuEnd = await nodesCpuSeconds(containerIds);
     const selfAfter = await Promise.all(cluster.nodes.map((n) => selfCounters(n)));
     const sinkStats = verify ? cluster.getSink().stats() : undefined;
     const lost = observed === null ? null : expected - observed;
