@@ -11,6 +11,7 @@ import { type Command, parseArgs, USAGE, UsageError } from "./args";
 import { connectivity, down, logs, send, status } from "./commands";
 import { buildImages, runImageBuild } from "./build-images";
 import { load } from "./load";
+import { doctor } from "./doctor";
 import { formatTable, summarize } from "./endpoints";
 import { NoClusterError, writeState } from "./state";
 
@@ -76,6 +77,8 @@ async function run(command: Command): Promise<number> {
       return load(command);
     case "images":
       return runImageBuild(command.args);
+    case "doctor":
+      return doctor(command);
   }
 }
 

@@ -24,6 +24,7 @@ import type { StartupTimings } from "../lifecycle/phase-runner";
 import type { M3MsgSink } from "../sink/sink";
 import { type ClusterTls, clusterTlsHandle } from "../tls/material";
 import { formatLogTail } from "../util/log-tail";
+import { followContainerLogs, type FollowLogsOptions, type LogFollower } from "../docker/follow-logs";
 
 export type { StartupTimings } from "../lifecycle/phase-runner";
 
@@ -159,7 +160,7 @@ export class StartedM3AggregatorCluster {
   }
 
   /** Every container of the cluster: etcd, coordinator, then the nodes. */
-  private get components(): Array<{ component: string; logLines(): string[] }> {
+  private get components(): Array<{ component: string; logLines(): string[]; getId(): string }> {
     return [this.etcd, this.coordinator, ...this.nodes];
   }
 
@@ -208,6 +209,27 @@ export class StartedM3AggregatorCluster {
     fs.mkdirSync(folder, { recursive: true });
     for (const c of this.components) fs.writeFileSync(path.join(folder, `${c.component}.log`), `${c.logLines().join("\n")}\n`);
     return folder;
+  }
+
+  /**
+   * Streams the output of every container (or of `components`: "etcd", "m3coordinator" (or
+   * "coordinator"), node ids) line by line to `onLine`, live, like `docker compose logs -f`;
+   * a container that is stopped and started again is followed again. Each line comes raw and
+   * rendered (`time level msg key=value` for m3's and etcd's JSON lines). `stop()` ends it.
+   * `follow: false` delivers what there is and ends (`done` resolves).
+   *
+   * @example
+   * const logs = await cluster.followLogs({ onLine: (l) => console.log(`${l.component} | ${l.text}`) });
+   * // … the test …
+   * await logs.stop();
+   */
+  async followLogs(options: FollowLogsOptions & { components?: string[] }): Promise<LogFollower> {
+    const all = this.components;
+    const wanted = options.components === undefined ? all
+      : all.filter((c) => options.components!.some((name) => name === c.component || (name === "coordinator" && c.component === "m3coordinator")));
+    const unknown = (options.components ?? []).filter((name) => !all.some((c) => c.component === name || (name === "coordinator" && c.component === "m3coordinator")));
+    if (unknown.length > 0) throw new Error(`no container ${unknown.map((u) => JSON.stringify(u)).join(", ")} in cluster ${this.getId()} (containers: ${all.map((c) => c.component).join(", ")})`);
+    return followContainerLogs(wanted.map((c) => ({ component: c.component, id: c.getId() })), options);
   }
 
   /** Milliseconds the last stop() took (undefined before). */

@@ -8,7 +8,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { processAlive } from "./process-alive";
 
-const LOCK_DIR = path.join(os.tmpdir(), "m3agg-locks");
+/** Where locks live by default (one folder per lock, holding its owner's pid). */
+export const LOCK_DIR = path.join(os.tmpdir(), "m3agg-locks");
 
 /**
  * Waits for the lock `name` (up to `timeoutMs`); resolves with a release function. A dead owner's lock is taken over.

@@ -39,9 +39,12 @@ export const CONTAINER_TLS_FILES = {
   clientKey: `${CONTAINER_TLS_DIR}/client-key.pem`,
 } as const;
 
+/** The folder holding every cluster's TLS folder. */
+export const TLS_ROOT = path.join(os.tmpdir(), "m3agg-tls");
+
 /** The cluster's TLS folder: derived from the id, so every process finds it. */
 export function tlsDirOf(clusterId: string): string {
-  return path.join(os.tmpdir(), "m3agg-tls", clusterId);
+  return path.join(TLS_ROOT, clusterId);
 }
 
 /** Removes the cluster's TLS folder (no error when there is none). */
