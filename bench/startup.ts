@@ -48,6 +48,7 @@ const OLD_INTERVALS: NonNullable<M3AggregatorClusterOptions["configOverrides"]> 
         resignRetrier: { initialBackoff: "100ms", backoffFactor: 2.0, maxBackoff: "5s", forever: true, jitter: true },
         campaignStateCheckInterval: "1s",
       },
+      flushManager: { checkEvery: "1s" },
     },
   },
 };

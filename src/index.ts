@@ -17,6 +17,9 @@ export { StartedM3CoordinatorContainer } from "./containers/m3coordinator";
 export { StartedEtcdContainer } from "./containers/etcd";
 export { ControllableContainer, type ContainerState } from "./containers/controllable";
 export type { ShardSetElection } from "./cluster/readiness";
+export { registerResetStep, ResetError, type ResetOptions, type ResetReport, type ResetStep } from "./cluster/reset";
+export type { FollowLogsOptions, LogFollower } from "./docker/follow-logs";
+export type { LogLine } from "./util/log-render";
 export { M3AdminClient, type PlacementService } from "./m3/admin-client";
 export type * from "./m3/types";
 export type { AggregatorApi, AggregatorStatus, ElectionState } from "./m3/aggregator-api";
@@ -58,4 +61,5 @@ export { PrometheusMetrics, PrometheusParseError, type PrometheusSample, type Pr
 
 // Test-runner helpers
 export { useM3AggregatorCluster, globalSuiteHooks, type ClusterHandle, type SuiteHooks } from "./jest/helper";
+export { workerMetricPrefix } from "./util/worker-prefix";
 export { sharedClusterSetup, sharedClusterTeardown, useSharedM3AggregatorCluster, SHARED_CLUSTER_ENV } from "./jest/shared-cluster";

@@ -24,6 +24,7 @@ import type { StartupTimings } from "../lifecycle/phase-runner";
 import type { M3MsgSink } from "../sink/sink";
 import { type ClusterTls, clusterTlsHandle } from "../tls/material";
 import { formatLogTail } from "../util/log-tail";
+import { type ResetOptions, type ResetReport, resetCluster } from "./reset";
 import { followContainerLogs, type FollowLogsOptions, type LogFollower } from "../docker/follow-logs";
 
 export type { StartupTimings } from "../lifecycle/phase-runner";
@@ -209,6 +210,26 @@ export class StartedM3AggregatorCluster {
     fs.mkdirSync(folder, { recursive: true });
     for (const c of this.components) fs.writeFileSync(path.join(folder, `${c.component}.log`), `${c.logLines().join("\n")}\n`);
     return folder;
+  }
+
+  /**
+   * Puts the cluster back into the state start() left it in, for a cluster shared between tests:
+   * runs the registered reset steps (the failure-injection code heals its faults there), brings
+   * every paused, stopped or killed container back, empties the sink (when this process has it)
+   * and waits for one leader and verified followers per shard set. Rejects with a
+   * `ResetError` naming the step that failed. Placement changes made by a test are not undone.
+   */
+  async reset(options: ResetOptions = {}): Promise<ResetReport> {
+    const sink = this.flushSink;
+    return resetCluster(this, {
+      containers: [this.etcd, this.coordinator, ...this.nodes],
+      clearSink: sink === undefined ? undefined : () => {
+        const dropped = sink.datapoints().length;
+        sink.clear();
+        return dropped;
+      },
+      waitForReady: (timeoutMs) => this.waitForReady({ timeoutMs }),
+    }, options);
   }
 
   /**

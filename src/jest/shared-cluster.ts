@@ -13,7 +13,9 @@
  * // any test file
  * const m3 = useSharedM3AggregatorCluster();
  */
+import { randomBytes } from "node:crypto";
 import { attachCluster } from "../cluster/attach";
+import { RUN_TOKEN_ENV } from "../util/worker-prefix";
 import { M3AggregatorCluster, type StartedM3AggregatorCluster, teardown } from "../cluster/start";
 import { type ClusterHandle, globalSuiteHooks, type SuiteHooks } from "./helper";
 import type { M3AggregatorClusterOptions } from "../cluster/options";
@@ -28,6 +30,7 @@ export function sharedClusterSetup(options: M3AggregatorClusterOptions = {}): ()
     const cluster = await M3AggregatorCluster.start(options);
     process.env[SHARED_CLUSTER_ENV] = cluster.getId();
     process.env[SHARED_REUSE_ENV] = cluster.options.reuseKey === undefined ? "" : "1";
+    process.env[RUN_TOKEN_ENV] ??= randomBytes(3).toString("hex"); // workerMetricPrefix(): one token per run
   };
 }
 
