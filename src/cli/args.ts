@@ -31,7 +31,7 @@ export type Command =
   | { command: "doctor"; fix: boolean; json: boolean }
   | LoadCommand
   /** Runs the package's images/build.sh with `args` (only its known flags, in the order given). */
-  | { command: "images"; args: string[] };
+  | { command: "images"; args: string[]; save?: string; load?: string };
 
 export const USAGE = `usage: m3agg <command> [flags]
 
@@ -56,7 +56,10 @@ commands:
 ${LOAD_USAGE}
   images         build the local images (or check they are up to date) with the package's
                  images/build.sh: --with-debug also the delve image, --m3-version V (repeatable) or --all-versions
-                 the m3 versions; needs Go and Docker; progress on stderr, exit code of the build
+                 the m3 versions; needs Go and Docker; progress on stderr, exit code of the build.
+                 --save DIR / --load DIR: the image cache for CI instead of a build: docker save / load
+                 of the selected images, one archive per image named by its input hash (a stale
+                 archive is never loaded); --load loads what matches, a build then makes the rest
   help           this text
 
 flags of up (env var of the seed scripts in brackets):
@@ -93,18 +96,23 @@ common:
 
 exit codes: 0 ok, 1 failure (cluster failed, a check failed), 2 usage error, 3 no such cluster`;
 
-/** `images`: only build.sh's flags, passed through as given (the script owns their meaning). */
+/** `images`: only build.sh's flags, passed through as given (the script owns their meaning); --save/--load DIR: the image cache. */
 function parseImages(rest: string[]): Command {
   const args: string[] = [];
+  let save: string | undefined;
+  let load: string | undefined;
   const positional = eachFlag(rest, (flag, value) => {
     if (flag === "--with-debug") args.push(flag);
     else if (flag === "--m3-version") args.push(flag, value());
     else if (flag === "--all-versions") args.push(flag);
+    else if (flag === "--save") save = value();
+    else if (flag === "--load") load = value();
     else return false;
     return true;
   });
   if (positional.length > 0) throw new UsageError(`images takes no arguments, got ${JSON.stringify(positional[0])}`);
-  return { command: "images", args };
+  if (save !== undefined && load !== undefined) throw new UsageError("--save and --load exclude each other (load, build, then save)");
+  return { command: "images", args, ...(save === undefined ? {} : { save }), ...(load === undefined ? {} : { load }) };
 }
 
 /** `doctor`: --fix, --json. */

@@ -9,6 +9,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { BUILD_SCRIPT } from "../m3/source-build";
+import { defaultM3Version } from "../m3/versions";
+import { imageInputs } from "../docker/image-inputs";
+import { loadImages, saveImages } from "../docker/image-cache";
 
 export { BUILD_SCRIPT };
 
@@ -49,4 +52,26 @@ export function runImageBuild(args: readonly string[], script: string = BUILD_SC
   }
   if (result.status === null) process.stderr.write(`m3agg: ${path.basename(script)} was ended by ${result.signal}\n`);
   return result.status ?? 1;
+}
+
+/**
+ * `m3agg images --save DIR` / `--load DIR`: the image cache (docker/image-cache.ts) over the images
+ * `args` select (the build script's flags). One line per image, exit 1 when a load failed.
+ */
+export function runImageCache(args: readonly string[], mode: { save?: string; load?: string }): number {
+  const versions: string[] = [];
+  for (let i = 0; i < args.length; i++) if (args[i] === "--m3-version") versions.push(args[++i] as string);
+  const entries = imageInputs({
+    debug: args.includes("--with-debug"),
+    versions: args.includes("--all-versions") ? undefined : versions.length > 0 ? versions : [process.env.M3AGG_M3_VERSION || defaultM3Version()],
+  });
+  const log = (line: string) => process.stderr.write(`m3agg: ${line}\n`);
+  try {
+    const results = mode.save !== undefined ? saveImages(mode.save, entries, log) : loadImages(mode.load as string, entries, log);
+    for (const r of results) process.stdout.write(`${r.action.padEnd(18)} ${r.tag} (inputs ${r.hash})${r.ms > 0 ? ` in ${(r.ms / 1000).toFixed(1)} s` : ""}\n`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`m3agg: ${(error as Error).message}\n`);
+    return 1;
+  }
 }

@@ -19,8 +19,8 @@ import { LOCK_DIR } from "../lifecycle/file-lock";
 import { type M3Version, supportedM3Versions, versionProfile } from "../m3/versions";
 import { allocatablePortRanges, ephemeralPortRange, listReservations, ownerProcessDead, type PortRange } from "../ports";
 import { TLS_ROOT } from "../tls/material";
-import { isSupportedNode, MIN_NODE } from "../util/node-version";
-import { imageInputs, type ImageInput } from "./image-inputs";
+import { isSupportedNode, MIN_NODE } from "../util/node-support";
+import { imageInputs, type ImageInput } from "../docker/image-inputs";
 
 /** ok: fine; warn: works, with a limit; fail: a cluster will not start (or a feature will not work). */
 export type CheckStatus = "ok" | "warn" | "fail";
@@ -50,6 +50,9 @@ export interface EngineFacts {
   dockerDesktop: boolean;
   cgroupVersion: string | undefined;
 }
+
+/** A TLS folder without containers counts as left over only after this (longer than the default start timeout). */
+const TLS_FOLDER_GRACE_MS = 10 * 60_000;
 
 const GO_MIN = { major: 1, minor: 24 }; // m3 v1.6.0's go.mod (go 1.24) and the etcd modules
 
@@ -337,8 +340,10 @@ export async function findLeftovers(dockerUp: boolean): Promise<Leftovers> {
     const pid = Number(readText(path.join(LOCK_DIR, name, "pid")));
     return Number.isInteger(pid) && pid > 0 && !processAlive(pid);
   });
-  // A TLS folder without containers of its cluster (only judged when the engine answered).
-  const staleTlsFolders = dockerUp ? listDir(TLS_ROOT).filter((id) => !liveClusters.has(id)) : [];
+  // A TLS folder without containers of its cluster (only judged when the engine answered), older than
+  // any start takes: a starting cluster writes its certificates before its first container exists.
+  const oldEnough = (id: string) => Date.now() - (fs.statSync(path.join(TLS_ROOT, id), { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > TLS_FOLDER_GRACE_MS;
+  const staleTlsFolders = dockerUp ? listDir(TLS_ROOT).filter((id) => !liveClusters.has(id) && oldEnough(id)) : [];
   return { orphanContainers, staleReservations, staleLocks, staleTlsFolders };
 }
 

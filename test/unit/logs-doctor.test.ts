@@ -1,7 +1,7 @@
 import { parseArgs, parseSince } from "../../src/cli/args";
 import { formatLogLine, renderLogLine } from "../../src/util/log-render";
 import { demux } from "../../src/docker/follow-logs";
-import { parseImageInputs } from "../../src/doctor/image-inputs";
+import { parseImageInputs } from "../../src/docker/image-inputs";
 import { checkNode, desktopHostNetworkingSetting, dockerPlatform, leftoverResult } from "../../src/doctor/checks";
 import * as fs from "node:fs";
 import * as os from "node:os";
