@@ -62,4 +62,6 @@ export { PrometheusMetrics, PrometheusParseError, type PrometheusSample, type Pr
 // Test-runner helpers
 export { useM3AggregatorCluster, globalSuiteHooks, type ClusterHandle, type SuiteHooks } from "./jest/helper";
 export { workerMetricPrefix } from "./util/worker-prefix";
-export { sharedClusterSetup, sharedClusterTeardown, useSharedM3AggregatorCluster, SHARED_CLUSTER_ENV } from "./jest/shared-cluster";
+export {
+  sharedClusterSetup, sharedClusterTeardown, useSharedM3AggregatorCluster, SHARED_CLUSTER_ENV, m3aggGlobalSetup, type ProvidingProject,
+} from "./jest/shared-cluster";

@@ -8,13 +8,12 @@
  * An ES module (vitest is ESM-only); everything else of the package is CommonJS
  * and re-exported from here too, so one import path is enough.
  */
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, inject, test } from "vitest";
 import * as cjs from "./index.js";
 import type { ClusterHandle, M3AggregatorClusterOptions, StartedM3AggregatorCluster } from "./index.js";
 
 declare module "vitest" {
-  /** What {@link m3aggGlobalSetup} provides to every test file. */
+  /** What `m3aggGlobalSetup` (main entry) provides to every test file. */
   export interface ProvidedContext {
     /** Id of the cluster the globalSetup started (or attached to). */
     m3aggClusterId: string;
@@ -36,33 +35,6 @@ export function useSharedM3AggregatorCluster(): ClusterHandle {
   return pkg.useSharedM3AggregatorCluster({ beforeAll, afterAll });
 }
 
-/** The part of vitest's TestProject a globalSetup uses. */
-interface ProvidingProject {
-  provide(key: "m3aggClusterId" | "m3aggRunToken", value: string): void;
-}
-
-/**
- * A vitest `globalSetup`: starts one cluster (with `reuse: true`, attaches to a kept one) before
- * any test file runs, `provide`s its id to every file, and removes it after the run (a reuse-mode
- * cluster is kept). Tests attach with {@link m3Test} (or `attachCluster(inject("m3aggClusterId"))`).
- *
- * @example
- * // vitest.config.mts: test: { globalSetup: ["./m3-setup.mts"] }
- * // m3-setup.mts
- * import { m3aggGlobalSetup } from "m3-aggregator-testcontainers/vitest";
- * export default m3aggGlobalSetup({ nodes: 4, rf: 2 });
- */
-export function m3aggGlobalSetup(options: M3AggregatorClusterOptions = {}): (project: ProvidingProject) => Promise<() => Promise<void>> {
-  return async (project) => {
-    const cluster = await pkg.M3AggregatorCluster.start(options);
-    project.provide("m3aggClusterId", cluster.getId());
-    project.provide("m3aggRunToken", randomBytes(3).toString("hex"));
-    return async () => {
-      await cluster.stop();
-    };
-  };
-}
-
 /** Fixtures of {@link m3Test}. */
 export interface M3TestFixtures {
   /** The shared cluster, attached once per worker. */
@@ -75,7 +47,8 @@ export interface M3TestFixtures {
 }
 
 /**
- * vitest's `test`, extended with the cluster of {@link m3aggGlobalSetup} (attached once per
+ * vitest's `test`, extended with the cluster of `m3aggGlobalSetup` (main entry; a globalSetup file
+ * must not import this entry, which needs a running test file) (attached once per
  * worker) and a per-worker metric-id prefix. Call `m3.reset()` in `beforeEach` when tests change
  * the cluster (stop nodes, inject faults).
  *

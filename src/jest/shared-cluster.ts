@@ -58,3 +58,32 @@ export function useSharedM3AggregatorCluster(hooks: SuiteHooks = globalSuiteHook
     },
   };
 }
+
+/** The part of vitest's TestProject a globalSetup uses. */
+export interface ProvidingProject {
+  provide(key: "m3aggClusterId" | "m3aggRunToken", value: string): void;
+}
+
+/**
+ * A vitest `globalSetup`: starts one cluster (with `reuse: true`, attaches to a kept one) before
+ * any test file runs, `provide`s its id and a run token to every file, and removes it after the
+ * run (a reuse-mode cluster is kept). Test files attach with `m3Test` from
+ * "m3-aggregator-testcontainers/vitest". Import it from the main entry: a globalSetup file runs
+ * outside any test file, where the vitest entry cannot load.
+ *
+ * @example
+ * // vitest.config.mts: test: { globalSetup: ["./m3-setup.mts"] }
+ * // m3-setup.mts
+ * import { m3aggGlobalSetup } from "m3-aggregator-testcontainers";
+ * export default m3aggGlobalSetup({ nodes: 4, rf: 2 });
+ */
+export function m3aggGlobalSetup(options: M3AggregatorClusterOptions = {}): (project: ProvidingProject) => Promise<() => Promise<void>> {
+  return async (project) => {
+    const cluster = await M3AggregatorCluster.start(options);
+    project.provide("m3aggClusterId", cluster.getId());
+    project.provide("m3aggRunToken", randomBytes(3).toString("hex"));
+    return async () => {
+      await cluster.stop();
+    };
+  };
+}
