@@ -28,6 +28,7 @@ import type { M3AggregatorClusterOptions } from "../src/cluster/options";
 import { resolveOptions } from "../src/cluster/options";
 import { planPorts } from "../src/ports";
 import { waitForElection } from "../src/cluster/readiness";
+import { OLD_INTERVALS } from "./old-intervals";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const NODES = Number(process.env.BENCH_NODES ?? 4);
@@ -35,23 +36,6 @@ const RF = Number(process.env.BENCH_RF ?? 2);
 
 type Phases = Record<string, number>;
 
-/**
- * m3's shipped election intervals (what fixtures/m3aggregator.yml had before it was tuned for tests):
- * the "old configs" of the comparison.
- */
-const OLD_INTERVALS: NonNullable<M3AggregatorClusterOptions["configOverrides"]> = {
-  aggregator: {
-    aggregator: {
-      electionManager: {
-        campaignRetrier: { initialBackoff: "100ms", backoffFactor: 2.0, maxBackoff: "2s", forever: true, jitter: true },
-        changeRetrier: { initialBackoff: "100ms", backoffFactor: 2.0, maxBackoff: "5s", forever: true, jitter: true },
-        resignRetrier: { initialBackoff: "100ms", backoffFactor: 2.0, maxBackoff: "5s", forever: true, jitter: true },
-        campaignStateCheckInterval: "1s",
-      },
-      flushManager: { checkEvery: "1s" },
-    },
-  },
-};
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
