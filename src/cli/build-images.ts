@@ -20,7 +20,6 @@ function skipReason(env: NodeJS.ProcessEnv): string | undefined {
   if (env.M3AGG_SKIP_BUILD === "1") return "M3AGG_SKIP_BUILD=1";
   if (env.M3AGG_IMAGES === "official") return "M3AGG_IMAGES=official";
   if (!fs.existsSync(BUILD_SCRIPT)) return `${BUILD_SCRIPT} is not there`;
-  if (spawnSync("go", ["version"]).status !== 0) return "Go is not installed (needed to build images offline)";
   return undefined;
 }
 

@@ -54,7 +54,6 @@ export interface EngineFacts {
 /** A TLS folder without containers counts as left over only after this (longer than the default start timeout). */
 const TLS_FOLDER_GRACE_MS = 10 * 60_000;
 
-const GO_MIN = { major: 1, minor: 24 }; // m3 v1.6.0's go.mod (go 1.24) and the etcd modules
 
 /** Docker's arch names from Go's/Node's (what images are built for). */
 export function dockerPlatform(os: string, arch: string): string {
@@ -286,18 +285,27 @@ export function checkNode(version = process.versions.node): CheckResult {
     : { id: "node", status: "fail", detail: `Node ${version} is older than ${MIN_NODE.major}.${MIN_NODE.minor}`, fix: "use Node 22.22+ or 24 (the package's scripts/ensure-node.sh fetches Node 24 from npm)" };
 }
 
-export function checkGo(): CheckResult {
-  const result = spawnSync("go", ["version"], { encoding: "utf8" });
-  if (result.status !== 0) {
-    return { id: "go", status: "warn", detail: "no Go on PATH: images cannot be built here (running prebuilt or cached images still works)",
-      fix: "install Go 1.24+ (https://go.dev/dl/), or load images from a cache (`m3agg images --load DIR`)" };
-  }
-  const match = /go(\d+)\.(\d+)/.exec(result.stdout);
-  const [major, minor] = [Number(match?.[1] ?? 0), Number(match?.[2] ?? 0)];
-  const fresh = major > GO_MIN.major || (major === GO_MIN.major && minor >= GO_MIN.minor);
-  return fresh
-    ? { id: "go", status: "ok", detail: result.stdout.trim() }
-    : { id: "go", status: "warn", detail: `${result.stdout.trim()}: older than go${GO_MIN.major}.${GO_MIN.minor}, which m3 needs`, fix: "install Go 1.24+ (https://go.dev/dl/) first on PATH" };
+/** The Go the image modules need: their highest `go` directive (e.g. 1.26.0). */
+export function requiredGo(dir = path.resolve(__dirname, "../../images/go")): string {
+  const versions = listDir(dir).map((m) => /^go (\d+\.\d+(?:\.\d+)?)$/m.exec(readText(path.join(dir, m, "go.mod")))?.[1])
+    .filter((v): v is string => v !== undefined);
+  return versions.sort(compareVersions).at(-1) ?? "1.0";
+}
+
+export function compareVersions(a: string, b: string): number {
+  const [x, y] = [a.split(".").map(Number), b.split(".").map(Number)];
+  for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  return 0;
+}
+
+export function checkGo(need = requiredGo()): CheckResult {
+  const fetched = "images/build.sh fetches the Go toolchain from the Go module proxy (verified against the checksum database) into ~/.cache/m3agg/go when it builds";
+  const result = spawnSync("go", ["env", "GOVERSION"], { encoding: "utf8" });
+  if (result.status !== 0) return { id: "go", status: "ok", detail: `no Go on PATH: ${fetched}` };
+  const version = result.stdout.trim().replace(/^go/, "");
+  return compareVersions(version, need) >= 0
+    ? { id: "go", status: "ok", detail: `go${version} (the images need ${need})` }
+    : { id: "go", status: "ok", detail: `go${version} on PATH is older than the ${need} the images need: ${fetched}` };
 }
 
 /** Each local image per m3 version: present, and built from the inputs this package has now. */

@@ -2,7 +2,7 @@ import { parseArgs, parseSince } from "../../src/cli/args";
 import { formatLogLine, renderLogLine } from "../../src/util/log-render";
 import { demux } from "../../src/docker/follow-logs";
 import { parseImageInputs } from "../../src/docker/image-inputs";
-import { checkNode, desktopHostNetworkingSetting, dockerPlatform, leftoverResult } from "../../src/doctor/checks";
+import { checkNode, compareVersions, desktopHostNetworkingSetting, dockerPlatform, leftoverResult, requiredGo } from "../../src/doctor/checks";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -88,5 +88,19 @@ describe("doctor pieces", () => {
     expect(leftoverResult({ orphanContainers: [], staleReservations: [], staleLocks: [], staleTlsFolders: [] }).status).toBe("ok");
     expect(leftoverResult({ orphanContainers: ["a", "b"], staleReservations: [20001], staleLocks: [], staleTlsFolders: ["c"] }))
       .toMatchObject({ status: "warn", detail: "2 orphan containers, 1 stale port reservations, 1 TLS folders of removed clusters", fix: expect.stringContaining("doctor --fix") });
+  });
+});
+
+describe("doctor: the Go the images need", () => {
+  it("is the highest go directive of images/go/*/go.mod", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "m3agg-gomods-"));
+    for (const [name, v] of [["a", "1.22"], ["b", "1.26.0"], ["c", "1.25.3"]] as const) {
+      fs.mkdirSync(path.join(dir, name));
+      fs.writeFileSync(path.join(dir, name, "go.mod"), `module x\n\ngo ${v}\n`);
+    }
+    expect(requiredGo(dir)).toBe("1.26.0");
+    expect(compareVersions("1.26.8", "1.26.0")).toBeGreaterThan(0);
+    expect(compareVersions("1.9", "1.26")).toBeLessThan(0);
+    fs.rmSync(dir, { recursive: true });
   });
 });
