@@ -5,7 +5,7 @@
  */
 import "./util/node-version";
 
-export { instanceIdOf, planCluster, encodePlanLabel, decodePlanLabel, etcdArgs } from "./plan/plan";
+export { instanceIdOf, planCluster, planNode, containerSpecs, encodePlanLabel, decodePlanLabel, etcdArgs } from "./plan/plan";
 export { createPlacement } from "./m3/create-placement";
 export { resolveOptions, DEFAULTS } from "./cluster/options";
 export { describeElection, readElection, waitForElection, isElectionSettled } from "./cluster/readiness";
