@@ -119,10 +119,10 @@ export async function build(ctx: StartContext): Promise<SourceBuild | undefined>
 
 /** Which image each component runs (the debug image too in debug mode). */
 export function images(ctx: StartContext, sourceBuild: SourceBuild | undefined): Promise<PlanImages> {
-  const { images: explicit, m3Version, debug } = ctx.options;
+  const { options } = ctx;
   return ctx.phase("images", async () => {
-    const resolved: Partial<Record<ImageComponent, ResolvedImage>> = await resolveImages(explicit, m3Version, sourceBuild?.images);
-    if (debug !== undefined) resolved.m3aggregatorDebug = await resolveDebugImage(explicit, m3Version, sourceBuild?.images);
+    const resolved: Partial<Record<ImageComponent, ResolvedImage>> = await resolveImages(options, sourceBuild?.images);
+    if (options.debug !== undefined) resolved.m3aggregatorDebug = await resolveDebugImage(options, sourceBuild?.images);
     return resolved as PlanImages;
   });
 }
