@@ -13,7 +13,7 @@
  */
 import * as os from "node:os";
 import { M3AggregatorCluster } from "../src/cluster/start";
-import type { M3AggregatorClusterOptions } from "../src/cluster/options";
+import type { M3AggregatorClusterOptions } from "../src/model/options";
 import { M3IngestClient } from "../src/ingest/client";
 import { OLD_INTERVALS } from "./old-intervals";
 

@@ -1,4 +1,4 @@
-import type { M3AggregatorClusterOptions } from "../src/cluster/options";
+import type { M3AggregatorClusterOptions } from "../src/model/options";
 
 /**
  * m3's shipped election intervals (what fixtures/m3aggregator.yml had before it was tuned for tests):

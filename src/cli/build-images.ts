@@ -5,19 +5,21 @@
  * image in debug mode. Progress goes to stderr, so --json output stays clean.
  */
 import { spawnSync } from "node:child_process";
+import { skipBuild } from "../model/environment";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { BUILD_SCRIPT } from "../m3/source-build";
-import { defaultM3Version } from "../m3/versions";
-import { imageInputs } from "../docker/image-inputs";
+import { defaultM3Version } from "../model/versions";
+import { m3VersionSetting } from "../model/environment";
+import { imageInputs } from "../m3/image-inputs";
 import { loadImages, saveImages } from "../docker/image-cache";
 
 export { BUILD_SCRIPT };
 
 /** Why the build is skipped, or undefined when it should run. */
 function skipReason(env: NodeJS.ProcessEnv): string | undefined {
-  if (env.M3AGG_SKIP_BUILD === "1") return "M3AGG_SKIP_BUILD=1";
+  if (skipBuild(env)) return `M3AGG_SKIP_BUILD=${env.M3AGG_SKIP_BUILD}`;
   if (env.M3AGG_IMAGES === "official") return "M3AGG_IMAGES=official";
   if (!fs.existsSync(BUILD_SCRIPT)) return `${BUILD_SCRIPT} is not there`;
   return undefined;
@@ -62,7 +64,7 @@ export function runImageCache(args: readonly string[], mode: { save?: string; lo
   for (let i = 0; i < args.length; i++) if (args[i] === "--m3-version") versions.push(args[++i] as string);
   const entries = imageInputs({
     debug: args.includes("--with-debug"),
-    versions: args.includes("--all-versions") ? undefined : versions.length > 0 ? versions : [process.env.M3AGG_M3_VERSION || defaultM3Version()],
+    versions: args.includes("--all-versions") ? undefined : versions.length > 0 ? versions : [m3VersionSetting() ?? defaultM3Version()],
   });
   const log = (line: string) => process.stderr.write(`m3agg: ${line}\n`);
   try {

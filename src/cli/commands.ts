@@ -2,17 +2,16 @@
  * The CLI commands other than `up`: each attaches to a running cluster by
  * its labels, does one thing, prints a table (or JSON) and returns an exit code.
  */
-import { attachCluster } from "../cluster/attach";
+import { M3AggregatorCluster } from "../cluster/start";
 import { M3IngestClient } from "../ingest/client";
-import type { Metric } from "../ingest/encoder";
-import { teardown } from "../cluster/start";
-import { sendRaw } from "../util/raw-lines";
+import { sendRaw } from "../util/socket";
 import { describeElection } from "../cluster/readiness";
 import type { Command } from "./args";
 import { runConnectivity } from "./connectivity";
 import { formatTable, summarize } from "./endpoints";
 import { clearState, resolveTarget, runningClusters } from "./state";
 import { formatLogLine, type LogLine } from "../util/log-render";
+import { noColor } from "../model/environment";
 
 type Of<C extends Command["command"]> = Extract<Command, { command: C }>;
 const print = (text: string): void => void process.stdout.write(`${text}\n`);
@@ -20,7 +19,7 @@ const print = (text: string): void => void process.stdout.write(`${text}\n`);
 export async function down(command: Of<"down">): Promise<number> {
   const ids = command.all ? await runningClusters() : [await resolveTarget(command.target)];
   for (const id of ids) {
-    await teardown(id);
+    await M3AggregatorCluster.remove(id);
     clearState(id);
   }
   print(command.json ? JSON.stringify({ removed: ids }) : ids.length === 0 ? "no fixture cluster was running" : `removed ${ids.join(", ")}`);
@@ -28,7 +27,7 @@ export async function down(command: Of<"down">): Promise<number> {
 }
 
 export async function status(command: Of<"status">): Promise<number> {
-  const cluster = await attachCluster(await resolveTarget(command.target));
+  const cluster = await M3AggregatorCluster.attach(await resolveTarget(command.target));
   const [election, placement, health] = await Promise.all([
     cluster.election(),
     cluster.placement(),
@@ -58,20 +57,12 @@ async function readStdin(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** A parsed `kind:id=value` flag as a metric. */
-function toMetric(flag: string): Metric {
-  const [, kind, id, value] = /^(counter|gauge|timer):([^=]+)=(.+)$/.exec(flag) as unknown as [string, string, string, string];
-  if (kind === "counter") return { type: "counter", id, value: BigInt(value) };
-  if (kind === "gauge") return { type: "gauge", id, value: Number(value) };
-  return { type: "timer", id, values: value.split(",").map(Number) };
-}
-
 export async function send(command: Of<"send">): Promise<number> {
-  const cluster = await attachCluster(await resolveTarget(command.target));
+  const cluster = await M3AggregatorCluster.attach(await resolveTarget(command.target));
   if (command.metrics.length > 0) {
     const client = await M3IngestClient.connect(cluster);
-    const routed = command.metrics.map(toMetric).map((metric) => ({ id: String(metric.id), replicas: client.router.replicasOf(metric.id) }));
-    for (const flag of command.metrics) await client.send(toMetric(flag));
+    const routed = command.metrics.map((metric) => ({ id: String(metric.id), replicas: client.router.replicasOf(metric.id) }));
+    for (const metric of command.metrics) await client.send(metric);
     await client.close();
     print(command.json ? JSON.stringify({ sent: routed }) : routed.map((r) => `sent ${r.id} to ${r.replicas.join(", ")}`).join("\n"));
     return 0;
@@ -84,12 +75,12 @@ export async function send(command: Of<"send">): Promise<number> {
 }
 
 export async function logs(command: Of<"logs">): Promise<number> {
-  const cluster = await attachCluster(await resolveTarget(command.target));
+  const cluster = await M3AggregatorCluster.attach(await resolveTarget(command.target));
   const components = command.component === undefined ? undefined : [command.component];
   const names = [cluster.etcd, cluster.coordinator, ...cluster.nodes].map((c) => c.component);
   const wanted = components ?? names;
   const width = Math.max(...wanted.map((n) => (n === "coordinator" ? "m3coordinator" : n).length));
-  const color = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
+  const color = process.stdout.isTTY === true && !noColor();
   const prefix = wanted.length > 1 || command.follow;
   const onLine = (line: LogLine): void => {
     const shown = command.raw ? { ...line, text: line.raw } : line;
@@ -118,7 +109,7 @@ export async function logs(command: Of<"logs">): Promise<number> {
 }
 
 export async function connectivity(command: Of<"connectivity">): Promise<number> {
-  const cluster = await attachCluster(await resolveTarget(command.target));
+  const cluster = await M3AggregatorCluster.attach(await resolveTarget(command.target));
   const checks = await runConnectivity(cluster);
   if (command.json) print(JSON.stringify({ clusterId: cluster.getId(), ok: checks.every((c) => c.ok), checks }));
   else for (const c of checks) print(`${c.ok ? "PASS" : "FAIL"}  ${c.check.padEnd(24)} ${c.detail}`);

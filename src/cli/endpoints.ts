@@ -1,5 +1,5 @@
 /** The endpoint table `m3agg up` prints (the seed's start_m3.sh summary, plus election state). */
-import type { StartedM3AggregatorCluster } from "../cluster/start";
+import type { StartedM3AggregatorCluster } from "../cluster/started";
 import type { ShardSetElection } from "../cluster/readiness";
 
 export interface EndpointSummary {
@@ -19,7 +19,7 @@ export function summarize(cluster: StartedM3AggregatorCluster, election: ShardSe
   return {
     clusterId: cluster.getId(),
     coordinatorAdminUrl: cluster.getCoordinatorAdminUrl(),
-    etcdEndpoint: cluster.getEtcdEndpoint(),
+    etcdEndpoint: cluster.getEtcdUrl(),
     nodes: cluster.nodes.map((n) => ({
       id: n.id,
       shardSetId: roleOf.get(n.id)?.shardSetId,

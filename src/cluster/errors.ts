@@ -4,15 +4,9 @@
  */
 import { formatLogTail } from "../util/log-tail";
 
-/** Phases of a cluster start, in order. */
-export type StartPhase = "validate" | "build" | "images" | "ports" | "tls" | "etcd" | "coordinator" | "placement" | "sink" | "aggregators" | "election";
+import type { LogTail, StartPhase } from "../model/phases";
 
-/** Last log lines of one container, attached to errors. */
-export interface LogTail {
-  component: string;
-  lines: string[];
-}
-
+/** A start failed: the phase, the cause, and the last log lines of every container it had started (all removed). */
 export class ClusterStartError extends Error {
   override readonly name = "ClusterStartError";
   constructor(

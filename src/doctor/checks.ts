@@ -12,15 +12,17 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { GenericContainer, type StartedTestContainer } from "testcontainers";
 import { containersWithLabel, dockerClient } from "../docker/client";
-import { LABEL_CLUSTER, LABEL_OWNER_HOST, LABEL_OWNER_PID, ownerLabels } from "../docker/labels";
-import { processAlive } from "../lifecycle/process-alive";
+import { LABEL_CLUSTER, LABEL_OWNER_HOST, LABEL_OWNER_PID } from "../model/labels";
+import { dockerEndpoint, portRangeSetting } from "../model/environment";
+import { ownerLabels } from "../docker/labels";
+import { processAlive } from "../util/process-alive";
 import { sweepOrphans, sweepReservations } from "../lifecycle/sweep";
-import { LOCK_DIR } from "../lifecycle/file-lock";
-import { type M3Version, supportedM3Versions, versionProfile } from "../m3/versions";
+import { LOCK_DIR } from "../util/file-lock";
+import { type M3Version, supportedM3Versions, versionProfile } from "../model/versions";
 import { allocatablePortRanges, ephemeralPortRange, listReservations, ownerProcessDead, type PortRange } from "../ports";
 import { TLS_ROOT } from "../tls/material";
 import { isSupportedNode, MIN_NODE } from "../util/node-support";
-import { imageInputs, type ImageInput } from "../docker/image-inputs";
+import { imageInputs, type ImageInput } from "../m3/image-inputs";
 
 /** ok: fine; warn: works, with a limit; fail: a cluster will not start (or a feature will not work). */
 export type CheckStatus = "ok" | "warn" | "fail";
@@ -62,7 +64,7 @@ export function dockerPlatform(os: string, arch: string): string {
 }
 
 export async function checkDocker(): Promise<{ result: CheckResult; engine?: EngineFacts }> {
-  const endpoint = process.env.DOCKER_HOST || "unix:///var/run/docker.sock";
+  const endpoint = dockerEndpoint();
   try {
     const client = await dockerClient();
     const info = (await client.container.dockerode.info()) as Record<string, unknown>;
@@ -268,7 +270,7 @@ export function checkPorts(): CheckResult {
   }
   const size = ranges.reduce((n, r) => n + r.to - r.from + 1, 0);
   const text = ranges.map((r) => `${r.from}-${r.to}`).join(", ");
-  const detail = `pool ${text} (${size} ports${process.env.M3AGG_PORT_RANGE ? ", M3AGG_PORT_RANGE" : ""}); kernel ephemeral range ${ephemeral.from}-${ephemeral.to}, left out`;
+  const detail = `pool ${text} (${size} ports${portRangeSetting() !== undefined ? ", M3AGG_PORT_RANGE" : ""}); kernel ephemeral range ${ephemeral.from}-${ephemeral.to}, left out`;
   const perCluster = 3 * 4 + 6; // a 4-node cluster: 3 per node, etcd 2, coordinator 2, sink and spare
   const data = { ranges, size, ephemeral };
   if (size < perCluster) {

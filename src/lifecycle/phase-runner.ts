@@ -3,11 +3,8 @@
  * callback, records how long it took, keeps the start's deadline, and tags a failure with the
  * phase it happened in (phases run concurrently, so the first failing one must travel with it).
  */
-import type { StartPhase } from "../cluster/errors";
-import type { ProgressEvent } from "../cluster/options";
+import type { ProgressEvent, StartPhase, StartupTimings } from "../model/phases";
 
-/** Milliseconds spent in each phase of start(). */
-export type StartupTimings = Partial<Record<StartPhase, number>> & { total: number };
 
 /** An error that happened in `phase`; the runner converts it to a ClusterStartError at the end. */
 export class PhaseFailure extends Error {
@@ -24,6 +21,7 @@ export function failedPhase(error: unknown, fallback: StartPhase): { phase: Star
 /** The least time a phase is given, even past the deadline: enough to fail with its own error. */
 const MIN_REMAINING_MS = 1_000;
 
+/** Runs the named phases of one start within its deadline, reporting and timing each. */
 export class PhaseRunner {
   readonly timings: StartupTimings = { total: 0 };
   private readonly begin = Date.now();

@@ -5,7 +5,8 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../../src/cluster/start";
+import { M3AggregatorCluster } from "../../src/cluster/start";
+import type { StartedM3AggregatorCluster } from "../../src/cluster/started";
 import { registerResetStep } from "../../src/cluster/reset";
 import type { LogLine } from "../../src/util/log-render";
 import { M3IngestClient } from "../../src/ingest/client";

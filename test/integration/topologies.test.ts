@@ -1,6 +1,7 @@
 /** Other topologies m3's mirrored placement must accept, and the seed's fixed port layout. */
 import * as net from "node:net";
-import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../../src/cluster/start";
+import { M3AggregatorCluster } from "../../src/cluster/start";
+import { type StartedM3AggregatorCluster } from "../../src/cluster/started";
 import { clusterContainers, uniqueClusterId } from "./helpers";
 
 async function freeBase(): Promise<number> {
@@ -74,7 +75,7 @@ describe("host", () => {
       const placement = await cluster.placement();
       expect(Object.values(placement.instances).map((i) => i.endpoint).sort()).toEqual(cluster.nodes.map((n) => `127.0.0.2:${n.getTcpPort()}`).sort());
       expect(cluster.getCoordinatorAdminUrl()).toMatch(/^http:\/\/127\.0\.0\.2:/);
-      expect(cluster.getEtcdEndpoint()).toMatch(/^http:\/\/127\.0\.0\.2:/);
+      expect(cluster.getEtcdUrl()).toMatch(/^http:\/\/127\.0\.0\.2:/);
       expect(await cluster.node(0).api.isHealthy()).toBe(true);
       // Bound to 127.0.0.2 only: the same port on 127.0.0.1 refuses.
       const refused = await new Promise<string>((resolve) => {

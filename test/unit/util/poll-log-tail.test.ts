@@ -1,0 +1,54 @@
+/** The one poll loop and the one log-tail format. */
+import { poll, PollTimeoutError } from "../../../src/util/poll";
+import { formatLogTail, LOG_TAIL_LINES } from "../../../src/util/log-tail";
+import { ClusterStartError } from "../../../src/cluster/errors";
+
+describe("poll", () => {
+  test("resolves with the first result that is not undefined, checking every intervalMs", async () => {
+    let calls = 0;
+    const value = await poll(() => (++calls === 3 ? `third` : undefined), { timeoutMs: 5_000, intervalMs: 5, what: "third call" });
+    expect(value).toBe("third");
+    expect(calls).toBe(3);
+  });
+
+  test("falsy results other than undefined count as results", async () => {
+    await expect(poll(() => 0, { timeoutMs: 100, what: "zero" })).resolves.toBe(0);
+  });
+
+  test("times out with a PollTimeoutError naming what and how long, after checking once more at the deadline", async () => {
+    let calls = 0;
+    const t0 = Date.now();
+    const error = await poll(() => { calls++; return undefined; }, { timeoutMs: 60, intervalMs: 10, what: "the impossible" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PollTimeoutError);
+    expect((error as Error).message).toBe("the impossible not met within 60 ms");
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(60);
+    expect(calls).toBeGreaterThanOrEqual(2);
+  });
+
+  test("onTimeout builds the error; an error thrown by check ends the poll at once", async () => {
+    await expect(poll(() => undefined, { timeoutMs: 0, what: "x", onTimeout: () => new Error("last state: red") })).rejects.toThrow("last state: red");
+    let calls = 0;
+    await expect(poll(() => { calls++; throw new Error("container exited"); }, { timeoutMs: 5_000, what: "x" })).rejects.toThrow("container exited");
+    expect(calls).toBe(1);
+  });
+});
+
+describe("formatLogTail", () => {
+  const lines = Array.from({ length: 50 }, (_, i) => `line ${i + 1}`);
+
+  test("header with the count shown, then the last lines (40 by default)", () => {
+    const text = formatLogTail("m3aggregator01", lines);
+    expect(LOG_TAIL_LINES).toBe(40);
+    expect(text.split("\n")[0]).toBe("--- last 40 log lines of m3aggregator01 ---");
+    expect(text.split("\n").slice(1)).toEqual(lines.slice(10));
+  });
+
+  test("fewer lines than asked: the header counts what there is", () => {
+    expect(formatLogTail("etcd", ["a", "b"], 5)).toBe("--- last 2 log lines of etcd ---\na\nb");
+  });
+
+  test("ClusterStartError uses it for every container with output", () => {
+    const error = new ClusterStartError("c1", "etcd", new Error("boom"), [{ component: "etcd", lines: ["x", "y"] }, { component: "m3coordinator", lines: [] }]);
+    expect(error.message).toBe('cluster c1 failed to start in phase "etcd": boom\n(everything it had started was removed)\n--- last 2 log lines of etcd ---\nx\ny');
+  });
+});
