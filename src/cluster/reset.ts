@@ -14,7 +14,7 @@ import type { ShardSetElection } from "./readiness";
 
 /** What a reset step gets: the cluster's id and a way to reach its containers. */
 export interface ResettableCluster {
-  getId(): string;
+  getClusterId(): string;
 }
 
 /** A step of every reset: receives the cluster being reset. */
@@ -87,7 +87,7 @@ export async function resetCluster(cluster: ResettableCluster, parts: {
     try {
       await step(cluster);
     } catch (error) {
-      throw new ResetError(cluster.getId(), `step "${name}"`, error);
+      throw new ResetError(cluster.getClusterId(), `step "${name}"`, error);
     }
     ran.push(name);
   }
@@ -101,7 +101,7 @@ export async function resetCluster(cluster: ResettableCluster, parts: {
       else if (state === "missing") throw new Error(`container ${container.component} was removed; start a new cluster`);
       else continue;
     } catch (error) {
-      throw new ResetError(cluster.getId(), `bringing back ${container.component}`, error);
+      throw new ResetError(cluster.getClusterId(), `bringing back ${container.component}`, error);
     }
     restored.push(`${container.component}: ${state} → running`);
   }
@@ -110,7 +110,7 @@ export async function resetCluster(cluster: ResettableCluster, parts: {
   try {
     election = await parts.waitForReady(timeoutMs);
   } catch (error) {
-    throw new ResetError(cluster.getId(), "waiting for one leader per shard set", error);
+    throw new ResetError(cluster.getClusterId(), "waiting for one leader per shard set", error);
   }
   return { steps: ran, restored, sinkCleared, election, ms: Date.now() - t0 };
 }

@@ -257,7 +257,7 @@ export class StartedM3AggregatorCluster {
     const wanted = options.components === undefined ? all
       : all.filter((c) => options.components!.some((name) => name === c.component || (name === "coordinator" && c.component === "m3coordinator")));
     const unknown = (options.components ?? []).filter((name) => !all.some((c) => c.component === name || (name === "coordinator" && c.component === "m3coordinator")));
-    if (unknown.length > 0) throw new Error(`no container ${unknown.map((u) => JSON.stringify(u)).join(", ")} in cluster ${this.getId()} (containers: ${all.map((c) => c.component).join(", ")})`);
+    if (unknown.length > 0) throw new Error(`no container ${unknown.map((u) => JSON.stringify(u)).join(", ")} in cluster ${this.getClusterId()} (containers: ${all.map((c) => c.component).join(", ")})`);
     return followContainerLogs(wanted.map((c) => ({ component: c.component, id: c.getId() })), options);
   }
 

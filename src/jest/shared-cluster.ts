@@ -80,7 +80,7 @@ export interface ProvidingProject {
 export function m3aggGlobalSetup(options: M3AggregatorClusterOptions = {}): (project: ProvidingProject) => Promise<() => Promise<void>> {
   return async (project) => {
     const cluster = await M3AggregatorCluster.start(options);
-    project.provide("m3aggClusterId", cluster.getId());
+    project.provide("m3aggClusterId", cluster.getClusterId());
     project.provide("m3aggRunToken", randomBytes(3).toString("hex"));
     return async () => {
       await cluster.stop();

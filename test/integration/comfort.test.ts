@@ -50,7 +50,7 @@ test("reset() runs the registered steps, brings back a killed and a paused node,
     } finally {
       unregister();
     }
-    expect(calls).toEqual([cluster.getId()]);
+    expect(calls).toEqual([cluster.getClusterId()]);
     expect(report.steps).toContain("test: heal faults");
     expect(report.restored).toEqual([`${killed.id}: exited → running`, `${paused.id}: paused → running`]);
     expect(report.sinkCleared).toBe(inSink);
@@ -76,7 +76,7 @@ test("reset() runs the registered steps, brings back a killed and a paused node,
 }, 240_000);
 
 test("m3agg logs --follow prints every container live, prefixed; --raw keeps m3's JSON", async () => {
-  const child = spawn(process.execPath, ["--import", "tsx", main, "logs", "--follow", "--tail", "5", "--cluster", cluster.getId()], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", main, "logs", "--follow", "--tail", "5", "--cluster", cluster.getClusterId()], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
   const exited = new Promise<number | null>((resolve) => child.once("close", resolve));
@@ -96,7 +96,7 @@ test("m3agg logs --follow prints every container live, prefixed; --raw keeps m3'
   expect(out).not.toMatch(/^m3aggregator\d+ +\| \{"level"/m); // rendered, not raw JSON
   await cluster.waitForReady({ timeoutMs: 60_000 });
 
-  const raw = spawnSync(process.execPath, ["--import", "tsx", main, "logs", "m3aggregator01", "--raw", "--tail", "3", "--cluster", cluster.getId()], { encoding: "utf8", timeout: 60_000 });
+  const raw = spawnSync(process.execPath, ["--import", "tsx", main, "logs", "m3aggregator01", "--raw", "--tail", "3", "--cluster", cluster.getClusterId()], { encoding: "utf8", timeout: 60_000 });
   expect(raw.status).toBe(0);
   const rawLines = raw.stdout.trim().split("\n");
   expect(rawLines).toHaveLength(3);
