@@ -43,7 +43,7 @@ test("reset() runs the registered steps, brings back a killed and a paused node,
     expect(await paused.state()).toBe("paused");
 
     const calls: string[] = [];
-    const unregister = registerResetStep("test: heal faults", async (c) => { calls.push(c.getId()); });
+    const unregister = registerResetStep("test: heal faults", async (c) => { calls.push(c.getClusterId()); });
     let report;
     try {
       report = await cluster.reset({ timeoutMs: 90_000 });
