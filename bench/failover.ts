@@ -4,7 +4,9 @@
  *  - kill: SIGKILL the leader → the other replica reports "leader" on /status (TTL-bound);
  *  - resign: POST /resign on the leader → the other replica reports "leader";
  *  - flush lag: a counter sent at a random point of a 10 s window → its aggregate reaches the sink;
- *    lag = arrival − end of its window (the leader flushes each window when it ends).
+ *    lag = arrival − end of its window. m3 offsets each node's flush times by when its first metric
+ *    of the resolution arrived (flush_mgr.go computeFlushIntervalOffset, jitter off), so the lag is
+ *    mostly the leading node's offset (0–10 s), not the intervals.
  *
  *   npm run bench:failover            # 5 rounds per config
  *   BENCH_RUNS=3 npm run bench:failover
