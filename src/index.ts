@@ -23,6 +23,12 @@ export type { AggregatorApi, AggregatorStatus, ElectionState } from "./m3/aggreg
 export { sendRaw } from "./util/raw-lines";
 export { delveContinue } from "./debug/delve-client";
 
+// Network faults (faults: true)
+export { FaultsDisabledError, type FaultRecord, type NodeNetwork, type EtcdNetwork, type LinkSelector, LinkFaults } from "./faults/network";
+export { type NodeLink, NODE_LINKS } from "./faults/plan";
+export { StartedToxiproxyContainer } from "./containers/toxiproxy";
+export { ToxiproxyClient, type ToxiproxyProxy, type Toxic, type ToxicSpec } from "./faults/toxiproxy-client";
+
 // Options and errors
 export {
   InvalidOptionError, type M3AggregatorClusterOptions, type ResolvedClusterOptions, type ProgressEvent,

@@ -5,7 +5,7 @@
 import { formatLogTail } from "../util/log-tail";
 
 /** Phases of a cluster start, in order. */
-export type StartPhase = "validate" | "build" | "images" | "ports" | "tls" | "etcd" | "coordinator" | "placement" | "sink" | "aggregators" | "election";
+export type StartPhase = "validate" | "build" | "images" | "ports" | "tls" | "etcd" | "coordinator" | "placement" | "sink" | "proxies" | "aggregators" | "election";
 
 /** Last log lines of one container, attached to errors. */
 export interface LogTail {

@@ -27,6 +27,8 @@ export interface ImageNames {
   etcd: string;
   /** Debug build of m3aggregator (-N -l) with delve at /bin/dlv; used only with the `debug` option. */
   m3aggregatorDebug?: string;
+  /** Toxiproxy server (entrypoint /usr/local/bin/toxiproxy); used only with the `faults` option. */
+  toxiproxy?: string;
 }
 
 /** Debug mode: every aggregator runs under a headless delve. */
@@ -119,6 +121,14 @@ export interface M3AggregatorClusterOptions {
    * e.g. `{ aggregator: { aggregator: { entryTTL: "10m" } } }`.
    */
   configOverrides?: { aggregator?: Record<string, unknown>; coordinator?: Record<string, unknown> };
+  /**
+   * Route every link through one Toxiproxy so tests can cut, slow and heal them
+   * (`node.network`, `cluster.etcd.network`, `cluster.isolate()`): each node's link to etcd, the
+   * clients' and peers' link to its raw TCP port (the placement endpoint becomes the proxy's), its
+   * flush link to the sink, and the coordinator's link to etcd. Default false: the direct path.
+   * Needs a loopback `host` (the flush proxies listen on 127.0.1.<n>). README "Faults".
+   */
+  faults?: boolean;
 }
 
 /** A start phase began or ended. */
@@ -158,6 +168,8 @@ export interface ResolvedClusterOptions {
   reuseKey: string | undefined;
   onProgress: ((event: ProgressEvent) => void) | undefined;
   configOverrides: { aggregator: Record<string, unknown>; coordinator: Record<string, unknown> };
+  /** Links through Toxiproxy (README "Faults"). */
+  faults: boolean;
 }
 
 /** A bad option: names the option, the value given and the rule it breaks. */
@@ -188,7 +200,7 @@ const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 const KNOWN_OPTIONS = new Set([
   "nodes", "rf", "numShards", "isolationGroups", "basePort", "host", "coordinatorPort", "etcdPort",
   "images", "electionTtlSeconds", "backend", "logLevel", "startTimeoutMs", "clusterId", "debug", "reuse", "onProgress", "configOverrides",
-  "m3Version", "m3Source", "tls",
+  "m3Version", "m3Source", "tls", "faults",
 ]);
 const TLS_MODES: readonly TlsMode[] = ["permissive", "enforced"];
 const truthyEnv = (value: string | undefined): boolean => /^(1|true|yes)$/i.test(value ?? "");
@@ -292,8 +304,8 @@ export function resolveOptions(options: M3AggregatorClusterOptions = {}): Resolv
 
   const images: Partial<ImageNames> = {};
   for (const [component, image] of Object.entries(options.images ?? {})) {
-    if (!["m3aggregator", "m3coordinator", "etcd", "m3aggregatorDebug"].includes(component)) {
-      throw new InvalidOptionError(`images.${component}`, image, "components are m3aggregator, m3coordinator, etcd, m3aggregatorDebug");
+    if (!["m3aggregator", "m3coordinator", "etcd", "m3aggregatorDebug", "toxiproxy"].includes(component)) {
+      throw new InvalidOptionError(`images.${component}`, image, "components are m3aggregator, m3coordinator, etcd, m3aggregatorDebug, toxiproxy");
     }
     if (typeof image !== "string" || image.trim() === "" || /\s/.test(image)) {
       throw new InvalidOptionError(`images.${component}`, image, "must be a non-empty image reference without spaces");
@@ -340,6 +352,15 @@ export function resolveOptions(options: M3AggregatorClusterOptions = {}): Resolv
   const reuse = options.reuse ?? process.env.M3AGG_REUSE === "true";
   if (typeof reuse !== "boolean") throw new InvalidOptionError("reuse", reuse, "must be true or false");
 
+  const faults = options.faults ?? false;
+  if (typeof faults !== "boolean") throw new InvalidOptionError("faults", faults, "must be true or false");
+  if (faults && !host.startsWith("127.")) {
+    throw new InvalidOptionError("faults", faults, `needs a loopback host (127.0.0.0/8), not host=${host}: each node's flush proxy listens on its own 127.0.1.<n> address`);
+  }
+  if (faults && reuse) {
+    throw new InvalidOptionError("faults", faults, "cannot be combined with reuse: a kept cluster's fault proxies are not re-attached (start it without reuse)");
+  }
+
   const resolved: ResolvedClusterOptions = {
     nodes,
     rf,
@@ -364,6 +385,7 @@ export function resolveOptions(options: M3AggregatorClusterOptions = {}): Resolv
     reuseKey: undefined,
     onProgress: typeof options.onProgress === "function" ? options.onProgress : undefined,
     configOverrides: { aggregator: overrides.aggregator ?? {}, coordinator: overrides.coordinator ?? {} },
+    faults,
   };
   if (reuse) {
     if (options.clusterId !== undefined) {

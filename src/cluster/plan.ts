@@ -16,6 +16,7 @@ import type { ImageNames, ResolvedClusterOptions } from "./options";
 import type { NodePorts, PortPlan } from "../ports";
 import { CONTAINER_TLS_FILES, tlsDirOf } from "../tls/material";
 import type { TlsSettings } from "../tls/settings";
+import { type FaultsPlan, planFaults } from "../faults/plan";
 
 /** Version of the plan label's JSON; a label of another version is not attached to. */
 export const PLAN_LABEL_VERSION = 1;
@@ -35,8 +36,12 @@ export interface NodePlan {
   /** Instance id = host id = placement instance id: m3aggregator01, m3aggregator02, … */
   id: string;
   ports: NodePorts;
-  /** `${host}:${tcp}`: the node's raw TCP address, and its endpoint in the placement. */
+  /** `${host}:${tcp}`: the node's raw TCP address (its placement endpoint unless faults are on). */
   tcpEndpoint: string;
+  /** The node's endpoint in the placement: tcpEndpoint, or with faults its ingest proxy's listener. */
+  placementEndpoint: string;
+  /** /etc/hosts entries of its container (faults: the sink's name → the node's flush proxy). */
+  extraHosts: Record<string, string>;
   httpUrl: string;
   metricsUrl: string;
   /** The image the node runs (the debug image in debug mode). */
@@ -61,6 +66,8 @@ export interface ClusterPlan {
   nodes: NodePlan[];
   /** The aggregator placement to create (its shards are then cut over at once: see {@link createPlacement}). */
   placement: PlacementInitRequest;
+  /** The fault proxies (`faults: true`), or undefined. */
+  faults: FaultsPlan | undefined;
   /** TLS file references, or undefined when TLS is off: the host folder and the paths in the containers. */
   tls: { settings: TlsSettings; hostDir: string; containerFiles: typeof CONTAINER_TLS_FILES } | undefined;
 }
@@ -125,12 +132,24 @@ export function planCluster(inputs: PlanInputs): ClusterPlan {
   const labelsOf = (component: Component, componentPorts: object, node?: string) => ({ ...identityLabels(cluster, component, componentPorts, node), ...planLabel });
   const nodeImage = options.debug === undefined ? images.m3aggregator.image : images.m3aggregatorDebug?.image;
   if (nodeImage === undefined) throw new Error(`cluster ${options.clusterId}: debug mode without a debug image`);
+  let faults: FaultsPlan | undefined;
+  if (options.faults) {
+    if (ports.faults === undefined || images.toxiproxy === undefined) throw new Error(`cluster ${options.clusterId}: faults without fault ports or a Toxiproxy image`);
+    faults = planFaults({
+      image: images.toxiproxy.image, host, etcdClientPort: ports.etcdClient, ports: ports.faults,
+      nodes: ports.nodes.map((n, i) => ({ id: instanceIdOf(i), tcpPort: n.tcp })),
+    });
+    faults.labels = labelsOf("toxiproxy", ports.faults);
+  }
   const nodes = ports.nodes.map((nodePorts, i): NodePlan => {
     const id = instanceIdOf(i);
+    const proxied = faults?.nodes[i];
     return {
       id,
       ports: nodePorts,
       tcpEndpoint: `${host}:${nodePorts.tcp}`,
+      placementEndpoint: proxied?.ingestEndpoint ?? `${host}:${nodePorts.tcp}`,
+      extraHosts: proxied?.extraHosts ?? {},
       httpUrl: `http://${host}:${nodePorts.http}`,
       metricsUrl: `http://${host}:${nodePorts.metrics}/metrics`,
       image: nodeImage,
@@ -138,6 +157,7 @@ export function planCluster(inputs: PlanInputs): ClusterPlan {
         host,
         ports: nodePorts,
         etcdClientPort: ports.etcdClient,
+        etcdEndpoint: proxied?.etcdEndpoint,
         electionTtlSeconds: options.electionTtlSeconds,
         backend: options.backend,
         logLevel: options.logLevel,
@@ -172,6 +192,7 @@ export function planCluster(inputs: PlanInputs): ClusterPlan {
         port: ports.coordinator,
         metricsPort: ports.coordinatorMetrics,
         etcdClientPort: ports.etcdClient,
+        etcdEndpoint: faults?.coordinatorEtcdEndpoint,
         logLevel: options.logLevel,
         m3Version: options.m3Version,
         overrides: options.configOverrides.coordinator,
@@ -180,11 +201,12 @@ export function planCluster(inputs: PlanInputs): ClusterPlan {
     },
     nodes,
     placement: buildPlacementInitRequest({
-      nodes: nodes.map((n) => ({ id: n.id, endpoint: n.tcpEndpoint, debugPort: n.ports.debug })),
+      nodes: nodes.map((n) => ({ id: n.id, endpoint: n.placementEndpoint, debugPort: n.ports.debug })),
       rf: options.rf,
       numShards: options.numShards,
       isolationGroups: options.isolationGroups,
     }),
+    faults,
     tls: options.tls === undefined ? undefined : { settings: options.tls, hostDir: tlsDirOf(options.clusterId), containerFiles: CONTAINER_TLS_FILES },
   };
 }

@@ -14,7 +14,8 @@ import { M3AggregatorContainer, type StartedM3AggregatorNode } from "../containe
 import { M3CoordinatorContainer } from "../containers/m3coordinator";
 import { dockerClient } from "../docker/client";
 import { ClusterStartError, type LogTail, type StartPhase } from "./errors";
-import { resolveDebugImage, resolveImages, type ResolvedImage } from "../docker/images";
+import { resolveDebugImage, resolveImages, resolveToxiproxyImage, type ResolvedImage } from "../docker/images";
+import { type StartedToxiproxyContainer, ToxiproxyContainer } from "../containers/toxiproxy";
 import { attachCluster } from "./attach";
 import { acquireLock } from "../lifecycle/file-lock";
 import { type ImageNames, type M3AggregatorClusterOptions, resolveOptions, type ResolvedClusterOptions } from "./options";
@@ -164,6 +165,7 @@ export class M3AggregatorCluster {
         for (const swept of await sweepOrphans()) removeTlsMaterial(swept);
         const resolved: Partial<Record<keyof ImageNames, ResolvedImage>> = await resolveImages(options.images, options.m3Version, sourceBuild?.images);
         if (options.debug !== undefined) resolved.m3aggregatorDebug = await resolveDebugImage(options.images, options.m3Version, sourceBuild?.images);
+        if (options.faults) resolved.toxiproxy = await resolveToxiproxyImage(options.images);
         return resolved as PlanImages;
       });
       const ports = await timed("ports", () => planPorts(options, { exclude: attempt.exclude }));
@@ -172,6 +174,14 @@ export class M3AggregatorCluster {
       const tlsSettings = options.tls;
       const tls: TlsMaterial | undefined = tlsSettings === undefined ? undefined
         : await timed("tls", () => createTlsMaterial(clusterId, ports.host, tlsSettings));
+
+      // faults: true: every link runs through Toxiproxy, so its proxies listen before anything dials them.
+      const faultsPlan = plan.faults;
+      const toxiproxy: StartedToxiproxyContainer | undefined = faultsPlan === undefined ? undefined : await timed("proxies", async () => {
+        const container = new ToxiproxyContainer(faultsPlan).withStartupTimeout(Math.min(30_000, remaining()));
+        logSources.push({ component: "toxiproxy", buffer: container.logBuffer });
+        return container.start();
+      });
 
       // etcd, the coordinator and the aggregators start together: m3's etcd
       // clients retry until etcd answers, and an aggregator waits
@@ -199,7 +209,7 @@ export class M3AggregatorCluster {
       // the aggregators wait for the topic; otherwise they start right away.
       const sinkBackend = options.backend === "sink";
       let aggregatorsStarting = sinkBackend ? undefined : startAggregators();
-      const sinkStarting = sinkBackend ? timed("sink", () => M3MsgSink.start({ host: plan.host })) : undefined;
+      const sinkStarting = sinkBackend ? timed("sink", () => M3MsgSink.start(faultsPlan?.sinkListen ?? { host: plan.host })) : undefined;
       const coordinatorStarting = timed("coordinator", async () => {
         const container = new M3CoordinatorContainer(plan.coordinator.image, plan.coordinator.labels, plan.host, plan.coordinator.port, plan.coordinator.config)
           .withStartupTimeout(Math.min(60_000, remaining()));
@@ -215,7 +225,10 @@ export class M3AggregatorCluster {
 
       const placement = await timed("placement", async () => {
         const created = await createPlacement(coordinator.admin, plan.placement);
-        if (sink !== undefined) await registerSink(coordinator.admin, SINK_TOPIC, sink.endpoint, sink.port);
+        // With faults the consumer placement names the sink by a host name each node resolves to its own flush proxy.
+        if (sink !== undefined) {
+          await registerSink(coordinator.admin, SINK_TOPIC, faultsPlan?.sinkPlacementEndpoint ?? sink.endpoint, plan.inputs.ports.faults?.flush ?? sink.port);
+        }
         return created;
       });
 
@@ -233,7 +246,7 @@ export class M3AggregatorCluster {
         if (options.debug?.waitForDebugger !== true) await waitForElection(shardSetsOf(placement), apis, remaining());
       });
 
-      const cluster = new StartedM3AggregatorCluster(plan, etcd, coordinator, nodes, phases.finish(), false, sink);
+      const cluster = new StartedM3AggregatorCluster(plan, etcd, coordinator, nodes, phases.finish(), false, sink, toxiproxy);
       if (options.reuseKey === undefined) registerLiveCluster({ id: clusterId, stop: () => cluster.stop() });
       else {
         unregisterLiveCluster(clusterId); // a reused cluster outlives this process on purpose

@@ -9,6 +9,7 @@ import { ETCD_DATA_DIR } from "../cluster/plan";
 import { HostNetworkContainer } from "./host-network";
 import type { LogBuffer } from "./log-buffer";
 import { LoopbackHttpWaitStrategy } from "./loopback-http-wait";
+import { type EtcdNetwork, FaultsDisabledError } from "../faults/network";
 
 export class EtcdContainer extends HostNetworkContainer {
   private readonly readiness: LoopbackHttpWaitStrategy;
@@ -47,5 +48,21 @@ export class StartedEtcdContainer extends ControllableContainer {
   /** `http://<host>:<port>`, what etcd clients (and m3) dial. */
   getClientEndpoint(): string {
     return `http://${this.host}:${this.clientPort}`;
+  }
+
+  private linkFaults: EtcdNetwork | undefined;
+
+  /**
+   * Faults on every link to etcd, every node's and the coordinator's (clusters started with
+   * `faults: true`): `cut()`, `heal()`, `latency({ ms })`… Throws naming the option on other clusters.
+   */
+  get network(): EtcdNetwork {
+    if (this.linkFaults === undefined) throw new FaultsDisabledError("etcd.network", "of this etcd");
+    return this.linkFaults;
+  }
+
+  /** @internal The cluster hands etcd its link faults once. */
+  setNetwork(network: EtcdNetwork): void {
+    this.linkFaults = network;
   }
 }

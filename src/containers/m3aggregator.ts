@@ -5,9 +5,10 @@ import { HttpError, httpRequest } from "../util/http";
 import { parsePrometheusText, PrometheusMetrics } from "../load/prometheus";
 import type { NodePlan } from "../cluster/plan";
 import type { NodePorts } from "../ports";
+import { FaultsDisabledError, type NodeNetwork } from "../faults/network";
 
 /** What a node handle needs of its plan. */
-export type NodeEndpoints = Pick<NodePlan, "id" | "ports" | "tcpEndpoint" | "httpUrl" | "metricsUrl">;
+export type NodeEndpoints = Pick<NodePlan, "id" | "ports" | "tcpEndpoint" | "placementEndpoint" | "httpUrl" | "metricsUrl">;
 import { ControllableContainer } from "./controllable";
 import { HostNetworkContainer } from "./host-network";
 import type { LogBuffer } from "./log-buffer";
@@ -52,6 +53,8 @@ export class M3AggregatorContainer extends HostNetworkContainer {
       .withCopyContentToContainer([{ content: configYaml, target: AGGREGATOR_CONFIG_PATH }, ...files])
       .withWaitStrategy(this.readiness)
       .withStartupTimeout(60_000);
+    const hosts = Object.entries(node.extraHosts ?? {});
+    if (hosts.length > 0) this.withExtraHosts(hosts.map(([host, ipAddress]) => ({ host, ipAddress })));
   }
 
   override async start(): Promise<StartedM3AggregatorNode> {
@@ -107,9 +110,31 @@ export class StartedM3AggregatorNode extends ControllableContainer {
     return this.ports.metrics;
   }
 
-  /** `<host>:<tcpPort>`: the node's endpoint in the placement. */
+  /** `<host>:<tcpPort>`: the node's own raw TCP listener (its placement endpoint unless faults are on). */
   getTcpEndpoint(): string {
     return this.plan.tcpEndpoint;
+  }
+
+  /** The node's endpoint in the placement, which clients and peers dial: with `faults: true` its ingest proxy. */
+  getPlacementEndpoint(): string {
+    return this.plan.placementEndpoint ?? this.plan.tcpEndpoint;
+  }
+
+  private linkFaults: NodeNetwork | undefined;
+
+  /**
+   * Faults on this node's links (clusters started with `faults: true`): `cut(link | "all")`,
+   * `reset(link)`, `latency(link, { ms, jitterMs })`, `bandwidth(link, kbPerSecond)`, `heal(link?)`;
+   * links are "etcd", "ingest" and "flush". Throws naming the option on other clusters.
+   */
+  get network(): NodeNetwork {
+    if (this.linkFaults === undefined) throw new FaultsDisabledError(`${this.id}.network`, "of this node");
+    return this.linkFaults;
+  }
+
+  /** @internal The cluster hands each node its link faults once. */
+  setNetwork(network: NodeNetwork): void {
+    this.linkFaults = network;
   }
 
   /** delve's port in debug mode (`dlv connect 127.0.0.1:<debugPort>`), else undefined. */

@@ -6,7 +6,7 @@
  * With `m3Source` the m3 images are the ones built from that tree.
  */
 import { imageExists } from "./client";
-import { type M3Version, versionProfile } from "../m3/versions";
+import { type M3Version, toxiproxyImageTag, versionProfile } from "../m3/versions";
 import type { ImageNames } from "../cluster/options";
 
 /** Env var that overrides each component's image. */
@@ -15,6 +15,7 @@ export const IMAGE_ENV_VARS: Readonly<Record<keyof ImageNames, string>> = {
   m3coordinator: "M3AGG_COORDINATOR_IMAGE",
   etcd: "M3AGG_ETCD_IMAGE",
   m3aggregatorDebug: "M3AGG_AGGREGATOR_DEBUG_IMAGE",
+  toxiproxy: "M3AGG_TOXIPROXY_IMAGE",
 };
 
 /** Where an image name came from. */
@@ -78,4 +79,16 @@ export async function resolveImages(
     return [component, { image: official, source: "official" }];
   }));
   return Object.fromEntries(entries) as Record<Component, ResolvedImage>;
+}
+
+/** The Toxiproxy image (faults mode only): option, M3AGG_TOXIPROXY_IMAGE, else the local build, which must exist. */
+export async function resolveToxiproxyImage(explicit: Partial<ImageNames>, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedImage> {
+  if (explicit.toxiproxy !== undefined) return { image: explicit.toxiproxy, source: "option" };
+  const fromEnv = env.M3AGG_TOXIPROXY_IMAGE;
+  if (fromEnv !== undefined && fromEnv !== "") return { image: fromEnv, source: "env" };
+  const local = toxiproxyImageTag();
+  if (!(await imageExists(local))) {
+    throw new Error(`faults: true needs the image ${local}, which is not built: run \`npm run images\` (or \`bash images/build.sh --toxiproxy-only\`), or set M3AGG_TOXIPROXY_IMAGE`);
+  }
+  return { image: local, source: "local" };
 }

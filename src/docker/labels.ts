@@ -22,7 +22,7 @@ export const LABEL_PLAN = `${LABEL_PREFIX}.plan`;
 /** Set on clusters kept between runs (reuse mode); the sweep leaves them alone. */
 export const LABEL_REUSE = `${LABEL_PREFIX}.reuse`;
 
-export type Component = "etcd" | "m3coordinator" | "m3aggregator";
+export type Component = "etcd" | "m3coordinator" | "m3aggregator" | "toxiproxy";
 
 /** What every container of a cluster is labelled with. */
 export interface ClusterLabels {

@@ -21,6 +21,8 @@ export interface AggregatorConfigInput {
   host?: string;
   ports: NodePorts;
   etcdClientPort: number;
+  /** `host:port` the node dials for etcd instead of `<host>:<etcdClientPort>` (its fault proxy). */
+  etcdEndpoint?: string;
   electionTtlSeconds: number;
   backend: FlushBackend;
   /** m3msg topic of the sink backend (default `aggregated_metrics`). */
@@ -38,6 +40,8 @@ export interface CoordinatorConfigInput {
   port: number;
   metricsPort: number;
   etcdClientPort: number;
+  /** `host:port` the coordinator dials for etcd instead of `<host>:<etcdClientPort>` (its fault proxy). */
+  etcdEndpoint?: string;
   logLevel: LogLevel;
   m3Version?: M3Version;
   overrides?: Record<string, unknown>;
@@ -140,7 +144,7 @@ export function renderAggregatorConfig(input: AggregatorConfigInput): string {
   doc.setIn(["metrics", "prometheus", "listenAddress"], address(input.ports.metrics));
   doc.setIn(["http", "listenAddress"], address(input.ports.http));
   doc.setIn(["rawtcp", "listenAddress"], address(input.ports.tcp));
-  doc.setIn(["kvClient", "etcd", "etcdClusters", 0, "endpoints"], [address(input.etcdClientPort)]);
+  doc.setIn(["kvClient", "etcd", "etcdClusters", 0, "endpoints"], [input.etcdEndpoint ?? address(input.etcdClientPort)]);
   doc.setIn(["aggregator", "electionManager", "election", "ttlSeconds"], input.electionTtlSeconds);
   doc.setIn(["aggregator", "flush", "handlers"], [flushHandler(input.backend, input.topic)]);
   applyVersionSchema(doc, ["kvClient", "etcd", "etcdClusters", 0], input.m3Version);
@@ -162,7 +166,7 @@ export function renderCoordinatorConfig(input: CoordinatorConfigInput): string {
   doc.setIn(["listenAddress"], address(input.port));
   doc.setIn(["logging", "level"], input.logLevel);
   doc.setIn(["metrics", "prometheus", "listenAddress"], address(input.metricsPort));
-  doc.setIn(["clusterManagement", "etcd", "etcdClusters", 0, "endpoints"], [address(input.etcdClientPort)]);
+  doc.setIn(["clusterManagement", "etcd", "etcdClusters", 0, "endpoints"], [input.etcdEndpoint ?? address(input.etcdClientPort)]);
   applyVersionSchema(doc, ["clusterManagement", "etcd", "etcdClusters", 0], input.m3Version);
   mergeInto(doc, input.overrides ?? {});
   return doc.toString();

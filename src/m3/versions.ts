@@ -20,6 +20,7 @@ interface VersionEntry {
 interface ImagesFile {
   defaultM3Version: M3Version;
   delveVersion: string;
+  toxiproxyVersion: string;
   m3Versions: Record<M3Version, VersionEntry>;
 }
 
@@ -36,6 +37,11 @@ function file(): ImagesFile {
 /** Supported m3 versions, newest first. */
 export function supportedM3Versions(): M3Version[] {
   return Object.keys(file().m3Versions) as M3Version[];
+}
+
+/** Tag of the Toxiproxy image `npm run images` builds (faults: true clusters). */
+export function toxiproxyImageTag(): string {
+  return `m3agg-local/toxiproxy:${file().toxiproxyVersion}`;
 }
 
 /** The version a cluster runs when none is asked for. */
