@@ -123,4 +123,52 @@ describe("network faults (faults: true)", () => {
     expect(after.duplicates - before.duplicates).toBeGreaterThan(0);
     expect(after.conflicts).toBe(0);
   }, 180_000);
+
+  test("latency on one replica's ingest link does not slow the other replica: it has every metric while the slow one has none", async () => {
+    const cluster = m3.cluster;
+    const [fast, slow] = (await cluster.shardSets()).get(1)!;
+    const LATENCY_MS = 4_000;
+    /** Untimed adds a node counted itself (its own Prometheus counter, not the client's). */
+    const added = async (id: string) => (await cluster.node(id).metrics()).sum("m3aggregator_aggregator_addUntimed_success");
+    const client = await M3IngestClient.connect(cluster);
+    // Connections up before the fault, and both nodes' counters settled: the base counts the warm-up.
+    const pre = { fast: await added(fast!), slow: await added(slow!) };
+    await client.counter(`faults.warmup.${Date.now()}`, 1);
+    await client.flush();
+    for (let i = 0; (await added(fast!)) <= pre.fast || (await added(slow!)) <= pre.slow; i++) {
+      if (i > 100) throw new Error("the warm-up counter never showed in both nodes' metrics");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const base = { fast: await added(fast!), slow: await added(slow!) };
+    await cluster.node(slow!).network.latency("ingest", { ms: LATENCY_MS, jitterMs: 0 });
+    const N = 500;
+    const prefix = `faults.latency.${Date.now()}`;
+    const sentAt = Date.now();
+    for (let i = 0; i < N; i++) await client.counter(`${prefix}.${i % 50}`, 1);
+    await client.flush();
+    // The fast replica has all N while the slow one, 4 s behind, has none of them yet.
+    let atFast = { fast: 0, slow: 0, ms: 0 };
+    for (;;) {
+      const [f, sl] = await Promise.all([added(fast!), added(slow!)]);
+      atFast = { fast: f - base.fast, slow: sl - base.slow, ms: Date.now() - sentAt };
+      if (atFast.fast >= N) break;
+      if (atFast.ms > LATENCY_MS - 500) throw new Error(`fast replica ${fast} had ${atFast.fast}/${N} after ${atFast.ms} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    console.log(`[faults] ${fast} had ${N}/${N} after ${atFast.ms} ms, ${slow} (ingest +${LATENCY_MS} ms) had ${atFast.slow}; client stats ${JSON.stringify(client.stats())}`);
+    expect(atFast.fast).toBe(N);
+    expect(atFast.slow).toBe(0);
+    // The slow one gets them all, late.
+    let slowMs = 0;
+    for (;;) {
+      const got = (await added(slow!)) - base.slow;
+      slowMs = Date.now() - sentAt;
+      if (got >= N) break;
+      if (slowMs > LATENCY_MS + 15_000) throw new Error(`slow replica ${slow} had ${got}/${N} after ${slowMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(slowMs).toBeGreaterThanOrEqual(LATENCY_MS);
+    await cluster.node(slow!).network.heal("ingest");
+    await client.close();
+  }, 120_000);
 });
