@@ -60,6 +60,7 @@ export {
   runLoad, formatLoadReport, InvalidLoadOptionError, LOAD_METRIC_TYPES,
   type LoadOptions, type LoadProgress, type LoadReport, type LoadTarget, type LoadMetricType, type AggregatorSelfReport,
 } from "./load/run";
+export { ChaosStepError, CHAOS_ACTIONS, type ChaosStep, type ChaosLink, type LoadTimeline, type StepOutcome } from "./load/chaos";
 export { PrometheusMetrics, PrometheusParseError, type PrometheusSample, type PrometheusType } from "./load/prometheus";
 
 // Test-runner helpers

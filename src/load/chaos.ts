@@ -232,7 +232,11 @@ export interface LoadTimeline {
   /** Per-second samples. */
   series: {
     tMs: number[];
-    /** Metrics sent in the second before (per second). */
+    /** Metrics sent so far, at each sample. */
+    sentTotal: number[];
+    /** Counter increments observed at the sink so far, at each sample (null without a sink). */
+    observedTotal: Array<number | null>;
+    /** Metrics sent since the sample before, per second. */
     sentPerSec: number[];
     /** Counter increments newly observed at the sink in the second before (per second); null without a sink. */
     observedPerSec: Array<number | null>;
@@ -274,7 +278,7 @@ export class ChaosRun {
     if (steps.length > 0 && this.full === undefined) throw new Error("chaos steps need a started cluster handle");
     this.timeline = {
       startedAtMs, steps: [], leaderChanges: [], placementVersions: [],
-      series: { tMs: [], sentPerSec: [], observedPerSec: [], cpu: Object.fromEntries(cluster.nodes.map((n) => [n.id, []])), leaders: {} },
+      series: { tMs: [], sentTotal: [], observedTotal: [], sentPerSec: [], observedPerSec: [], cpu: Object.fromEntries(cluster.nodes.map((n) => [n.id, []])), leaders: {} },
     };
     for (const step of steps) {
       this.timers.push(setTimeout(() => this.track(this.runStep(step)), Math.max(0, startedAtMs + step.atMs - Date.now())));
@@ -400,6 +404,8 @@ export class ChaosRun {
     const seconds = Math.max(0.001, (tMs - last.tMs) / 1000);
     const series = this.timeline.series;
     series.tMs.push(tMs);
+    series.sentTotal.push(sent);
+    series.observedTotal.push(observed);
     series.sentPerSec.push(Math.round((sent - last.sent) / seconds));
     series.observedPerSec.push(observed === null || last.observed === null ? null : Math.round((observed - last.observed) / seconds));
     c.nodes.forEach((n, i) => {
@@ -422,10 +428,14 @@ export class ChaosRun {
     while (this.running.size > 0) await Promise.all([...this.running, sleep(50)]);
   }
 
-  /** Stops the step timers, waits for steps (and their undos) in flight, and returns the timeline. */
-  async finish(): Promise<LoadTimeline> {
+  /**
+   * Stops the step timers, waits for steps (and their undos) in flight, takes a last sample of the
+   * totals so far (so the series add up to them), and returns the timeline.
+   */
+  async finish(sent: number, observed: number | null): Promise<LoadTimeline> {
     for (const t of this.timers) clearTimeout(t);
     while (this.running.size > 0 || this.sampling) await Promise.all([...this.running, sleep(50)]);
+    await this.takeSample(sent, observed);
     this.timeline.steps.sort((a, b) => a.atMs - b.atMs || a.index - b.index);
     return this.timeline;
   }

@@ -142,7 +142,7 @@ const CLIENT_SCRIPT = String.raw`
       out.textContent = JSON.stringify({ charts: plotted });
     }] } };
     new uPlot({
-      title: title, width: Math.min(1100, window.innerWidth - 60), height: 220,
+      title: title, width: Math.min(1100, window.innerWidth - 90), height: 220,
       plugins: [spanPlugin, countPlugin],
       scales: { x: { time: false }, y: opts && opts.y ? opts.y : {} },
       axes: [{ label: "seconds since the start of the send" }, opts && opts.axis ? opts.axis : {}],
@@ -155,7 +155,7 @@ const CLIENT_SCRIPT = String.raw`
   const sets = Object.keys(t.series.leaders);
   chart("Leader per shard set (node number; gap = none or several)", sets.map((id) => ({
     label: "shard set " + id, data: t.series.leaders[id].map(nodeNumber), extra: { paths: uPlot.paths.stepped({ align: 1 }) },
-  })), { y: { range: [0, report.nodes.length + 1] }, axis: { values: (u, v) => v.map((x) => Number.isInteger(x) && report.nodes[x - 1] ? report.nodes[x - 1] : "") } });
+  })), { y: { range: [0, report.nodes.length + 1] }, axis: { size: 120, values: (u, v) => v.map((x) => Number.isInteger(x) && report.nodes[x - 1] ? report.nodes[x - 1] : "") } });
 })();
 `;
 

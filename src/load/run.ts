@@ -389,7 +389,7 @@ export async function runLoad(cluster: LoadTarget, options: LoadOptions = {}): P
       aggregatorCpuSecondsUntilSettled: aggCpu0 === null || aggCpuEnd === null ? null : round(aggCpuEnd - aggCpu0, 2),
       aggregators: cluster.nodes.map((n, i) => selfReport(n.id, selfBefore[i] as SelfCounters | string, selfAfter[i] as SelfCounters | string)),
       ok: verify && lost === 0,
-      ...(chaos === undefined ? {} : { timeline: await chaos.finish() }),
+      ...(chaos === undefined ? {} : { timeline: await chaos.finish(sent, verify ? sinkSeen().counterTotal : null) }),
     };
     if (options.report !== undefined) writeLoadReportHtml(options.report, report);
     return report;

@@ -69,7 +69,7 @@ describe("the HTML report", () => {
       steps: [{ index: 0, do: "cut" as const, step: { at: "1s", do: "cut" as const, node: 1, link: "etcd" as const, for: "1s" }, atMs: 1000, startedMs: 1010, endedMs: 1020, ok: true, detail: "cut m3aggregator01 etcd <b>", undo: { startedMs: 2000, endedMs: 2010, ok: true, detail: "healed" } }],
       leaderChanges: [{ tMs: 1000, shardSet: 1, leader: "m3aggregator01" }],
       placementVersions: [{ tMs: 1000, version: 3 }],
-      series: { tMs: [1000, 2000, 3000], sentPerSec: [1000, 1000, 1000], observedPerSec: [0, 0, 3000], cpu: { m3aggregator01: [0.1, 0.2, null], m3aggregator02: [0.1, 0.1, 0.1] }, leaders: { "1": ["m3aggregator01", "m3aggregator01", "m3aggregator02"] } },
+      series: { tMs: [1000, 2000, 3000], sentTotal: [1000, 2000, 3000], observedTotal: [0, 0, 3000], sentPerSec: [1000, 1000, 1000], observedPerSec: [0, 0, 3000], cpu: { m3aggregator01: [0.1, 0.2, null], m3aggregator02: [0.1, 0.1, 0.1] }, leaders: { "1": ["m3aggregator01", "m3aggregator01", "m3aggregator02"] } },
     },
   };
   const html = renderLoadReportHtml(report);
