@@ -411,7 +411,8 @@ export class ChaosRun {
     c.nodes.forEach((n, i) => {
       const before = last.cpu[i];
       const after = cpuNow[i];
-      series.cpu[n.id]?.push(before == null || after == null ? null : Math.round(((after - before) / seconds) * 1000) / 1000);
+      // A restarted container's counter starts again from 0: no CPU figure across the restart.
+      series.cpu[n.id]?.push(before == null || after == null || after < before ? null : Math.round(((after - before) / seconds) * 1000) / 1000);
     });
     for (const [shardSet, leader] of this.lastLeader) {
       (series.leaders[String(shardSet)] ??= Array(series.tMs.length - 1).fill(null)).push(leader);

@@ -71,6 +71,7 @@ table { border-collapse: collapse; margin: 8px 0 16px; } td, th { padding: 2px 1
 tr.bad td { color: #a00; }
 .chart { margin: 8px 0 20px; }
 .muted { color: #777; }
+#plotted { white-space: pre-wrap; word-break: break-all; font-size: 10px; color: #999; }
 </style></head><body>
 <h1>Load on cluster ${escapeHtml(report.clusterId)} (${report.nodes} nodes, m3 wire ${escapeHtml(report.options.m3Version)})</h1>
 <div class="verdict ${verdictClass}" id="verdict">${escapeHtml(verdict)}</div>
@@ -145,7 +146,7 @@ const CLIENT_SCRIPT = String.raw`
       title: title, width: Math.min(1100, window.innerWidth - 90), height: 220,
       plugins: [spanPlugin, countPlugin],
       scales: { x: { time: false }, y: opts && opts.y ? opts.y : {} },
-      axes: [{ label: "seconds since the start of the send" }, opts && opts.axis ? opts.axis : {}],
+      axes: [{ label: "seconds since the start of the send" }, Object.assign({ size: 70 }, opts && opts.axis ? opts.axis : {})],
       series: [{ label: "t (s)" }].concat(series.map((s, i) => Object.assign({ label: s.label, stroke: colors[i % colors.length], width: 2, points: { show: xs.length < 120 } }, s.extra || {}))),
     }, [xs].concat(series.map((s) => s.data)), el);
   }
