@@ -8,7 +8,8 @@
  *
  * Prints a table, then one JSON document on the last line.
  */
-import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../src/cluster/start";
+import { M3AggregatorCluster } from "../src/cluster/start";
+import type { StartedM3AggregatorCluster } from "../src/cluster/started";
 import { containerCpuSeconds } from "../src/docker/client";
 import { runLoad } from "../src/load/run";
 

@@ -8,26 +8,26 @@ import * as path from "node:path";
 import type { M3AdminClient } from "../m3/admin-client";
 import { shardSetsOf } from "../m3/placement";
 import type { Placement } from "../m3/types";
-import type { ClusterPlan } from "./plan";
+import type { ClusterPlan } from "../plan/plan";
 import type { StartedEtcdContainer } from "../containers/etcd";
 import type { StartedM3AggregatorNode } from "../containers/m3aggregator";
 import type { StartedM3CoordinatorContainer } from "../containers/m3coordinator";
-import type { ResolvedImage } from "../docker/images";
+import type { ResolvedImage, ImageNames } from "../model/components";
 import { teardown, unregisterLiveCluster } from "../lifecycle/live";
-import type { M3Version } from "../m3/versions";
-import type { ImageNames, ResolvedClusterOptions } from "./options";
-import type { PortPlan } from "../ports";
+import type { M3Version } from "../model/versions";
+import type { ResolvedClusterOptions } from "../model/options";
+import type { PortPlan } from "../model/network";
 import { sendRaw } from "../util/raw-lines";
 import { poll } from "../util/poll";
 import { describeElection, readElection, type ShardSetElection, waitForElection } from "./readiness";
-import type { StartupTimings } from "../lifecycle/phase-runner";
+import type { StartupTimings } from "../model/phases";
 import type { M3MsgSink } from "../sink/sink";
 import { type ClusterTls, clusterTlsHandle } from "../tls/material";
 import { formatLogTail } from "../util/log-tail";
 import type { StartedToxiproxyContainer } from "../containers/toxiproxy";
 import { FaultLog, type FaultRecord, FaultsDisabledError, LinkFaults, nodeLinkMap } from "../faults/network";
 
-export type { StartupTimings } from "../lifecycle/phase-runner";
+export type { StartupTimings } from "../model/phases";
 
 /** A running cluster: endpoints, clients, and stop(). */
 export class StartedM3AggregatorCluster {
@@ -70,7 +70,7 @@ export class StartedM3AggregatorCluster {
       : images;
     this.images = Object.fromEntries(Object.entries(images).map(([k, v]) => [k, v.image])) as unknown as ImageNames;
     this.admin = coordinator.admin;
-    this.tls = plan.tls === undefined ? undefined : clusterTlsHandle(plan.tls.hostDir, plan.tls.settings, plan.host);
+    this.tls = plan.tls === undefined ? undefined : clusterTlsHandle(plan.tls.hostDir, plan.tls.settings, plan.tls.serverName);
     // Link faults: live with faults: true, else every call throws naming the option.
     this.faultLog = toxiproxy === undefined ? undefined : new FaultLog();
     const client = toxiproxy?.client;
@@ -79,36 +79,6 @@ export class StartedM3AggregatorCluster {
     }
     const etcdProxies = [...nodes.map((n) => `${n.id}.etcd`), "m3coordinator.etcd"];
     etcd.setNetwork(new LinkFaults(client, this.getId(), "etcd", new Map([["etcd", etcdProxies]]), this.faultLog, "etcd.network"));
-  }
-
-  private readonly faultLog: FaultLog | undefined;
-
-  private requireFaults(method: string): { proxy: StartedToxiproxyContainer; log: FaultLog } {
-    if (this.toxiproxy === undefined || this.faultLog === undefined) throw new FaultsDisabledError(method, this.getId());
-    return { proxy: this.toxiproxy, log: this.faultLog };
-  }
-
-  /** Every fault applied so far (`faults: true`), oldest first, each with its time. */
-  getFaultLog(): FaultRecord[] {
-    return this.requireFaults("cluster.getFaultLog()").log.list();
-  }
-
-  /**
-   * Cuts every link of a node (`faults: true`): to etcd, from clients and peers, to the sink.
-   * The node keeps running, alone. {@link healAll} or `node.network.heal()` ends it.
-   */
-  async isolate(which: number | string): Promise<FaultRecord> {
-    const { log } = this.requireFaults("cluster.isolate()");
-    const node = this.node(which);
-    await node.network.cut("all");
-    return log.add({ target: node.id, action: "isolate", links: ["etcd", "ingest", "flush"] });
-  }
-
-  /** Removes every fault from every link (`faults: true`); held bytes are delivered. */
-  async healAll(): Promise<FaultRecord> {
-    const { proxy, log } = this.requireFaults("cluster.healAll()");
-    await proxy.client.resetAll();
-    return log.add({ target: "cluster", action: "heal-all", links: ["all"] });
   }
 
   /**
@@ -203,6 +173,36 @@ export class StartedM3AggregatorCluster {
   /** Every container of the cluster: etcd, coordinator, then the nodes. */
   private get components(): Array<{ component: string; logLines(): string[] }> {
     return [this.etcd, this.coordinator, ...this.nodes, ...(this.toxiproxy === undefined ? [] : [this.toxiproxy])];
+  }
+
+  private readonly faultLog: FaultLog | undefined;
+
+  private requireFaults(method: string): { proxy: StartedToxiproxyContainer; log: FaultLog } {
+    if (this.toxiproxy === undefined || this.faultLog === undefined) throw new FaultsDisabledError(method, this.getId());
+    return { proxy: this.toxiproxy, log: this.faultLog };
+  }
+
+  /** Every fault applied so far (`faults: true`), oldest first, each with its time. */
+  getFaultLog(): FaultRecord[] {
+    return this.requireFaults("cluster.getFaultLog()").log.list();
+  }
+
+  /**
+   * Cuts every link of a node (`faults: true`): to etcd, from clients and peers, to the sink.
+   * The node keeps running, alone. {@link healAll} or `node.network.heal()` ends it.
+   */
+  async isolate(which: number | string): Promise<FaultRecord> {
+    const { log } = this.requireFaults("cluster.isolate()");
+    const node = this.node(which);
+    await node.network.cut("all");
+    return log.add({ target: node.id, action: "isolate", links: ["etcd", "ingest", "flush"] });
+  }
+
+  /** Removes every fault from every link (`faults: true`); held bytes are delivered. */
+  async healAll(): Promise<FaultRecord> {
+    const { proxy, log } = this.requireFaults("cluster.healAll()");
+    await proxy.client.resetAll();
+    return log.add({ target: "cluster", action: "heal-all", links: ["all"] });
   }
 
   private logTails(components: string[]): string {

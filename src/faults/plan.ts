@@ -14,26 +14,16 @@
  * through the placement endpoints, hence through the ingest proxies too.
  */
 
+import type { FaultPorts } from "../model/network";
+
+export type { FaultPorts } from "../model/network";
+
 /** A link of one aggregator node that can be faulted. */
 export type NodeLink = "etcd" | "ingest" | "flush";
 export const NODE_LINKS: readonly NodeLink[] = ["etcd", "ingest", "flush"];
 
 /** Host name of the sink in the consumer placement when faults are on (resolved per node). */
 export const SINK_HOSTNAME = "m3agg-sink";
-
-/** Ports a faults cluster adds to its plan (all from the allocator, on the cluster's host). */
-export interface FaultPorts {
-  /** Toxiproxy's HTTP API. */
-  api: number;
-  /** The coordinator → etcd proxy. */
-  coordinatorEtcd: number;
-  /** The sink's own listener (proxies forward to it). */
-  sink: number;
-  /** Port of every node's flush proxy (each on the node's own loopback address). */
-  flush: number;
-  /** Per node, in node order. */
-  nodes: Array<{ etcd: number; ingest: number }>;
-}
 
 /** One proxy of the plan. */
 export interface ProxyPlan {
@@ -49,8 +39,6 @@ export interface ProxyPlan {
 /** The faults part of a cluster plan. */
 export interface FaultsPlan {
   image: string;
-  /** Docker labels of the Toxiproxy container (set by the cluster plan). */
-  labels: Record<string, string>;
   /** Toxiproxy's API: listens on `<host>:<api>`. */
   apiHost: string;
   apiPort: number;
@@ -81,6 +69,19 @@ export interface FaultsPlanInput {
   ports: FaultPorts;
 }
 
+/** What node `index` (0-based) dials and resolves instead of the direct endpoints. */
+export function nodeLinks(host: string, ports: FaultPorts, index: number): FaultsPlan["nodes"][number] & { flushListen: string } {
+  const p = ports.nodes[index];
+  if (p === undefined) throw new Error(`no fault ports for node ${index + 1}`);
+  return {
+    id: "",
+    etcdEndpoint: `${host}:${p.etcd}`,
+    ingestEndpoint: `${host}:${p.ingest}`,
+    extraHosts: { [SINK_HOSTNAME]: flushAddressOf(index) },
+    flushListen: `${flushAddressOf(index)}:${ports.flush}`,
+  };
+}
+
 /** The faults plan: pure (same inputs, same plan). */
 export function planFaults(input: FaultsPlanInput): FaultsPlan {
   const { host, ports } = input;
@@ -90,19 +91,17 @@ export function planFaults(input: FaultsPlanInput): FaultsPlan {
   const sink = at(ports.sink);
   const proxies: ProxyPlan[] = [];
   const nodes = input.nodes.map((node, i) => {
-    const p = ports.nodes[i] as FaultPorts["nodes"][number];
-    const flushListen = `${flushAddressOf(i)}:${ports.flush}`;
+    const { flushListen, ...links } = nodeLinks(host, ports, i);
     proxies.push(
-      { name: `${node.id}.etcd`, link: "etcd", owner: node.id, listen: at(p.etcd), upstream: etcd },
-      { name: `${node.id}.ingest`, link: "ingest", owner: node.id, listen: at(p.ingest), upstream: at(node.tcpPort) },
+      { name: `${node.id}.etcd`, link: "etcd", owner: node.id, listen: links.etcdEndpoint, upstream: etcd },
+      { name: `${node.id}.ingest`, link: "ingest", owner: node.id, listen: links.ingestEndpoint, upstream: at(node.tcpPort) },
       { name: `${node.id}.flush`, link: "flush", owner: node.id, listen: flushListen, upstream: sink },
     );
-    return { id: node.id, etcdEndpoint: at(p.etcd), ingestEndpoint: at(p.ingest), extraHosts: { [SINK_HOSTNAME]: flushAddressOf(i) } };
+    return { ...links, id: node.id };
   });
   proxies.push({ name: "m3coordinator.etcd", link: "etcd", owner: "m3coordinator", listen: at(ports.coordinatorEtcd), upstream: etcd });
   return {
     image: input.image,
-    labels: {},
     apiHost: host,
     apiPort: ports.api,
     apiUrl: `http://${at(ports.api)}`,

@@ -8,7 +8,6 @@
  *
  * Node numbers in steps are 1-based like the instance ids (node 3 = m3aggregator03).
  */
-import type { ContainerState } from "../containers/controllable";
 import type { FaultRecord } from "../faults/network";
 import { containerCpuSecondsEach } from "../docker/client";
 
@@ -155,7 +154,7 @@ export interface ChaosNode {
   restart(): Promise<void>;
   pause(): Promise<void>;
   unpause(): Promise<void>;
-  state(): Promise<ContainerState>;
+  state(): Promise<string>;
   resign(timeoutMs?: number): Promise<void>;
   readonly network: {
     cut(link: ChaosLink): Promise<FaultRecord>; heal(link?: ChaosLink): Promise<FaultRecord>; reset(link: ChaosLink): Promise<FaultRecord>;

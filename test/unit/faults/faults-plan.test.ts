@@ -4,9 +4,10 @@
  * errors of fault methods on clusters without faults: true.
  */
 import { parse } from "yaml";
-import { planCluster, type PlanInputs } from "../../../src/cluster/plan";
-import { InvalidOptionError, resolveOptions } from "../../../src/cluster/options";
-import type { PortPlan } from "../../../src/ports";
+import { containerSpecs, planCluster, type PlanInputs } from "../../../src/plan/plan";
+import { resolveOptions } from "../../../src/cluster/options";
+import { InvalidOptionError } from "../../../src/model/options";
+import type { PortPlan } from "../../../src/model/network";
 import { FaultLog, FaultsDisabledError, LinkFaults, nodeLinkMap } from "../../../src/faults/network";
 import { flushAddressOf } from "../../../src/faults/plan";
 
@@ -37,7 +38,7 @@ describe("faults in the plan", () => {
     expect(plan.faults).toBeUndefined();
     expect(plan.placement.instances.map((i) => i.endpoint)).toEqual(["127.0.0.1:22003", "127.0.0.1:22013"]);
     expect(parse(plan.nodes[0]!.config).kvClient.etcd.etcdClusters[0].endpoints).toEqual(["127.0.0.1:21379"]);
-    expect(plan.nodes[0]!.extraHosts).toEqual({});
+    expect(plan.nodes[0]!.container.extraHosts).toBeUndefined();
   });
 
   test("one proxy per link: node → etcd, clients → node, node → sink (own loopback address), coordinator → etcd", () => {
@@ -53,8 +54,11 @@ describe("faults in the plan", () => {
     ]);
     expect(plan.faults!.apiUrl).toBe("http://127.0.0.1:23000");
     expect(plan.faults!.args).toEqual(["-host", "127.0.0.1", "-port", "23000"]);
-    expect(plan.faults!.labels["org.m3agg.component"]).toBe("toxiproxy");
-    expect(plan.faults!.labels["org.m3agg.cluster"]).toBe("faults-plan");
+    expect(plan.faults!.container.command).toEqual(["-host", "127.0.0.1", "-port", "23000"]);
+    expect(plan.faults!.container.wait).toEqual({ kind: "http", url: "http://127.0.0.1:23000/version" });
+    expect(containerSpecs(plan).map((c) => c.name)).toEqual(["toxiproxy", "etcd", "m3coordinator", "m3aggregator01", "m3aggregator02"]);
+    expect(plan.faults!.container.labels["org.m3agg.component"]).toBe("toxiproxy");
+    expect(plan.faults!.container.labels["org.m3agg.cluster"]).toBe("faults-plan");
   });
 
   test("the placement endpoint is the ingest proxy; each node dials etcd through its own proxy and resolves the sink to its own flush proxy", () => {
@@ -63,7 +67,7 @@ describe("faults in the plan", () => {
     expect(plan.nodes.map((n) => n.tcpEndpoint)).toEqual(["127.0.0.1:22003", "127.0.0.1:22013"]); // the node still listens there
     expect(plan.nodes.map((n) => parse(n.config).kvClient.etcd.etcdClusters[0].endpoints)).toEqual([["127.0.0.1:23010"], ["127.0.0.1:23020"]]);
     expect(plan.nodes.map((n) => parse(n.config).rawtcp.listenAddress)).toEqual(["127.0.0.1:22003", "127.0.0.1:22013"]);
-    expect(plan.nodes.map((n) => n.extraHosts)).toEqual([{ "m3agg-sink": "127.0.1.1" }, { "m3agg-sink": "127.0.1.2" }]);
+    expect(plan.nodes.map((n) => n.container.extraHosts)).toEqual([{ "m3agg-sink": "127.0.1.1" }, { "m3agg-sink": "127.0.1.2" }]);
     expect(parse(plan.coordinator.config).clusterManagement.etcd.etcdClusters[0].endpoints).toEqual(["127.0.0.1:23001"]);
     expect(plan.faults!.sinkPlacementEndpoint).toBe("m3agg-sink:23003");
     expect(plan.faults!.sinkListen).toEqual({ host: "127.0.0.1", port: 23002 });
