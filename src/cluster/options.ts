@@ -189,9 +189,6 @@ export function resolveOptions(options: M3AggregatorClusterOptions = {}): Resolv
   if (faults && !host.startsWith("127.")) {
     throw new InvalidOptionError("faults", faults, `needs a loopback host (127.0.0.0/8), not host=${host}: each node's flush proxy listens on its own 127.0.1.<n> address`);
   }
-  if (faults && reuse) {
-    throw new InvalidOptionError("faults", faults, "cannot be combined with reuse: a kept cluster's fault proxies are not re-attached (start it without reuse)");
-  }
 
   const resolved: ResolvedClusterOptions = {
     nodes,

@@ -120,6 +120,8 @@ export class M3AggregatorCluster {
         if (source !== undefined && existing.plan.nodes[0]?.container.image !== expectedSourceImage(source, this.options.debug !== undefined)) {
           throw new Error("the kept cluster runs binaries of an older state of the source tree"); // rebuild and restart
         }
+        // A kept faults cluster starts healed: no toxic of an earlier run stays on a link.
+        await existing.toxiproxy?.client.resetAll();
         await existing.waitForReady({ timeoutMs: 15_000 });
         return existing;
       } catch {

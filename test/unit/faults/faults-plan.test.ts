@@ -78,10 +78,10 @@ describe("faults in the plan", () => {
     expect(() => flushAddressOf(254)).toThrow(/at most 254 nodes/);
   });
 
-  test("options: faults must be boolean, needs a loopback host, not with reuse", () => {
+  test("options: faults must be boolean, needs a loopback host", () => {
     expect(() => resolveOptions({ faults: "yes" as unknown as boolean })).toThrow(InvalidOptionError);
     expect(() => resolveOptions({ faults: true, host: "10.1.2.3" })).toThrow(/faults=true: needs a loopback host/);
-    expect(() => resolveOptions({ faults: true, reuse: true })).toThrow(/cannot be combined with reuse/);
+    expect(resolveOptions({ faults: true, reuse: true }).reuseKey).not.toBe(resolveOptions({ reuse: true }).reuseKey); // a kept faults cluster is another cluster
     expect(resolveOptions({ faults: true, host: "127.0.0.2" }).faults).toBe(true);
   });
 });
