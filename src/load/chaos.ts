@@ -248,6 +248,11 @@ export interface LoadTimeline {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Sleeps until the wall clock reaches `atMs` (a timer may fire a millisecond early). */
+async function sleepUntil(atMs: number): Promise<void> {
+  while (Date.now() < atMs) await sleep(atMs - Date.now());
+}
+
 /** Resolves with `work`'s value, or undefined after `ms` (the work goes on, its result ignored). */
 async function within<T>(ms: number, work: Promise<T>): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
@@ -280,7 +285,7 @@ export class ChaosRun {
       series: { tMs: [], sentTotal: [], observedTotal: [], sentPerSec: [], observedPerSec: [], cpu: Object.fromEntries(cluster.nodes.map((n) => [n.id, []])), leaders: {} },
     };
     for (const step of steps) {
-      this.timers.push(setTimeout(() => this.track(this.runStep(step)), Math.max(0, startedAtMs + step.atMs - Date.now())));
+      this.timers.push(setTimeout(() => this.track(sleepUntil(startedAtMs + step.atMs).then(() => this.runStep(step))), Math.max(0, startedAtMs + step.atMs - Date.now())));
     }
   }
 
@@ -350,7 +355,7 @@ export class ChaosRun {
     }
     outcome.endedMs = this.now();
     if (step.forMs !== undefined && outcome.ok) {
-      await sleep(Math.max(0, this.startedAtMs + step.atMs + step.forMs - Date.now()));
+      await sleepUntil(this.startedAtMs + step.atMs + step.forMs);
       const undo = { startedMs: this.now(), endedMs: 0, ok: false, detail: "" };
       outcome.undo = undo;
       try {
