@@ -171,4 +171,38 @@ describe("network faults (faults: true)", () => {
     await cluster.node(slow!).network.heal("ingest");
     await client.close();
   }, 120_000);
+
+  test("every link to etcd cut (cluster.etcd.network.cut): every election lease expires, after heal each shard set has one leader again; isolate and healAll; exact totals", async () => {
+    const cluster = m3.cluster;
+    const client = await M3IngestClient.connect(cluster);
+    const load = steadyLoad(client, `faults.etcdall.${Date.now()}`);
+    await cluster.waitForReady();
+    const cutAt = Date.now();
+    await cluster.etcd.network.cut();
+    // No keep-alive reaches etcd: the leader's lease expires and nobody can win a new one.
+    for (;;) {
+      if ((await etcdLeader(1)) === undefined) break;
+      if (Date.now() - cutAt > (TTL_SECONDS + MARGIN_SECONDS) * 1000) throw new Error("the election key outlived the cut");
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    console.log(`[faults] every etcd link cut: shard set 1's election key gone after ${Date.now() - cutAt} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(await etcdLeader(1)).toBeUndefined();
+    await cluster.etcd.network.heal();
+    await cluster.waitForReady({ timeoutMs: 60_000 });
+    expect(await etcdLeader(1)).toBe(await cluster.waitForLeader(1));
+
+    // isolate: every link of a follower; healAll ends it and the cluster is ready again.
+    const leader = await cluster.waitForLeader(1);
+    const follower = (await cluster.shardSets()).get(1)!.find((id) => id !== leader)!;
+    await cluster.isolate(follower);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await cluster.healAll();
+    await cluster.waitForReady({ timeoutMs: 60_000 });
+    const sent = await load.stop();
+    await client.close();
+    await expectExactTotals(sent);
+    const actions = cluster.getFaultLog().slice(-5).map((r) => [r.target, r.action]);
+    expect(actions).toEqual([["etcd", "cut"], ["etcd", "heal"], [follower, "cut"], [follower, "isolate"], ["cluster", "heal-all"]]);
+  }, 180_000);
 });
