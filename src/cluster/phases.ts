@@ -120,11 +120,11 @@ export async function build(ctx: StartContext): Promise<SourceBuild | undefined>
 
 /** Which image each component runs (the debug image too in debug mode). */
 export function images(ctx: StartContext, sourceBuild: SourceBuild | undefined): Promise<PlanImages> {
-  const { images: explicit, m3Version, debug } = ctx.options;
+  const { options } = ctx;
   return ctx.phase("images", async () => {
-    const resolved: Partial<Record<ImageComponent, ResolvedImage>> = await resolveImages(explicit, m3Version, sourceBuild?.images);
-    if (debug !== undefined) resolved.m3aggregatorDebug = await resolveDebugImage(explicit, m3Version, sourceBuild?.images);
-    if (ctx.options.faults) resolved.toxiproxy = await resolveToxiproxyImage(explicit);
+    const resolved: Partial<Record<ImageComponent, ResolvedImage>> = await resolveImages(options, sourceBuild?.images);
+    if (options.debug !== undefined) resolved.m3aggregatorDebug = await resolveDebugImage(options, sourceBuild?.images);
+    if (options.faults) resolved.toxiproxy = await resolveToxiproxyImage(options);
     return resolved as PlanImages;
   });
 }

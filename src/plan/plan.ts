@@ -56,7 +56,7 @@ export interface ClusterPlan {
   /** Local m3 checkout the images were built from, or undefined for release images. */
   source: string | undefined;
   inputs: PlanInputs;
-  etcd: { clientPort: number; peerPort: number; endpoint: string; container: ContainerSpec };
+  etcd: { clientPort: number; peerPort: number; url: string; container: ContainerSpec };
   coordinator: { port: number; metricsPort: number; adminUrl: string; config: string; container: ContainerSpec };
   nodes: NodePlan[];
   /** `faults: true`: the fault proxies (links, proxies, the Toxiproxy container), else undefined. */
@@ -227,7 +227,7 @@ export function planCluster(inputs: PlanInputs): ClusterPlan {
     etcd: {
       clientPort: ports.etcdClient,
       peerPort: ports.etcdPeer,
-      endpoint: `http://${host}:${ports.etcdClient}`,
+      url: `http://${host}:${ports.etcdClient}`,
       container: {
         name: "etcd",
         component: "etcd",

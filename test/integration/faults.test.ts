@@ -23,7 +23,7 @@ async function etcdLeader(shardSetId: number): Promise<string | undefined> {
   const prefix = `_ld/default_env/m3aggregator/shardset/${shardSetId}/lock/`;
   const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
   const b64 = (s: string) => Buffer.from(s).toString("base64");
-  const answer = await httpJson<{ kvs?: Array<{ value: string; create_revision: string }> }>("POST", `${m3.cluster.getEtcdEndpoint()}/v3/kv/range`, { body: { key: b64(prefix), range_end: b64(end) } });
+  const answer = await httpJson<{ kvs?: Array<{ value: string; create_revision: string }> }>("POST", `${m3.cluster.getEtcdUrl()}/v3/kv/range`, { body: { key: b64(prefix), range_end: b64(end) } });
   const first = (answer.kvs ?? []).sort((a, b) => Number(a.create_revision) - Number(b.create_revision))[0];
   return first === undefined ? undefined : Buffer.from(first.value, "base64").toString();
 }

@@ -22,7 +22,7 @@ describe("fromPlan", () => {
 
   test("starts a plan the test made and edited: the edited spec is what Docker runs", async () => {
     const options = resolveOptions({ nodes: 2, rf: 2, clusterId, tls: false });
-    const plan = planCluster({ options, ports: await planPorts(options), images: await resolveImages(options.images, options.m3Version) });
+    const plan = planCluster({ options, ports: await planPorts(options), images: await resolveImages(options) });
     const edited = plan.nodes[1]!.container;
     edited.env = { ...edited.env, M3AGG_TEST_EDIT: "from-the-test" };
     edited.labels = { ...edited.labels, "org.m3agg.test-edit": clusterId };
