@@ -104,9 +104,11 @@ function flushHandler(backend: FlushBackend, topic = SINK_TOPIC): unknown {
  * advertises, which is the same loopback address here. The timeouts are m3's defaults, written
  * out so the rendered file shows them.
  */
-function applyVersionSchema(doc: Document, etcdPath: Array<string | number>, profile: VersionProfile): void {
+function applyVersionSchema(doc: Document, etcdPath: Array<string | number>, profile: VersionProfile, proxied: boolean): void {
   if (!profile.config.etcdTimeouts) return;
-  doc.setIn([...etcdPath, "autoSyncInterval"], "1m");
+  // Through a fault proxy, autosync would swap the proxy for the address etcd advertises (its own):
+  // a minute in, the etcd link would bypass the proxy and cuts would no longer apply. -1s = off.
+  doc.setIn([...etcdPath, "autoSyncInterval"], proxied ? "-1s" : "1m");
   doc.setIn([...etcdPath, "dialTimeout"], "15s");
 }
 
@@ -147,7 +149,7 @@ export function renderAggregatorConfig(input: AggregatorConfigInput): string {
   doc.setIn(["aggregator", "electionManager", "election", "ttlSeconds"], input.electionTtlSeconds);
   doc.setIn(["aggregator", "flush", "handlers"], [flushHandler(input.backend, input.topic)]);
   const profile = versionProfile(input.m3Version ?? defaultM3Version());
-  applyVersionSchema(doc, ["kvClient", "etcd", "etcdClusters", 0], profile);
+  applyVersionSchema(doc, ["kvClient", "etcd", "etcdClusters", 0], profile, input.etcdEndpoint !== undefined);
   if (profile.config.clientReadTimeout) {
     doc.setIn(["aggregator", "client", "connection", "readTimeout"], "15s");
   }
@@ -167,7 +169,7 @@ export function renderCoordinatorConfig(input: CoordinatorConfigInput): string {
   doc.setIn(["logging", "level"], input.logLevel);
   doc.setIn(["metrics", "prometheus", "listenAddress"], address(input.metricsPort));
   doc.setIn(["clusterManagement", "etcd", "etcdClusters", 0, "endpoints"], [input.etcdEndpoint ?? address(input.etcdClientPort)]);
-  applyVersionSchema(doc, ["clusterManagement", "etcd", "etcdClusters", 0], versionProfile(input.m3Version ?? defaultM3Version()));
+  applyVersionSchema(doc, ["clusterManagement", "etcd", "etcdClusters", 0], versionProfile(input.m3Version ?? defaultM3Version()), input.etcdEndpoint !== undefined);
   mergeInto(doc, input.overrides ?? {});
   return doc.toString();
 }

@@ -16,6 +16,8 @@ const TTL_SECONDS = 5;
  * Measured 6.2 s with TTL 5 s on this shared 2-core machine; 15 s leaves room for a loaded CI runner.
  */
 const MARGIN_SECONDS = 15;
+/** About when the cluster started (the file's first hook). */
+const fileStartedAt = Date.now();
 const m3 = useM3AggregatorCluster({ nodes: 2, rf: 2, electionTtlSeconds: TTL_SECONDS, backend: "sink", faults: true, clusterId: uniqueClusterId("faults") });
 
 /** The value of the lowest-create-revision key under the shard set's election prefix, read from etcd itself. */
@@ -174,6 +176,9 @@ describe("network faults (faults: true)", () => {
 
   test("every link to etcd cut (cluster.etcd.network.cut): every election lease expires, after heal each shard set has one leader again; isolate and healAll; exact totals", async () => {
     const cluster = m3.cluster;
+    // Past m3 v1.6.0's first etcd autosync (1 min), which would swap the proxy for etcd's own address if
+    // the plan left it on: run alone, this test waits for it; after the others it has passed.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, fileStartedAt + 75_000 - Date.now())));
     const client = await M3IngestClient.connect(cluster);
     const load = steadyLoad(client, `faults.etcdall.${Date.now()}`);
     await cluster.waitForReady();
@@ -204,5 +209,5 @@ describe("network faults (faults: true)", () => {
     await expectExactTotals(sent);
     const actions = cluster.getFaultLog().slice(-5).map((r) => [r.target, r.action]);
     expect(actions).toEqual([["etcd", "cut"], ["etcd", "heal"], [follower, "cut"], [follower, "isolate"], ["cluster", "heal-all"]]);
-  }, 180_000);
+  }, 240_000);
 });

@@ -69,6 +69,10 @@ describe("faults in the plan", () => {
     expect(plan.nodes.map((n) => parse(n.config).rawtcp.listenAddress)).toEqual(["127.0.0.1:22003", "127.0.0.1:22013"]);
     expect(plan.nodes.map((n) => n.container.extraHosts)).toEqual([{ "m3agg-sink": "127.0.1.1" }, { "m3agg-sink": "127.0.1.2" }]);
     expect(parse(plan.coordinator.config).clusterManagement.etcd.etcdClusters[0].endpoints).toEqual(["127.0.0.1:23001"]);
+    // etcd's autosync would replace the proxy by the address etcd advertises a minute in: off (m3 turns a negative interval into 0 = off).
+    expect(plan.nodes.map((n) => parse(n.config).kvClient.etcd.etcdClusters[0].autoSyncInterval)).toEqual(["-1s", "-1s"]);
+    expect(parse(plan.coordinator.config).clusterManagement.etcd.etcdClusters[0].autoSyncInterval).toBe("-1s");
+    expect(parse(planCluster(inputs(false)).nodes[0]!.config).kvClient.etcd.etcdClusters[0].autoSyncInterval).toBe("1m");
     expect(plan.faults!.sinkPlacementEndpoint).toBe("m3agg-sink:23003");
     expect(plan.faults!.sinkListen).toEqual({ host: "127.0.0.1", port: 23002 });
   });
