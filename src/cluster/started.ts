@@ -75,10 +75,10 @@ export class StartedM3AggregatorCluster {
     this.faultLog = toxiproxy === undefined ? undefined : new FaultLog();
     const client = toxiproxy?.client;
     for (const node of nodes) {
-      node.setNetwork(new LinkFaults(client, this.getId(), node.id, nodeLinkMap(node.id), this.faultLog, `${node.id}.network`));
+      node.setNetwork(new LinkFaults(client, this.getClusterId(), node.id, nodeLinkMap(node.id), this.faultLog, `${node.id}.network`));
     }
     const etcdProxies = [...nodes.map((n) => `${n.id}.etcd`), "m3coordinator.etcd"];
-    etcd.setNetwork(new LinkFaults(client, this.getId(), "etcd", new Map([["etcd", etcdProxies]]), this.faultLog, "etcd.network"));
+    etcd.setNetwork(new LinkFaults(client, this.getClusterId(), "etcd", new Map([["etcd", etcdProxies]]), this.faultLog, "etcd.network"));
   }
 
   /**
@@ -186,7 +186,7 @@ export class StartedM3AggregatorCluster {
   private readonly faultLog: FaultLog | undefined;
 
   private requireFaults(method: string): { proxy: StartedToxiproxyContainer; log: FaultLog } {
-    if (this.toxiproxy === undefined || this.faultLog === undefined) throw new FaultsDisabledError(method, this.getId());
+    if (this.toxiproxy === undefined || this.faultLog === undefined) throw new FaultsDisabledError(method, this.getClusterId());
     return { proxy: this.toxiproxy, log: this.faultLog };
   }
 
