@@ -6,6 +6,7 @@ import { attachCluster } from "../cluster/attach";
 import { M3IngestClient } from "../ingest/client";
 import type { Metric } from "../ingest/encoder";
 import { teardown } from "../cluster/start";
+import { containerLogLines } from "../docker/client";
 import { sendRaw } from "../util/raw-lines";
 import { describeElection } from "../cluster/readiness";
 import type { Command } from "./args";
@@ -90,9 +91,8 @@ export async function logs(command: Of<"logs">): Promise<number> {
   if (wanted.length === 0) {
     throw new Error(`no container ${JSON.stringify(command.component)} (containers: ${all.map((c) => c.component).join(", ")})`);
   }
-  await new Promise((resolve) => setTimeout(resolve, 300)); // let the attached log streams deliver
   for (const c of wanted) {
-    const lines = c.logLines();
+    const lines = await containerLogLines(c.getId()); // read to its end: no stream to wait for
     for (const line of command.tail === undefined ? lines : lines.slice(-command.tail)) print(wanted.length > 1 ? `${c.component} | ${line}` : line);
   }
   return 0;

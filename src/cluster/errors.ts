@@ -3,9 +3,10 @@
  * and the last lines each involved container printed.
  */
 import { formatLogTail } from "../util/log-tail";
+import { describeTeardown, type TeardownReport } from "../lifecycle/live";
 
 /** Phases of a cluster start, in order. */
-export type StartPhase = "validate" | "build" | "images" | "ports" | "tls" | "etcd" | "coordinator" | "placement" | "sink" | "aggregators" | "election";
+export type StartPhase = "validate" | "lock" | "build" | "images" | "ports" | "tls" | "etcd" | "coordinator" | "placement" | "sink" | "aggregators" | "election";
 
 /** Last log lines of one container, attached to errors. */
 export interface LogTail {
@@ -20,17 +21,22 @@ export class ClusterStartError extends Error {
     readonly phase: StartPhase,
     override readonly cause: unknown,
     readonly logTails: LogTail[] = [],
+    /**
+     * What the teardown after the failure removed and what it could not (undefined: the start
+     * failed before it had started anything).
+     */
+    readonly teardown?: TeardownReport,
   ) {
-    super(ClusterStartError.format(clusterId, phase, cause, logTails), { cause });
+    super(ClusterStartError.format(clusterId, phase, cause, logTails, teardown), { cause });
   }
 
-  private static format(clusterId: string, phase: StartPhase, cause: unknown, tails: LogTail[]): string {
+  private static format(clusterId: string, phase: StartPhase, cause: unknown, tails: LogTail[], teardown: TeardownReport | undefined): string {
     const reason = cause instanceof Error ? cause.message : String(cause);
     const logs = tails
       .filter((t) => t.lines.length > 0)
       .map((t) => formatLogTail(t.component, t.lines, t.lines.length))
       .join("\n");
     return `cluster ${clusterId} failed to start in phase "${phase}": ${reason}` +
-      "\n(everything it had started was removed)" + (logs === "" ? "" : `\n${logs}`);
+      `\n(${teardown === undefined ? "nothing had been started" : describeTeardown(teardown)})` + (logs === "" ? "" : `\n${logs}`);
   }
 }

@@ -19,7 +19,9 @@ import { attachCluster } from "./attach";
 import { acquireLock } from "../lifecycle/file-lock";
 import { type ImageNames, type M3AggregatorClusterOptions, resolveOptions, type ResolvedClusterOptions } from "./options";
 import { bindFailures, describePorts, explicitPorts, keepReservations, planPorts, PortBindRetriesExhaustedError, PortInUseError, type BindAttempt, type PortPlan } from "../ports";
-import { registerLiveCluster, teardown, unregisterLiveCluster } from "../lifecycle/live";
+import { registerLiveCluster, teardown, TeardownError, type TeardownReport, unregisterLiveCluster } from "../lifecycle/live";
+import { StartAbortedError, StartBudget } from "../lifecycle/budget";
+import { claimClusterId, ClusterIdInUseError, releaseClusterId } from "../lifecycle/claim";
 import { StartedM3AggregatorCluster } from "./started";
 import { failedPhase, PhaseRunner } from "../lifecycle/phase-runner";
 import { LOG_TAIL_LINES } from "../util/log-tail";
@@ -41,6 +43,33 @@ export type { StartupTimings } from "../lifecycle/phase-runner";
 export { teardown } from "../lifecycle/live";
 
 export { instanceIdOf } from "./plan";
+
+/**
+ * Tears the cluster down every 250 ms until `settled` resolves (a start in flight may still create
+ * a container); resolves with what these rounds removed.
+ */
+async function removeUntilSettled(clusterId: string, settled: Promise<unknown>): Promise<TeardownReport[]> {
+  let done = false;
+  void settled.then(() => (done = true));
+  const reports: TeardownReport[] = [];
+  while (!done) {
+    const report = await teardown(clusterId).catch((error: unknown) => (error instanceof TeardownError ? error.report : undefined));
+    if (report !== undefined) reports.push(report);
+    await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 250))]);
+  }
+  return reports;
+}
+
+/** The final teardown's report, with what the earlier rounds removed. */
+function mergeReports(early: TeardownReport[], last: TeardownReport): TeardownReport {
+  const all = [...early, last];
+  return {
+    ...last,
+    removed: [...new Set(all.flatMap((r) => r.removed))],
+    portsReleased: [...new Set(all.flatMap((r) => r.portsReleased))].sort((a, b) => a - b),
+    tlsFolderRemoved: all.find((r) => r.tlsFolderRemoved !== undefined)?.tlsFolderRemoved,
+  };
+}
 
 /** Starts (each on newly planned ports) before a port another program keeps taking fails the start. */
 const MAX_BIND_ATTEMPTS = 3;
@@ -76,13 +105,38 @@ export class M3AggregatorCluster {
    * Starts etcd, the coordinator, creates the placement (shards cut over at
    * once), starts all aggregators in parallel and waits for a settled
    * election. On any failure everything started is removed and a
-   * {@link ClusterStartError} carries the phase and the last log lines.
+   * {@link ClusterStartError} carries the phase, the last log lines and what the teardown removed.
+   *
+   * `startTimeoutMs` bounds all of it: lock waits, retries on other ports and every wait. `signal`
+   * aborts the start (e.g. a test runner's hook gave up): it removes whatever it brought up and
+   * rejects. A clusterId that a live cluster uses is refused at once ({@link ClusterIdInUseError}).
    */
-  async start(): Promise<StartedM3AggregatorCluster> {
+  async start(options: { signal?: AbortSignal } = {}): Promise<StartedM3AggregatorCluster> {
+    const clusterId = this.options.clusterId;
+    const budget = new StartBudget(this.options.startTimeoutMs, options.signal);
+    // Until start() returns, a signal aborts it; the start then removes whatever it created.
+    let settled!: () => void;
+    const done = new Promise<void>((resolve) => (settled = resolve));
+    const starting = { id: clusterId, stop: () => { budget.abort(new StartAbortedError(new Error("interrupted by a signal"))); return done; } };
+    registerLiveCluster(starting);
+    try {
+      return await this.claimAndStart(budget);
+    } catch (error) {
+      if (error instanceof ClusterStartError || error instanceof ClusterIdInUseError) throw error;
+      throw new ClusterStartError(clusterId, "lock", error); // outside any phase: the reuse lock wait, or its attach (nothing started)
+    } finally {
+      budget.dispose();
+      unregisterLiveCluster(clusterId, starting); // a started cluster is registered by its own stop() (not a kept one)
+      settled();
+    }
+  }
+
+  /** Reuse: attach to the kept cluster or start it; otherwise claim the id and start. */
+  private async claimAndStart(budget: StartBudget): Promise<StartedM3AggregatorCluster> {
     const key = this.options.reuseKey;
-    if (key === undefined) return this.startNew();
+    if (key === undefined) return this.claimed(budget, () => this.startNew(budget));
     // Reuse: one process at a time decides between attaching and starting.
-    const release = await acquireLock(`reuse-${key}`);
+    const release = await acquireLock(`reuse-${key}`, budget.remaining(), undefined, { signal: budget.signal });
     try {
       try {
         const existing = await attachCluster(this.options.clusterId);
@@ -90,14 +144,38 @@ export class M3AggregatorCluster {
         if (source !== undefined && existing.plan.nodes[0]?.image !== expectedSourceImage(source, this.options.debug !== undefined)) {
           throw new Error("the kept cluster runs binaries of an older state of the source tree"); // rebuild and restart
         }
-        await existing.waitForReady({ timeoutMs: 15_000 });
+        await budget.race(existing.waitForReady({ timeoutMs: Math.min(15_000, budget.remaining()) }));
         return existing;
-      } catch {
+      } catch (error) {
+        budget.check(); // out of time or aborted: no fresh start
         await teardown(this.options.clusterId); // absent, partial or unhealthy: start afresh
       }
-      return await this.startNew();
+      // A kept cluster outlives this process: the id is claimed only while it starts.
+      return await this.claimed(budget, () => this.startNew(budget), true);
     } finally {
       release();
+    }
+  }
+
+  /** Runs `work` holding the claim on the cluster id; refuses at once when a live cluster uses it. */
+  private async claimed(budget: StartBudget, work: () => Promise<StartedM3AggregatorCluster>, releaseAfter = false): Promise<StartedM3AggregatorCluster> {
+    const clusterId = this.options.clusterId;
+    try {
+      budget.check();
+      await claimClusterId(clusterId); // not raced: a claim that lands after an abort must still be released below
+    } catch (error) {
+      if (error instanceof ClusterIdInUseError) throw error;
+      throw new ClusterStartError(clusterId, "lock", error); // nothing was started
+    }
+    let ok = false;
+    try {
+      budget.check();
+      const cluster = await work();
+      ok = true;
+      return cluster;
+    } finally {
+      // The claim lives as long as this process owns the cluster (released by stop()).
+      if (!ok || releaseAfter) releaseClusterId(clusterId);
     }
   }
 
@@ -106,13 +184,13 @@ export class M3AggregatorCluster {
    * its port (recognised by its "address already in use" log line), at most {@link MAX_BIND_ATTEMPTS}
    * times. An explicit port is never moved: its bind failure is a {@link PortInUseError}.
    */
-  private async startNew(): Promise<StartedM3AggregatorCluster> {
+  private async startNew(budget: StartBudget): Promise<StartedM3AggregatorCluster> {
     const attempts: BindAttempt[] = [];
     const exclude = new Set<number>();
     for (;;) {
       const attempt: StartAttempt = { exclude };
       try {
-        return await this.startOnce(attempt);
+        return await this.startOnce(attempt, budget);
       } catch (error) {
         const failures = error instanceof ClusterStartError ? bindFailures(error.logTails) : [];
         if (!(error instanceof ClusterStartError) || failures.length === 0 || attempt.ports === undefined) throw error;
@@ -121,10 +199,10 @@ export class M3AggregatorCluster {
         const onExplicit = failures.flatMap((f) => explicit.filter((e) => e.port === f.port).map((e) => ({ ...e, line: f.line })))[0];
         if (onExplicit !== undefined) {
           throw new ClusterStartError(this.options.clusterId, error.phase, new PortInUseError(onExplicit.port, onExplicit.purpose, attempt.ports.host,
-            `was taken by another program after the check (${onExplicit.line})`), error.logTails);
+            `was taken by another program after the check (${onExplicit.line})`), error.logTails, error.teardown);
         }
         if (attempts.length >= MAX_BIND_ATTEMPTS) {
-          throw new ClusterStartError(this.options.clusterId, error.phase, new PortBindRetriesExhaustedError(attempts), error.logTails);
+          throw new ClusterStartError(this.options.clusterId, error.phase, new PortBindRetriesExhaustedError(attempts), error.logTails, error.teardown);
         }
         // Next plan: none of this attempt's ports (explicit ones are exempt from exclusion), nor the port named in the line.
         for (const p of describePorts(attempt.ports)) exclude.add(p.port);
@@ -133,18 +211,15 @@ export class M3AggregatorCluster {
     }
   }
 
-  private async startOnce(attempt: StartAttempt): Promise<StartedM3AggregatorCluster> {
+  private async startOnce(attempt: StartAttempt, budget: StartBudget): Promise<StartedM3AggregatorCluster> {
     const options = this.options;
     const clusterId = options.clusterId;
-    const phases = new PhaseRunner(options.startTimeoutMs, options.onProgress);
+    const phases = new PhaseRunner(budget, options.onProgress); // one deadline for every attempt
     const timed = <T>(name: StartPhase, work: () => Promise<T>): Promise<T> => phases.run(name, work);
     const remaining = (): number => phases.remaining();
     const logSources: Array<{ component: string; buffer: LogBuffer }> = [];
-    const inFlight: Array<Promise<unknown>> = []; // phases running concurrently; awaited before teardown
-    let sink: M3MsgSink | undefined;
+    let sink: M3MsgSink | undefined; // set as soon as it listens, also when the start was abandoned meanwhile
 
-    // Until start() returns, a signal or exit removes whatever this start created.
-    registerLiveCluster({ id: clusterId, stop: () => teardown(clusterId) });
     try {
       let sourceBuild: SourceBuild | undefined;
       if (options.m3Source !== undefined) {
@@ -161,7 +236,7 @@ export class M3AggregatorCluster {
       const images = await timed("images", async () => {
         await dockerClient(); // a clear error before anything else when no engine answers
         // Containers of fixture processes that died without cleaning up, and their certificates.
-        for (const swept of await sweepOrphans()) removeTlsMaterial(swept);
+        await sweepOrphans(); // (their reservations, TLS folders and lock files too)
         const resolved: Partial<Record<keyof ImageNames, ResolvedImage>> = await resolveImages(options.images, options.m3Version, sourceBuild?.images);
         if (options.debug !== undefined) resolved.m3aggregatorDebug = await resolveDebugImage(options.images, options.m3Version, sourceBuild?.images);
         return resolved as PlanImages;
@@ -199,18 +274,15 @@ export class M3AggregatorCluster {
       // the aggregators wait for the topic; otherwise they start right away.
       const sinkBackend = options.backend === "sink";
       let aggregatorsStarting = sinkBackend ? undefined : startAggregators();
-      const sinkStarting = sinkBackend ? timed("sink", () => M3MsgSink.start({ host: plan.host })) : undefined;
+      const sinkStarting = sinkBackend ? timed("sink", async () => (sink = await M3MsgSink.start({ host: plan.host }))) : undefined;
       const coordinatorStarting = timed("coordinator", async () => {
         const container = new M3CoordinatorContainer(plan.coordinator.image, plan.coordinator.labels, plan.host, plan.coordinator.port, plan.coordinator.config)
           .withStartupTimeout(Math.min(60_000, remaining()));
         logSources.push({ component: "m3coordinator", buffer: container.logBuffer });
         return container.start();
       });
-      const track = (p: Promise<unknown> | undefined) => {
-        if (p !== undefined) inFlight.push(p.catch(() => undefined));
-      };
-      [etcdStarting, aggregatorsStarting, coordinatorStarting, sinkStarting].forEach(track);
-      sink = await sinkStarting;
+      for (const p of [etcdStarting, aggregatorsStarting, coordinatorStarting, sinkStarting]) p?.catch(() => undefined); // awaited below or settled in the catch
+      await sinkStarting;
       const [etcd, coordinator] = await Promise.all([etcdStarting, coordinatorStarting]);
 
       const placement = await timed("placement", async () => {
@@ -221,7 +293,7 @@ export class M3AggregatorCluster {
 
       if (aggregatorsStarting === undefined) {
         aggregatorsStarting = startAggregators();
-        track(aggregatorsStarting);
+        aggregatorsStarting.catch(() => undefined);
       }
       const nodes = await aggregatorsStarting;
 
@@ -230,30 +302,30 @@ export class M3AggregatorCluster {
         const missing = plan.nodes.filter((n) => placement.instances[n.id] === undefined).map((n) => n.id);
         if (missing.length > 0) throw new Error(`placement lacks instances ${missing.join(", ")}`);
         // Nodes stopped in delve before main cannot elect; the user continues them.
-        if (options.debug?.waitForDebugger !== true) await waitForElection(shardSetsOf(placement), apis, remaining());
+        if (options.debug?.waitForDebugger !== true) await waitForElection(shardSetsOf(placement), apis, remaining(), 100, budget.signal);
       });
 
+      budget.check(); // aborted at the last moment: remove it rather than hand it out
       const cluster = new StartedM3AggregatorCluster(plan, etcd, coordinator, nodes, phases.finish(), false, sink);
       if (options.reuseKey === undefined) registerLiveCluster({ id: clusterId, stop: () => cluster.stop() });
-      else {
-        unregisterLiveCluster(clusterId); // a reused cluster outlives this process on purpose
-        keepReservations(clusterId); // and keeps its ports until its containers are gone
-      }
+      else keepReservations(clusterId); // a reused cluster outlives this process on purpose, and keeps its ports until its containers are gone
       return cluster;
     } catch (error) {
-      // Removing what runs first makes the other containers' waits fail at once instead of timing out.
-      await teardown(clusterId).catch(() => undefined);
-      await Promise.all(inFlight); // every container that will start has started: remove them all
+      // Removing what runs makes the other containers' waits fail at once instead of timing out; a
+      // container created meanwhile is removed by the next round, until every start in flight has settled.
+      const early = await removeUntilSettled(clusterId, phases.settled()); // (phases run concurrently, and an abort leaves their work running)
       const { phase, cause } = failedPhase(error, "validate");
       const tails: LogTail[] = logSources.map((s) => ({ component: s.component, lines: s.buffer.tail(LOG_TAIL_LINES) }));
+      let report: TeardownReport;
       try {
         await sink?.stop();
-        await teardown(clusterId);
-        unregisterLiveCluster(clusterId);
+        report = await teardown(clusterId);
       } catch (teardownError) {
-        tails.push({ component: "teardown", lines: [String(teardownError)] });
+        report = teardownError instanceof TeardownError ? teardownError.report
+          : { clusterId, removed: [], left: ["(unknown: the teardown could not ask Docker)"], portsReleased: [], error: String(teardownError) };
       }
-      throw new ClusterStartError(clusterId, phase, cause, tails);
+      report = mergeReports(early, report);
+      throw new ClusterStartError(clusterId, phase, cause, tails, report);
     }
   }
 }

@@ -4,7 +4,7 @@
  * a log buffer attached before start so no line is lost.
  */
 import { GenericContainer } from "testcontainers";
-import { ownerLabels } from "../docker/labels";
+import { isKept, ownerLabels } from "../docker/labels";
 import { LogBuffer } from "./log-buffer";
 
 export abstract class HostNetworkContainer extends GenericContainer {
@@ -16,6 +16,14 @@ export abstract class HostNetworkContainer extends GenericContainer {
     super(image);
     this.withNetworkMode("host")
       .withLabels({ ...labels, ...ownerLabels(labels) })
-      .withLogConsumer(this.logBuffer.consumer);
+      .withLogConsumer(this.logBuffer.consumer)
+      // A kept (reuse) cluster outlives its process: Testcontainers must not give it the session
+      // label (org.testcontainers.session-id) by which Ryuk removes a session's containers.
+      .withAutoCleanup(!isKept(labels));
+  }
+
+  /** True when Testcontainers will label the container for Ryuk (its session-id label). */
+  get reapedWithSession(): boolean {
+    return this.autoCleanup;
   }
 }

@@ -3,7 +3,7 @@
  * are found again (stop, leak checks, sweeps) without remembering ids.
  */
 
-import * as os from "node:os";
+import { selfIdentity } from "../util/process-identity";
 
 export const LABEL_PREFIX = "org.m3agg";
 export const LABEL_CLUSTER = `${LABEL_PREFIX}.cluster`;
@@ -11,6 +11,12 @@ export const LABEL_COMPONENT = `${LABEL_PREFIX}.component`;
 export const LABEL_NODE = `${LABEL_PREFIX}.node`;
 export const LABEL_OWNER_PID = `${LABEL_PREFIX}.owner-pid`;
 export const LABEL_OWNER_HOST = `${LABEL_PREFIX}.owner-host`;
+/** The owner process's start time (/proc/<pid>/stat field 22): a reused pid is not taken for the owner. */
+export const LABEL_OWNER_START = `${LABEL_PREFIX}.owner-start`;
+/** The owner process's pid namespace. */
+export const LABEL_OWNER_NS = `${LABEL_PREFIX}.owner-ns`;
+/** The label Testcontainers' reaper (Ryuk) removes containers by when their session ends. */
+export const LABEL_RYUK_SESSION = "org.testcontainers.session-id";
 export const LABEL_STARTED_AT = `${LABEL_PREFIX}.started-at`;
 /** JSON of the container's listening ports, so a cluster can be attached to from another process. */
 export const LABEL_PORTS = `${LABEL_PREFIX}.ports`;
@@ -47,9 +53,20 @@ export function identityLabels(cluster: ClusterLabels, component: Component, por
  * containers whose owner process died. A reuse-mode container has no owner pid (it outlives its owner).
  */
 export function ownerLabels(labels: Record<string, string>): Record<string, string> {
+  const me = selfIdentity();
   return {
-    [LABEL_OWNER_HOST]: os.hostname(),
+    [LABEL_OWNER_HOST]: me.host,
     [LABEL_STARTED_AT]: new Date().toISOString(),
-    ...(labels[LABEL_REUSE] === undefined ? { [LABEL_OWNER_PID]: String(process.pid) } : {}),
+    ...(isKept(labels) ? {} : { [LABEL_OWNER_PID]: String(me.pid), [LABEL_OWNER_START]: me.start, [LABEL_OWNER_NS]: me.ns }),
   };
+}
+
+/** A container of a kept (reuse) cluster: it outlives the process that made it. */
+export function isKept(labels: Record<string, string>): boolean {
+  return labels[LABEL_REUSE] !== undefined;
+}
+
+/** The owner process named by a container's labels (for ownerAlive). */
+export function ownerOf(labels: Record<string, string>): { pid: number; host: string | undefined; start: string | undefined; ns: string | undefined } {
+  return { pid: Number(labels[LABEL_OWNER_PID]), host: labels[LABEL_OWNER_HOST], start: labels[LABEL_OWNER_START], ns: labels[LABEL_OWNER_NS] };
 }

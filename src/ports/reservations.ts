@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { acquireLock } from "../lifecycle/file-lock";
-import { processAlive } from "../lifecycle/process-alive";
+import { processAlive } from "../util/process-identity";
 
 /** Who holds a port. */
 export interface Reservation {

@@ -11,6 +11,7 @@ import * as path from "node:path";
 import type * as tls from "node:tls";
 import { type CertificateSet, generateCertificates } from "./certificates";
 import type { TlsMode, TlsSettings } from "./settings";
+import { type ProcessIdentity, selfIdentity } from "../util/process-identity";
 
 /** `cluster.tls`: what a client needs to talk TLS to the cluster's raw TCP endpoints. */
 export interface ClusterTls {
@@ -42,6 +43,18 @@ export const CONTAINER_TLS_FILES = {
 /** The cluster's TLS folder: derived from the id, so every process finds it. */
 export function tlsDirOf(clusterId: string): string {
   return path.join(os.tmpdir(), "m3agg-tls", clusterId);
+}
+
+/** The owner file of a TLS folder: the process that made it (the orphan sweep asks whether it still runs). */
+const OWNER_FILE = "owner.json";
+
+/** The process that made cluster `clusterId`'s TLS folder, or undefined (no folder, or made by an older version). */
+export function tlsOwnerOf(clusterId: string): ProcessIdentity | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(tlsDirOf(clusterId), OWNER_FILE), "utf8")) as ProcessIdentity;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Removes the cluster's TLS folder (no error when there is none). */
@@ -85,6 +98,7 @@ export async function createTlsMaterial(clusterId: string, host: string, setting
     fs.writeFileSync(file, content, { mode });
     fs.chmodSync(file, mode); // the umask may have narrowed or the file may have existed
   };
+  write(OWNER_FILE, JSON.stringify(selfIdentity()), 0o644);
   write("ca.pem", certificates.caCert, 0o644);
   write("client.pem", certificates.clientCert, 0o644);
   write("client-key.pem", certificates.clientKey, 0o600);

@@ -75,4 +75,11 @@ describe("resolveOptions", () => {
     expect(resolveOptions({ nodes: 2, rf: 2 }).reuseKey).toBeUndefined();
     expect(() => resolveOptions({ reuse: true, clusterId: "x" })).toThrow("cannot be set with reuse");
   });
+
+  test("reuse with backend \"sink\" is refused: the sink dies with its process, the kept cluster would not", () => {
+    expect(() => resolveOptions({ reuse: true, backend: "sink" })).toThrow(InvalidOptionError);
+    expect(() => resolveOptions({ reuse: true, backend: "sink" })).toThrow('invalid option backend="sink": cannot be used with reuse');
+    expect(resolveOptions({ reuse: true, backend: "logging" }).reuseKey).toBeDefined();
+    expect(resolveOptions({ backend: "sink" }).backend).toBe("sink");
+  });
 });

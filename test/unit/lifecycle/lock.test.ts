@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { acquireLock, LockHeldError, lockOwner, sweepLocks, tryLock } from "../../../src/lifecycle/file-lock";
-import { ownerAlive, processStartTime, selfIdentity } from "../../../src/lifecycle/process-alive";
+import { ownerAlive, processStartTime, selfIdentity } from "../../../src/util/process-identity";
 
 let dir: string;
 beforeEach(() => {
