@@ -7,6 +7,7 @@ import { M3IngestClient } from "../ingest/client";
 import type { Metric } from "../ingest/encoder";
 import { teardown } from "../cluster/start";
 import { containerLogLines } from "../docker/client";
+import { sweepLocks } from "../lifecycle/file-lock";
 import { sendRaw } from "../util/raw-lines";
 import { describeElection } from "../cluster/readiness";
 import type { Command } from "./args";
@@ -18,11 +19,14 @@ type Of<C extends Command["command"]> = Extract<Command, { command: C }>;
 const print = (text: string): void => void process.stdout.write(`${text}\n`);
 
 export async function down(command: Of<"down">): Promise<number> {
-  const ids = command.all ? await runningClusters() : [await resolveTarget(command.target)];
+  // An id given by name is torn down even when no container of it runs any more: what a forced
+  // exit left (port reservations, TLS folder) goes too.
+  const ids = command.all ? await runningClusters() : [command.target.clusterId ?? await resolveTarget(command.target)];
   for (const id of ids) {
     await teardown(id);
     clearState(id);
   }
+  sweepLocks(); // lock files of dead processes
   print(command.json ? JSON.stringify({ removed: ids }) : ids.length === 0 ? "no fixture cluster was running" : `removed ${ids.join(", ")}`);
   return 0;
 }

@@ -123,7 +123,7 @@ export class M3AggregatorCluster {
       return await this.claimAndStart(budget);
     } catch (error) {
       if (error instanceof ClusterStartError || error instanceof ClusterIdInUseError) throw error;
-      throw new ClusterStartError(clusterId, "lock", error); // outside any phase: the reuse lock wait, or its attach (nothing started)
+      throw new ClusterStartError(clusterId, "claim", error); // outside any phase: the reuse lock wait, or its attach (nothing started)
     } finally {
       budget.dispose();
       unregisterLiveCluster(clusterId, starting); // a started cluster is registered by its own stop() (not a kept one)
@@ -165,7 +165,7 @@ export class M3AggregatorCluster {
       await claimClusterId(clusterId); // not raced: a claim that lands after an abort must still be released below
     } catch (error) {
       if (error instanceof ClusterIdInUseError) throw error;
-      throw new ClusterStartError(clusterId, "lock", error); // nothing was started
+      throw new ClusterStartError(clusterId, "claim", error); // nothing was started
     }
     let ok = false;
     try {

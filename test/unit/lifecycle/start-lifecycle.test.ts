@@ -70,7 +70,7 @@ describe("StartBudget", () => {
 });
 
 describe("M3AggregatorCluster.start without an engine in reach", () => {
-  test("startTimeoutMs bounds the wait for the reuse lock: the start fails in phase \"lock\" within its budget", async () => {
+  test("startTimeoutMs bounds the wait for the reuse lock: the start fails in phase \"claim\" within its budget", async () => {
     const options = { nodes: 2, rf: 2, reuse: true, electionTtlSeconds: 11, startTimeoutMs: 1_500 };
     const key = new M3AggregatorCluster(options).options.reuseKey;
     const release = await acquireLock(`reuse-${key}`, 1_000); // another process deciding about the same kept cluster
@@ -79,7 +79,7 @@ describe("M3AggregatorCluster.start without an engine in reach", () => {
       const error = await M3AggregatorCluster.start(options).catch((e: unknown) => e);
       const took = Date.now() - t0;
       expect(error).toBeInstanceOf(ClusterStartError);
-      expect((error as ClusterStartError).phase).toBe("lock");
+      expect((error as ClusterStartError).phase).toBe("claim");
       expect((error as Error).message).toMatch(/startTimeoutMs=1500|still held|is held by pid/);
       expect((error as Error).message).toContain("(nothing had been started)");
       expect(took).toBeGreaterThanOrEqual(1_400);
