@@ -5,14 +5,7 @@
 import { formatLogTail } from "../util/log-tail";
 import { describeTeardown, type TeardownReport } from "../lifecycle/live";
 
-/** Phases of a cluster start, in order ("claim": the cluster id, and in reuse mode the kept cluster's lock). */
-export type StartPhase = "validate" | "claim" | "build" | "images" | "ports" | "tls" | "etcd" | "coordinator" | "placement" | "sink" | "aggregators" | "election";
-
-/** Last log lines of one container, attached to errors. */
-export interface LogTail {
-  component: string;
-  lines: string[];
-}
+import type { LogTail, StartPhase } from "../model/phases";
 
 export class ClusterStartError extends Error {
   override readonly name = "ClusterStartError";

@@ -7,9 +7,10 @@
  * be dead (a kept cluster, an owner on another host or a live owner process all count).
  */
 import { containersWithLabel } from "../docker/client";
-import { isKept, LABEL_CLUSTER, ownerOf } from "../docker/labels";
-import { ownerAlive } from "../util/process-identity";
-import { type HeldLock, type LockOwner, tryLock } from "./file-lock";
+import { isKept, ownerOf } from "../docker/labels";
+import { LABEL_CLUSTER } from "../model/labels";
+import { ownerAlive } from "../util/process-alive";
+import { type HeldLock, type LockOwner, tryLock } from "../util/file-lock";
 
 /** The cluster id is used by a live cluster. */
 export class ClusterIdInUseError extends Error {

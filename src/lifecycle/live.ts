@@ -11,7 +11,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import { containersWithLabel, removeContainers } from "../docker/client";
-import { LABEL_CLUSTER } from "../docker/labels";
+import { LABEL_CLUSTER } from "../model/labels";
 import { listReservations, releaseReservations } from "../ports";
 import { removeTlsMaterial, tlsDirOf } from "../tls/material";
 import { releaseClusterId } from "./claim";

@@ -8,11 +8,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { containersWithLabel, removeContainers } from "../docker/client";
-import { LABEL_CLUSTER, LABEL_OWNER_PID, ownerOf } from "../docker/labels";
-import { ownerAlive } from "../util/process-identity";
+import { LABEL_CLUSTER, LABEL_OWNER_PID } from "../model/labels";
+import { ownerOf } from "../docker/labels";
+import { ownerAlive } from "../util/process-alive";
 import { removeTlsMaterial, tlsDirOf, tlsOwnerOf } from "../tls/material";
 import { clusterLockName } from "./claim";
-import { lockOwner, sweepLocks } from "./file-lock";
+import { lockOwner, sweepLocks } from "../util/file-lock";
 import { listReservations, ownerProcessDead, removeStale, removeStaleTempFiles, type Reservation } from "../ports/reservations";
 
 /**

@@ -6,12 +6,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { lockDir } from "../../src/lifecycle/file-lock";
+import { lockDir } from "../../src/util/file-lock";
 import { tlsDirOf } from "../../src/tls/material";
 import * as readline from "node:readline";
 import { M3AggregatorCluster } from "../../src/cluster/start";
 import { containersWithLabel } from "../../src/docker/client";
-import { LABEL_CLUSTER } from "../../src/docker/labels";
+import { LABEL_CLUSTER } from "../../src/model/labels";
 import { describePorts, isPortFree, listReservations } from "../../src/ports";
 import { clusterContainers, uniqueClusterId } from "./helpers";
 

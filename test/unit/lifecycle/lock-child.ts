@@ -5,7 +5,7 @@
  * owner's pid inside the lock, else "ok".
  */
 import * as fs from "node:fs";
-import { acquireLock } from "../../../src/lifecycle/file-lock";
+import { acquireLock } from "../../../src/util/file-lock";
 
 async function main(): Promise<void> {
   const [dir, startAt, rounds, guard] = process.argv.slice(2) as [string, string, string, string];

@@ -2,8 +2,8 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { acquireLock, LockHeldError, lockOwner, sweepLocks, tryLock } from "../../../src/lifecycle/file-lock";
-import { ownerAlive, processStartTime, selfIdentity } from "../../../src/util/process-identity";
+import { acquireLock, LockHeldError, lockOwner, sweepLocks, tryLock } from "../../../src/util/file-lock";
+import { ownerAlive, processStartTime, selfIdentity } from "../../../src/util/process-alive";
 
 let dir: string;
 beforeEach(() => {

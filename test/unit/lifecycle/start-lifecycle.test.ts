@@ -8,11 +8,13 @@ import { ClusterStartError } from "../../../src/cluster/errors";
 import { resolveOptions } from "../../../src/cluster/options";
 import { M3AggregatorCluster } from "../../../src/cluster/start";
 import { StartedM3AggregatorCluster } from "../../../src/cluster/started";
-import { EtcdContainer } from "../../../src/containers/etcd";
-import { identityLabels, LABEL_OWNER_PID, LABEL_OWNER_START, LABEL_REUSE, ownerLabels } from "../../../src/docker/labels";
+import { prepareContainer } from "../../../src/containers/executor";
+import { ownerLabels } from "../../../src/docker/labels";
+import { LABEL_OWNER_PID, LABEL_OWNER_START, LABEL_REUSE } from "../../../src/model/labels";
+import { planCluster } from "../../../src/plan/plan";
 import { StartAbortedError, StartBudget, StartTimeoutError } from "../../../src/lifecycle/budget";
 import { ClusterIdInUseError, clusterLockName } from "../../../src/lifecycle/claim";
-import { acquireLock, lockOwner, tryLock } from "../../../src/lifecycle/file-lock";
+import { acquireLock, lockOwner, tryLock } from "../../../src/util/file-lock";
 import * as live from "../../../src/lifecycle/live";
 import { PhaseRunner } from "../../../src/lifecycle/phase-runner";
 import { poll } from "../../../src/util/poll";
@@ -136,18 +138,27 @@ describe("stop()", () => {
 });
 
 describe("kept (reuse) clusters and Ryuk", () => {
-  const image = "m3agg-local/etcd:test";
-  test("a kept cluster's containers do not get Testcontainers' session label (Ryuk reaps by it), nor an owner pid", () => {
-    const keptLabels = identityLabels({ clusterId: "reuse-abc", reuseKey: "abc" }, "etcd", {});
-    const kept = new EtcdContainer(image, keptLabels, "127.0.0.1", 2379, []);
-    expect(kept.reapedWithSession).toBe(false);
-    expect(ownerLabels(keptLabels)).not.toHaveProperty([LABEL_OWNER_PID]);
-    expect(keptLabels).toHaveProperty([LABEL_REUSE], "abc");
+  const IMAGES = {
+    etcd: { image: "m3agg-local/etcd:test", source: "local" },
+    m3coordinator: { image: "m3agg-local/m3coordinator:test", source: "local" },
+    m3aggregator: { image: "m3agg-local/m3aggregator:test", source: "local" },
+  } as const;
+  const PORTS = { host: "127.0.0.1", etcdClient: 21379, etcdPeer: 21380, coordinator: 21201, coordinatorMetrics: 21203,
+    nodes: [{ http: 22001, metrics: 22002, tcp: 22003 }, { http: 22011, metrics: 22012, tcp: 22013 }] };
+  const specsOf = (reuse: boolean) => {
+    const plan = planCluster({ options: resolveOptions({ nodes: 2, rf: 2, reuse, tls: false }), ports: PORTS, images: { ...IMAGES } });
+    return [plan.etcd.container, plan.coordinator.container, ...plan.nodes.map((n) => n.container)];
+  };
 
-    const ownLabels = identityLabels({ clusterId: "c1" }, "etcd", {});
-    const own = new EtcdContainer(image, ownLabels, "127.0.0.1", 2379, []);
-    expect(own.reapedWithSession).toBe(true); // a cluster of this process may die with its session
-    const owner = ownerLabels(ownLabels);
+  test("a kept cluster's containers do not get Testcontainers' session label (Ryuk reaps by it), nor an owner pid", () => {
+    for (const spec of specsOf(true)) {
+      expect(spec.labels).toHaveProperty([LABEL_REUSE]);
+      expect(prepareContainer(spec).reapedWithSession).toBe(false);
+      expect(ownerLabels(spec.labels)).not.toHaveProperty([LABEL_OWNER_PID]);
+    }
+    // A cluster of this process may die with its session.
+    for (const spec of specsOf(false)) expect(prepareContainer(spec).reapedWithSession).toBe(true);
+    const owner = ownerLabels(specsOf(false)[0]!.labels);
     expect(owner[LABEL_OWNER_PID]).toBe(String(process.pid));
     const stat = fs.readFileSync("/proc/self/stat", "utf8");
     expect(owner[LABEL_OWNER_START]).toBe(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);

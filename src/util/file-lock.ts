@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ownerAlive, processAlive, type ProcessIdentity, selfIdentity } from "../util/process-identity";
+import { ownerAlive, processAlive, type ProcessIdentity, selfIdentity } from "./process-alive";
 
 /** The default folder of the locks: `<os.tmpdir()>/m3agg-locks`. */
 export function lockDir(): string {
