@@ -11,9 +11,9 @@ import { containersWithLabel, removeContainers } from "../docker/client";
 import { LABEL_CLUSTER, LABEL_OWNER_PID } from "../model/labels";
 import { ownerOf } from "../docker/labels";
 import { ownerAlive } from "../util/process-alive";
-import { removeTlsMaterial, tlsDirOf, tlsOwnerOf } from "../tls/material";
+import { removeTlsMaterial, tlsDirOf, tlsOwnerIn } from "../tls/material";
 import { clusterLockName } from "./claim";
-import { lockOwner, sweepLocks } from "../util/file-lock";
+import { lockDir, lockOwner, sweepLocks } from "../util/file-lock";
 import { listReservations, ownerProcessDead, removeStale, removeStaleTempFiles, type Reservation } from "../ports/reservations";
 
 /**
@@ -43,8 +43,7 @@ const UNOWNED_TLS_MAX_AGE_MS = 15 * 60_000;
  * process holds the cluster's id lock (a start holds it from before the folder is made until its
  * containers are gone), and the folder's owner process is dead. Resolves with the folders removed.
  */
-export async function sweepTlsFolders(): Promise<string[]> {
-  const root = path.dirname(tlsDirOf("x"));
+export async function sweepTlsFolders(root = path.dirname(tlsDirOf("x")), locks = lockDir()): Promise<string[]> {
   let ids: string[];
   try {
     ids = fs.readdirSync(root);
@@ -56,14 +55,15 @@ export async function sweepTlsFolders(): Promise<string[]> {
   const withContainers = new Set((await containersWithLabel(LABEL_CLUSTER)).map((c) => c.labels[LABEL_CLUSTER] ?? ""));
   const removed: string[] = [];
   for (const id of ids) {
-    if (withContainers.has(id) || lockOwner(clusterLockName(id)) !== undefined) continue;
-    const owner = tlsOwnerOf(id);
-    const stat = fs.statSync(tlsDirOf(id), { throwIfNoEntry: false });
+    const dir = path.join(root, id);
+    if (withContainers.has(id) || lockOwner(clusterLockName(id), locks) !== undefined) continue;
+    const stat = fs.statSync(dir, { throwIfNoEntry: false });
     if (stat === undefined || stat.mtimeMs > since - 1_000) continue; // made after the container list was read
+    const owner = tlsOwnerIn(dir);
     const gone = owner === undefined ? since - stat.mtimeMs > UNOWNED_TLS_MAX_AGE_MS : !ownerAlive(owner);
     if (!gone) continue;
-    removeTlsMaterial(id);
-    removed.push(tlsDirOf(id));
+    fs.rmSync(dir, { recursive: true, force: true });
+    removed.push(dir);
   }
   return removed;
 }

@@ -39,10 +39,10 @@ export function tlsDirOf(clusterId: string): string {
 /** The owner file of a TLS folder: the process that made it (the orphan sweep asks whether it still runs). */
 const OWNER_FILE = "owner.json";
 
-/** The process that made cluster `clusterId`'s TLS folder, or undefined (no folder, or made by an older version). */
-export function tlsOwnerOf(clusterId: string): ProcessIdentity | undefined {
+/** The process that made the TLS folder `dir`, or undefined (no folder, or made by an older version). */
+export function tlsOwnerIn(dir: string): ProcessIdentity | undefined {
   try {
-    return JSON.parse(fs.readFileSync(path.join(tlsDirOf(clusterId), OWNER_FILE), "utf8")) as ProcessIdentity;
+    return JSON.parse(fs.readFileSync(path.join(dir, OWNER_FILE), "utf8")) as ProcessIdentity;
   } catch {
     return undefined;
   }
