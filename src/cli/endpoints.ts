@@ -19,7 +19,7 @@ export function summarize(cluster: StartedM3AggregatorCluster, election: ShardSe
   return {
     clusterId: cluster.getId(),
     coordinatorAdminUrl: cluster.getCoordinatorAdminUrl(),
-    etcdEndpoint: cluster.getEtcdEndpoint(),
+    etcdEndpoint: cluster.getEtcdUrl(),
     nodes: cluster.nodes.map((n) => ({
       id: n.id,
       shardSetId: roleOf.get(n.id)?.shardSetId,

@@ -18,7 +18,7 @@ import { releaseClusterId } from "../lifecycle/claim";
 import type { M3Version } from "../model/versions";
 import type { ResolvedClusterOptions } from "../model/options";
 import type { PortPlan } from "../model/network";
-import { sendRaw } from "../util/raw-lines";
+import { sendRaw } from "../util/socket";
 import { poll } from "../util/poll";
 import { describeElection, readElection, type ShardSetElection, waitForElection } from "./readiness";
 import type { StartupTimings } from "../model/phases";
@@ -118,8 +118,8 @@ export class StartedM3AggregatorCluster {
   }
 
   /** `http://<host>:<port>` of etcd. */
-  getEtcdEndpoint(): string {
-    return this.etcd.getClientEndpoint();
+  getEtcdUrl(): string {
+    return this.etcd.getClientUrl();
   }
 
   /** The live aggregator placement, read from the coordinator. */

@@ -19,6 +19,7 @@ export function failedPhase(error: unknown, fallback: StartPhase): { phase: Star
   return error instanceof PhaseFailure ? { phase: error.phase, cause: error.cause } : { phase: fallback, cause: error };
 }
 
+/** Runs the named phases of one start within its deadline, reporting and timing each. */
 export class PhaseRunner {
   readonly timings: StartupTimings = { total: 0 };
   private readonly begin = Date.now();

@@ -92,7 +92,7 @@ describe("file lock", () => {
     fs.writeFileSync(guard, "");
     const startAt = Date.now() + 1_500;
     const outputs = await Promise.all([0, 1, 2, 3].map(() => new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "lock-child.ts"), dir, String(startAt), "25", guard],
+      const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "file-lock-child.ts"), dir, String(startAt), "25", guard],
         { stdio: ["ignore", "pipe", "inherit"] });
       let out = "";
       child.stdout.on("data", (d: Buffer) => (out += d.toString()));

@@ -1,4 +1,4 @@
-import { demuxLogs } from "../../src/docker/client";
+import { demuxLogs } from "../../../src/docker/client";
 
 /** A frame as the engine writes it (its format, per Docker's API docs): type, 3 zero bytes, size big-endian, payload. */
 function frame(type: 1 | 2, text: string): Buffer {

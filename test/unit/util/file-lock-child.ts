@@ -1,5 +1,5 @@
 /**
- * Child of lock.test.ts: waits until argv[3] (epoch ms) so the children race, then argv[4] times
+ * Child of file-lock.test.ts: waits until argv[3] (epoch ms) so the children race, then argv[4] times
  * takes the lock "race" in folder argv[2], and inside it checks that the guard file argv[5] is
  * empty, writes its pid, yields, and empties it again. Prints "overlap" when it found another
  * owner's pid inside the lock, else "ok".
