@@ -180,6 +180,20 @@ describe("lifecycle", () => {
       }, 150_000);
     }
 
+    test("Ctrl-C while the start is under way: the start is aborted and removes what it brought up; nothing is left", async () => {
+      const clusterId = uniqueClusterId("midstart");
+      const shell = spawn("sh", ["-c", `"${process.execPath}" --import tsx "${cli}" up --nodes 2 --rf 2 --cluster-id ${clusterId} --tls enforced | cat`], {
+        detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, M3AGG_STATE_DIR: stateDir, M3AGG_SKIP_BUILD: "1" },
+      });
+      const stderr = lines(shell.stderr!);
+      // Interrupt once the first container exists (the others are being created and started).
+      await poll(async () => ((await clusterContainers(clusterId)).length > 0 ? true : undefined), { timeoutMs: 90_000, intervalMs: 20, what: "a first container" });
+      process.kill(-shell.pid!, "SIGINT");
+      await poll(() => (groupMembers(shell.pid!).length === 0 ? true : undefined), { timeoutMs: 60_000, what: "every process of the pipeline to exit" });
+      expect(stderr.join("\n")).toContain("the start was aborted: interrupted by a signal");
+      expect(await leftovers(clusterId)).toEqual(NOTHING);
+    }, 150_000);
+
     test("a second Ctrl-C exits at once, printing what is left and the command that removes it (which does)", async () => {
       const clusterId = uniqueClusterId("twice-c");
       const { shell, stderr } = await upPiped(clusterId, "head -1");
