@@ -95,7 +95,7 @@ export async function logs(command: Of<"logs">): Promise<number> {
 export async function connectivity(command: Of<"connectivity">): Promise<number> {
   const cluster = await M3AggregatorCluster.attach(await resolveTarget(command.target));
   const checks = await runConnectivity(cluster);
-  if (command.json) print(JSON.stringify({ clusterId: cluster.getId(), ok: checks.every((c) => c.ok), checks }));
+  if (command.json) print(JSON.stringify({ clusterId: cluster.getClusterId(), ok: checks.every((c) => c.ok), checks }));
   else for (const c of checks) print(`${c.ok ? "PASS" : "FAIL"}  ${c.check.padEnd(24)} ${c.detail}`);
   return checks.every((c) => c.ok) ? 0 : 1;
 }

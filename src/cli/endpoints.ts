@@ -17,7 +17,7 @@ export interface EndpointSummary {
 export function summarize(cluster: StartedM3AggregatorCluster, election: ShardSetElection[]): EndpointSummary {
   const roleOf = new Map(election.flatMap((s) => s.members.map((m) => [m.id, { shardSetId: s.shardSetId, role: m.electionState }] as const)));
   return {
-    clusterId: cluster.getId(),
+    clusterId: cluster.getClusterId(),
     coordinatorAdminUrl: cluster.getCoordinatorAdminUrl(),
     etcdEndpoint: cluster.getEtcdUrl(),
     nodes: cluster.nodes.map((n) => ({

@@ -46,7 +46,8 @@ async function up(command: Extract<Command, { command: "up" }>): Promise<number>
   const stop = async (signal: string): Promise<void> => {
     if (stopped) return; // our own re-raised signal after the teardown: exiting anyway
     if (stopping !== undefined) forceExit(signal); // the second Ctrl-C: exit now, say what is left
-    process.stderr.write(`${signal}: removing cluster ${cluster.getId()} … (${signal} again exits at once)\n`);
+    process.stderr.write(`${signal}: removing cluster ${cluster.getClusterId()} … (${signal} again exits at once)
+`);
     stopping = cluster.stop();
     await stopping;
     stopped = true;

@@ -18,7 +18,7 @@ test("reuse: stop() keeps the cluster; the next start with the same options atta
     const ids = await containerIds(first.getId());
     expect(ids).toHaveLength(4);
     // Kept: none carries the label by which Ryuk removes a session's containers (this process's own clusters do).
-    const labels = (await containersWithLabel(LABEL_CLUSTER, first.getId())).map((c) => c.labels);
+    const labels = (await containersWithLabel(LABEL_CLUSTER, first.getClusterId())).map((c) => c.labels);
     expect(labels.filter((l) => LABEL_RYUK_SESSION in l)).toEqual([]);
     await first.stop();
     expect(await containerIds(first.getId())).toEqual(ids); // still running

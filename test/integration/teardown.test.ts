@@ -84,7 +84,7 @@ describe("teardown guarantees", () => {
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) {
       const cluster = await M3AggregatorCluster.start({ nodes: 2, rf: 2, clusterId: uniqueClusterId(`cycle${i}`) });
-      ids.push(cluster.getId());
+      ids.push(cluster.getClusterId());
       for (const { port } of describePorts(cluster.ports)) ports.add(port);
       await cluster.stop();
     }
