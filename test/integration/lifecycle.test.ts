@@ -153,13 +153,25 @@ describe("lifecycle", () => {
       });
       const stdout = lines(shell.stdout!);
       const stderr = lines(shell.stderr!);
-      await poll(() => {
+      await (poll(() => {
         if (shell.exitCode !== null) throw new Error(`up exited with ${shell.exitCode}: ${stderr.join("\n")}`);
         // cat passes every line on; head -1 only the first, then exits and later writes fail with EPIPE
         return consumer === "cat" ? (stdout.some((l) => l.includes("running; Ctrl-C removes it")) ? true : undefined)
           : (stdout.length > 0 && !groupCommands(shell.pid!).some((c) => c.startsWith("head")) ? true : undefined);
-      }, { timeoutMs: 90_000, what: `m3agg up | ${consumer} to report the cluster running` });
+      }, { timeoutMs: 90_000, what: `m3agg up | ${consumer} to report the cluster running` }).catch(async (error: unknown) => {
+        await cleanUp(shell, clusterId);
+        throw error;
+      }));
       return { shell, stderr };
+    }
+
+    /** On a failed assertion: ends whatever of the pipeline still runs and removes the cluster, so a failing test leaks nothing. */
+    async function cleanUp(shell: ChildProcess, clusterId: string): Promise<void> {
+      if (groupMembers(shell.pid!).length > 0) process.kill(-shell.pid!, "SIGKILL");
+      const left = await leftovers(clusterId);
+      if (left.containers.length > 0 || left.ports.length > 0 || left.tls) {
+        spawnSync(process.execPath, ["--import", "tsx", cli, "down", "--cluster", clusterId], { timeout: 60_000, env: { ...process.env, M3AGG_STATE_DIR: stateDir } });
+      }
     }
 
     // `2>&1 | cat`: stderr goes into the pipe too, so once Ctrl-C ended cat, every progress line of
@@ -168,15 +180,19 @@ describe("lifecycle", () => {
       test(`| ${consumer}, one Ctrl-C: the teardown runs to its end though the reader is gone (EPIPE); nothing is left`, async () => {
         const clusterId = uniqueClusterId("pipe");
         const { shell, stderr } = await upPiped(clusterId, consumer);
-        expect((await leftovers(clusterId)).containers).toHaveLength(4);
-        expect(groupCommands(shell.pid!).filter((c) => c.includes("main.ts up"))).toHaveLength(1); // alive, though its stdout may be closed
-        const t0 = Date.now();
-        process.kill(-shell.pid!, "SIGINT");
-        await poll(() => (groupMembers(shell.pid!).length === 0 ? true : undefined), { timeoutMs: 60_000, what: "every process of the pipeline to exit" });
-        const exitMs = Date.now() - t0;
-        expect(await leftovers(clusterId)).toEqual(NOTHING);
-        if (consumer !== "cat") expect(stderr.join("\n")).toMatch(/removed in \d+ ms/); // (with 2>&1 it went into the closed pipe)
-        console.log(`up | ${consumer}, one Ctrl-C: every process gone, nothing left after ${exitMs} ms`);
+        try {
+          expect((await leftovers(clusterId)).containers).toHaveLength(4);
+          expect(groupCommands(shell.pid!).filter((c) => c.includes("main.ts up"))).toHaveLength(1); // alive, though its stdout may be closed
+          const t0 = Date.now();
+          process.kill(-shell.pid!, "SIGINT");
+          await poll(() => (groupMembers(shell.pid!).length === 0 ? true : undefined), { timeoutMs: 60_000, what: "every process of the pipeline to exit" });
+          const exitMs = Date.now() - t0;
+          expect(await leftovers(clusterId)).toEqual(NOTHING);
+          if (consumer !== "cat") expect(stderr.join("\n")).toMatch(/removed in \d+ ms/); // (with 2>&1 it went into the closed pipe)
+          console.log(`up | ${consumer}, one Ctrl-C: every process gone, nothing left after ${exitMs} ms`);
+        } finally {
+          await cleanUp(shell, clusterId);
+        }
       }, 150_000);
     }
 
@@ -186,32 +202,40 @@ describe("lifecycle", () => {
         detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, M3AGG_STATE_DIR: stateDir, M3AGG_SKIP_BUILD: "1" },
       });
       const stderr = lines(shell.stderr!);
-      // Interrupt once the first container exists (the others are being created and started).
-      await poll(async () => ((await clusterContainers(clusterId)).length > 0 ? true : undefined), { timeoutMs: 90_000, intervalMs: 20, what: "a first container" });
-      process.kill(-shell.pid!, "SIGINT");
-      await poll(() => (groupMembers(shell.pid!).length === 0 ? true : undefined), { timeoutMs: 60_000, what: "every process of the pipeline to exit" });
-      expect(stderr.join("\n")).toContain("the start was aborted: interrupted by a signal");
-      expect(await leftovers(clusterId)).toEqual(NOTHING);
+      try {
+        // Interrupt once the first container exists (the others are being created and started).
+        await poll(async () => ((await clusterContainers(clusterId)).length > 0 ? true : undefined), { timeoutMs: 90_000, intervalMs: 20, what: "a first container" });
+        process.kill(-shell.pid!, "SIGINT");
+        await poll(() => (groupMembers(shell.pid!).length === 0 ? true : undefined), { timeoutMs: 60_000, what: "every process of the pipeline to exit" });
+        expect(stderr.join("\n")).toContain("the start was aborted: interrupted by a signal");
+        expect(await leftovers(clusterId)).toEqual(NOTHING);
+      } finally {
+        await cleanUp(shell, clusterId);
+      }
     }, 150_000);
 
     test("a second Ctrl-C exits at once, printing what is left and the command that removes it (which does)", async () => {
       const clusterId = uniqueClusterId("twice-c");
       const { shell, stderr } = await upPiped(clusterId, "head -1");
-      process.kill(-shell.pid!, "SIGINT");
-      await poll(() => (stderr.some((l) => l.includes("again exits at once")) ? true : undefined), { timeoutMs: 10_000, intervalMs: 5, what: "the teardown to begin" });
-      const t0 = Date.now();
-      process.kill(-shell.pid!, "SIGINT");
-      await poll(() => (groupMembers(shell.pid!).length === 0 ? true : undefined), { timeoutMs: 10_000, intervalMs: 5, what: "the process to exit" });
-      const exitMs = Date.now() - t0;
-      const said = stderr.join("\n");
-      expect(said).toContain("SIGINT again: exiting now, teardown not finished");
-      expect(said).toContain(`cluster ${clusterId} left: containers:`);
-      expect(said).toContain(`remove it with: npx m3agg down --cluster ${clusterId}`);
-      console.log(`second Ctrl-C to exit: ${exitMs} ms; it said:\n${said.split("\n").filter((l) => l.includes("left:") || l.includes("remove it")).join("\n")}`);
-      // What it printed removes what is left.
-      const down = spawnSync(process.execPath, ["--import", "tsx", cli, "down", "--cluster", clusterId], { encoding: "utf8", timeout: 60_000, env: { ...process.env, M3AGG_STATE_DIR: stateDir } });
-      expect(down.status).toBe(0);
-      expect(await leftovers(clusterId)).toEqual(NOTHING);
+      try {
+        process.kill(-shell.pid!, "SIGINT");
+        await poll(() => (stderr.some((l) => l.includes("again exits at once")) ? true : undefined), { timeoutMs: 10_000, intervalMs: 5, what: "the teardown to begin" });
+        const t0 = Date.now();
+        process.kill(-shell.pid!, "SIGINT");
+        await poll(() => (groupMembers(shell.pid!).length === 0 ? true : undefined), { timeoutMs: 10_000, intervalMs: 5, what: "the process to exit" });
+        const exitMs = Date.now() - t0;
+        const said = stderr.join("\n");
+        expect(said).toContain("SIGINT again: exiting now, teardown not finished");
+        expect(said).toContain(`cluster ${clusterId} left: containers:`);
+        expect(said).toContain(`remove it with: npx m3agg down --cluster ${clusterId}`);
+        console.log(`second Ctrl-C to exit: ${exitMs} ms; it said:\n${said.split("\n").filter((l) => l.includes("left:") || l.includes("remove it")).join("\n")}`);
+        // What it printed removes what is left.
+        const down = spawnSync(process.execPath, ["--import", "tsx", cli, "down", "--cluster", clusterId], { encoding: "utf8", timeout: 60_000, env: { ...process.env, M3AGG_STATE_DIR: stateDir } });
+        expect(down.status).toBe(0);
+        expect(await leftovers(clusterId)).toEqual(NOTHING);
+      } finally {
+        await cleanUp(shell, clusterId);
+      }
     }, 150_000);
   });
 });
