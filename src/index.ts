@@ -28,11 +28,20 @@ export type { AggregatorApi, AggregatorStatus, ElectionState } from "./m3/aggreg
 export { sendRaw } from "./util/socket";
 export { delveContinue } from "./debug/delve-client";
 
+// Network faults (faults: true)
+export { FaultsDisabledError, type FaultRecord, type NodeNetwork, type EtcdNetwork, type LinkSelector, LinkFaults } from "./faults/network";
+export { type NodeLink, NODE_LINKS } from "./faults/plan";
+export { StartedToxiproxyContainer } from "./containers/toxiproxy";
+export { ToxiproxyClient, type ToxiproxyProxy, type Toxic, type ToxicSpec } from "./faults/toxiproxy-client";
+
 // Options and errors
 export { InvalidOptionError, type M3AggregatorClusterOptions, type ResolvedClusterOptions, type FlushBackend, type LogLevel, type DebugOptions } from "./model/options";
 export { type ProgressEvent } from "./model/phases";
 export { type ImageNames } from "./model/components";
 export { ClusterStartError } from "./cluster/errors";
+export { ClusterIdInUseError } from "./lifecycle/claim";
+export { StartAbortedError, StartTimeoutError } from "./lifecycle/budget";
+export { TeardownError, type TeardownReport } from "./lifecycle/live";
 export { type StartPhase, type LogTail } from "./model/phases";
 export { PortInUseError } from "./ports";
 export { type PortPlan, type NodePorts } from "./model/network";
@@ -61,6 +70,7 @@ export {
   runLoad, formatLoadReport, InvalidLoadOptionError, LOAD_METRIC_TYPES,
   type LoadOptions, type LoadProgress, type LoadReport, type LoadTarget, type LoadMetricType, type AggregatorSelfReport,
 } from "./load/run";
+export { ChaosStepError, CHAOS_ACTIONS, type ChaosStep, type ChaosLink, type LoadTimeline, type StepOutcome } from "./load/chaos";
 export { PrometheusMetrics, PrometheusParseError, type PrometheusSample, type PrometheusType } from "./m3/prometheus";
 
 // Test-runner helpers

@@ -1,6 +1,7 @@
 /**
  * `cluster.reset()`: puts a shared cluster back into the state start() leaves it in, between
  * tests. The steps, in order:
+ *  0. with `faults: true`: the Toxiproxy container running again, and every fault healed (`healAll()`);
  *  1. every registered reset step (the failure-injection code registers one that heals the
  *     faults it injected; anything else that changes a cluster can join with {@link registerResetStep});
  *  2. every container running again: a paused one is unpaused, a stopped or killed one started
@@ -77,12 +78,37 @@ export class ResetError extends Error {
 /** Runs the reset; the cluster module calls this with its own parts. */
 export async function resetCluster(cluster: ResettableCluster, parts: {
   containers: RestorableContainer[];
+  /** The fault proxy and how to heal every fault (clusters with `faults: true`). */
+  faults?: { proxy: RestorableContainer; heal: () => Promise<unknown> };
   clearSink: (() => number) | undefined;
   waitForReady: (timeoutMs: number) => Promise<ShardSetElection[]>;
 }, options: ResetOptions = {}): Promise<ResetReport> {
   const t0 = Date.now();
   const timeoutMs = options.timeoutMs ?? 60_000;
   const ran: string[] = [];
+  const restored: string[] = [];
+  const bringBack = async (container: RestorableContainer): Promise<void> => {
+    let state: ContainerState;
+    try {
+      state = await container.state();
+      if (state === "paused") await container.unpause(timeoutMs);
+      else if (state === "exited" || state === "created" || state === "dead") await container.start(timeoutMs);
+      else if (state === "missing") throw new Error(`container ${container.component} was removed; start a new cluster`);
+      else return;
+    } catch (error) {
+      throw new ResetError(cluster.getClusterId(), `bringing back ${container.component}`, error);
+    }
+    restored.push(`${container.component}: ${state} → running`);
+  };
+  if (parts.faults !== undefined) {
+    await bringBack(parts.faults.proxy);
+    try {
+      await parts.faults.heal();
+    } catch (error) {
+      throw new ResetError(cluster.getClusterId(), "healing the faults", error);
+    }
+    ran.push("heal faults");
+  }
   for (const { name, step } of [...steps]) {
     try {
       await step(cluster);
@@ -91,20 +117,7 @@ export async function resetCluster(cluster: ResettableCluster, parts: {
     }
     ran.push(name);
   }
-  const restored: string[] = [];
-  for (const container of parts.containers) { // in order: etcd before the coordinator before the nodes
-    let state: ContainerState;
-    try {
-      state = await container.state();
-      if (state === "paused") await container.unpause(timeoutMs);
-      else if (state === "exited" || state === "created" || state === "dead") await container.start(timeoutMs);
-      else if (state === "missing") throw new Error(`container ${container.component} was removed; start a new cluster`);
-      else continue;
-    } catch (error) {
-      throw new ResetError(cluster.getClusterId(), `bringing back ${container.component}`, error);
-    }
-    restored.push(`${container.component}: ${state} → running`);
-  }
+  for (const container of parts.containers) await bringBack(container); // etcd before the coordinator before the nodes
   const sinkCleared = parts.clearSink?.();
   let election: ShardSetElection[];
   try {

@@ -14,6 +14,7 @@ import type { StartedM3AggregatorNode } from "../containers/m3aggregator";
 import type { StartedM3CoordinatorContainer } from "../containers/m3coordinator";
 import type { ResolvedImage, ImageNames } from "../model/components";
 import { teardown, unregisterLiveCluster } from "../lifecycle/live";
+import { releaseClusterId } from "../lifecycle/claim";
 import type { M3Version } from "../model/versions";
 import type { ResolvedClusterOptions } from "../model/options";
 import type { PortPlan } from "../model/network";
@@ -26,6 +27,8 @@ import { type ClusterTls, clusterTlsHandle } from "../tls/material";
 import { formatLogTail } from "../util/log-tail";
 import { type ResetOptions, type ResetReport, resetCluster } from "./reset";
 import { followContainerLogs, type FollowLogsOptions, type LogFollower } from "../docker/follow-logs";
+import type { StartedToxiproxyContainer } from "../containers/toxiproxy";
+import { FaultLog, type FaultRecord, FaultsDisabledError, LinkFaults, nodeLinkMap } from "../faults/network";
 
 export type { StartupTimings } from "../model/phases";
 
@@ -59,6 +62,8 @@ export class StartedM3AggregatorCluster {
     /** True when this handle attached to a cluster that was already running (reuse mode, shared cluster). */
     readonly attached: boolean,
     private readonly flushSink?: M3MsgSink,
+    /** The fault proxy (`faults: true`), else undefined. */
+    readonly toxiproxy?: StartedToxiproxyContainer,
   ) {
     const { options, ports, images } = plan.inputs;
     this.options = options;
@@ -69,6 +74,14 @@ export class StartedM3AggregatorCluster {
     this.images = Object.fromEntries(Object.entries(images).map(([k, v]) => [k, v.image])) as unknown as ImageNames;
     this.admin = coordinator.admin;
     this.tls = plan.tls === undefined ? undefined : clusterTlsHandle(plan.tls.hostDir, plan.tls.settings, plan.tls.serverName);
+    // Link faults: live with faults: true, else every call throws naming the option.
+    this.faultLog = toxiproxy === undefined ? undefined : new FaultLog();
+    const client = toxiproxy?.client;
+    for (const node of nodes) {
+      node.setNetwork(new LinkFaults(client, this.getClusterId(), node.id, nodeLinkMap(node.id), this.faultLog, `${node.id}.network`));
+    }
+    const etcdProxies = [...nodes.map((n) => `${n.id}.etcd`), "m3coordinator.etcd"];
+    etcd.setNetwork(new LinkFaults(client, this.getClusterId(), "etcd", new Map([["etcd", etcdProxies]]), this.faultLog, "etcd.network"));
   }
 
   /**
@@ -170,7 +183,37 @@ export class StartedM3AggregatorCluster {
 
   /** Every container of the cluster: etcd, coordinator, then the nodes. */
   private get components(): Array<{ component: string; logLines(): string[]; getId(): string }> {
-    return [this.etcd, this.coordinator, ...this.nodes];
+    return [this.etcd, this.coordinator, ...this.nodes, ...(this.toxiproxy === undefined ? [] : [this.toxiproxy])];
+  }
+
+  private readonly faultLog: FaultLog | undefined;
+
+  private requireFaults(method: string): { proxy: StartedToxiproxyContainer; log: FaultLog } {
+    if (this.toxiproxy === undefined || this.faultLog === undefined) throw new FaultsDisabledError(method, this.getClusterId());
+    return { proxy: this.toxiproxy, log: this.faultLog };
+  }
+
+  /** Every fault applied so far (`faults: true`), oldest first, each with its time. */
+  getFaultLog(): FaultRecord[] {
+    return this.requireFaults("cluster.getFaultLog()").log.list();
+  }
+
+  /**
+   * Cuts every link of a node (`faults: true`): to etcd, from clients and peers, to the sink.
+   * The node keeps running, alone. {@link healAll} or `node.network.heal()` ends it.
+   */
+  async isolate(which: number | string): Promise<FaultRecord> {
+    const { log } = this.requireFaults("cluster.isolate()");
+    const node = this.node(which);
+    await node.network.cut("all");
+    return log.add({ target: node.id, action: "isolate", links: ["etcd", "ingest", "flush"] });
+  }
+
+  /** Removes every fault from every link (`faults: true`); held bytes are delivered. */
+  async healAll(): Promise<FaultRecord> {
+    const { proxy, log } = this.requireFaults("cluster.healAll()");
+    await proxy.client.resetAll();
+    return log.add({ target: "cluster", action: "heal-all", links: ["all"] });
   }
 
   private logTails(components: string[]): string {
@@ -222,15 +265,18 @@ export class StartedM3AggregatorCluster {
 
   /**
    * Puts the cluster back into the state start() left it in, for a cluster shared between tests:
-   * runs the registered reset steps (the failure-injection code heals its faults there), brings
+   * heals every fault (`faults: true`: the Toxiproxy container running again, then `healAll()`), runs
+   * the registered reset steps (`registerResetStep`), brings
    * every paused, stopped or killed container back, empties the sink (when this process has it)
    * and waits for one leader and verified followers per shard set. Rejects with a
    * `ResetError` naming the step that failed. Placement changes made by a test are not undone.
    */
   async reset(options: ResetOptions = {}): Promise<ResetReport> {
     const sink = this.flushSink;
+    const proxy = this.toxiproxy;
     return resetCluster(this, {
       containers: [this.etcd, this.coordinator, ...this.nodes],
+      faults: proxy === undefined ? undefined : { proxy, heal: () => this.healAll() },
       clearSink: sink === undefined ? undefined : () => {
         const dropped = sink.datapoints().length;
         sink.clear();
@@ -267,7 +313,9 @@ export class StartedM3AggregatorCluster {
   }
 
   /**
-   * Removes every container of the cluster. Idempotent: later calls wait for the first.
+   * Removes every container of the cluster, then its port reservations and TLS folder.
+   * Idempotent: later calls wait for the first. When the teardown fails (it rejects with a
+   * TeardownError saying what was removed and what is left), a later call tries again.
    * A reuse-mode cluster is left running (this handle is just dropped) unless `remove: true`.
    */
   stop(options: { remove?: boolean } = {}): Promise<void> {
@@ -278,7 +326,11 @@ export class StartedM3AggregatorCluster {
       await teardown(this.getClusterId());
       this.stoppedInMs = Date.now() - t0;
       unregisterLiveCluster(this.getClusterId());
-    })();
+      if (!this.attached) releaseClusterId(this.getClusterId()); // the id is free for another start
+    })().catch((error: unknown) => {
+      this.stopping = undefined; // not stopped: the next stop() tries again
+      throw error;
+    });
     return this.stopping;
   }
 

@@ -14,10 +14,11 @@ import { GenericContainer, type StartedTestContainer } from "testcontainers";
 import { containersWithLabel, dockerClient } from "../docker/client";
 import { LABEL_CLUSTER, LABEL_OWNER_HOST, LABEL_OWNER_PID } from "../model/labels";
 import { dockerEndpoint, portRangeSetting } from "../model/environment";
-import { ownerLabels } from "../docker/labels";
-import { processAlive } from "../util/process-alive";
+import { ownerLabels, ownerOf } from "../docker/labels";
+import { ownerAlive, type ProcessIdentity } from "../util/process-alive";
 import { sweepOrphans, sweepReservations } from "../lifecycle/sweep";
-import { LOCK_DIR } from "../util/file-lock";
+import { clusterLockName } from "../lifecycle/claim";
+import { lockDir, lockOwner, sweepLocks } from "../util/file-lock";
 import { type M3Version, supportedM3Versions, versionProfile } from "../model/versions";
 import { allocatablePortRanges, ephemeralPortRange, listReservations, ownerProcessDead, type PortRange } from "../ports";
 import { TLS_ROOT } from "../tls/material";
@@ -338,22 +339,25 @@ export interface Leftovers {
 }
 
 export async function findLeftovers(dockerUp: boolean): Promise<Leftovers> {
-  const host = os.hostname();
-  const all = dockerUp ? await containersWithLabel(LABEL_CLUSTER) : [];
-  const orphanContainers = all.filter((c) => {
-    const pid = Number(c.labels[LABEL_OWNER_PID]);
-    return c.labels[LABEL_OWNER_HOST] === host && Number.isInteger(pid) && pid > 0 && !processAlive(pid);
-  }).map((c) => c.name);
-  const liveClusters = new Set(all.filter((c) => !orphanContainers.includes(c.name)).map((c) => c.labels[LABEL_CLUSTER]));
+  // The same judgements as the sweep code (lifecycle/sweep.ts, util/file-lock.ts), without removing.
+  const owned = dockerUp ? await containersWithLabel(LABEL_OWNER_PID) : [];
+  const orphanContainers = owned.filter((c) => !ownerAlive(ownerOf(c.labels))).map((c) => c.name);
+  const withContainers = new Set(dockerUp ? (await containersWithLabel(LABEL_CLUSTER)).map((c) => c.labels[LABEL_CLUSTER] ?? "") : []);
   const staleReservations = listReservations().filter(ownerProcessDead).map((r) => r.port);
-  const staleLocks = listDir(LOCK_DIR).filter((name) => {
-    const pid = Number(readText(path.join(LOCK_DIR, name, "pid")));
-    return Number.isInteger(pid) && pid > 0 && !processAlive(pid);
+  const locks = lockDir();
+  const staleLocks = listDir(locks).filter((name) => {
+    if (!name.endsWith(".lock") || !name.includes("~")) return false;
+    try {
+      return !ownerAlive(JSON.parse(readText(path.join(locks, name))) as Partial<ProcessIdentity>);
+    } catch {
+      return false;
+    }
   });
-  // A TLS folder without containers of its cluster (only judged when the engine answered), older than
-  // any start takes: a starting cluster writes its certificates before its first container exists.
+  // A TLS folder without containers of its cluster and without a live start holding its id lock, older
+  // than any start takes (only judged when the engine answered).
   const oldEnough = (id: string) => Date.now() - (fs.statSync(path.join(TLS_ROOT, id), { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > TLS_FOLDER_GRACE_MS;
-  const staleTlsFolders = dockerUp ? listDir(TLS_ROOT).filter((id) => !liveClusters.has(id) && oldEnough(id)) : [];
+  const staleTlsFolders = dockerUp
+    ? listDir(TLS_ROOT).filter((id) => !withContainers.has(id) && lockOwner(clusterLockName(id)) === undefined && oldEnough(id)) : [];
   return { orphanContainers, staleReservations, staleLocks, staleTlsFolders };
 }
 
@@ -387,24 +391,22 @@ export function leftoverResult(found: Leftovers): CheckResult {
       fix: "`m3agg doctor --fix` sweeps them (the next cluster start sweeps containers and reservations too)" };
 }
 
-/** Sweeps what {@link findLeftovers} reports, with the package's sweep code. */
+/** Sweeps leftovers with the package's own sweep code (what every start runs); says what went. */
 export async function fixLeftovers(found: Leftovers, dockerUp: boolean): Promise<string[]> {
   const done: string[] = [];
   if (dockerUp) {
-    const clusters = await sweepOrphans();
+    const clusters = await sweepOrphans(); // containers, reservations, locks, TLS folders
     if (clusters.length > 0) done.push(`removed containers of ${clusters.join(", ")}`);
   } else {
     await sweepReservations();
+    sweepLocks();
   }
-  if (found.staleReservations.length > 0) done.push(`released ports ${found.staleReservations.join(", ")}`);
-  for (const name of found.staleLocks) {
-    fs.rmSync(path.join(LOCK_DIR, name), { recursive: true, force: true });
-    done.push(`removed lock ${name}`);
-  }
-  for (const id of found.staleTlsFolders) {
-    fs.rmSync(path.join(TLS_ROOT, id), { recursive: true, force: true });
-    done.push(`removed TLS folder ${id}`);
-  }
+  const after = await findLeftovers(dockerUp);
+  const gone = <T>(before: T[], now: T[]) => before.filter((x) => !now.includes(x));
+  const ports = gone(found.staleReservations, after.staleReservations);
+  if (ports.length > 0) done.push(`released ports ${ports.join(", ")}`);
+  for (const name of gone(found.staleLocks, after.staleLocks)) done.push(`removed lock ${name}`);
+  for (const id of gone(found.staleTlsFolders, after.staleTlsFolders)) done.push(`removed TLS folder ${id}`);
   return done;
 }
 
