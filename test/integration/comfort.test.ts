@@ -116,3 +116,19 @@ test("m3agg doctor --json: the engine, host networking both ways and the freezer
   expect(result.status).toBe(report.checks.some((c) => c.status === "fail") ? 1 : 0);
   expect(report.ok).toBe(result.status === 0);
 }, 180_000);
+
+test("reset() on a cluster with faults: the Toxiproxy links are healed first, then leaders again", async () => {
+  const faulty = await M3AggregatorCluster.start({ nodes: 2, rf: 2, tls: false, faults: true, electionTtlSeconds: 3, clusterId: uniqueClusterId("comfort-faults") });
+  try {
+    await faulty.isolate(0);
+    expect(faulty.getFaultLog().map((f) => f.action).at(-1)).toBe("isolate");
+    const before = faulty.getFaultLog().length;
+    const report = await faulty.reset({ timeoutMs: 90_000 });
+    expect(report.steps[0]).toBe("heal faults");
+    expect(faulty.getFaultLog().slice(before).map((f) => f.action)).toEqual(["heal-all"]);
+    const [set] = await faulty.election();
+    expect(set!.members.map((m) => m.electionState).sort()).toEqual(["follower", "leader"]);
+  } finally {
+    await faulty.stop();
+  }
+}, 240_000);
