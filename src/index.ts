@@ -19,6 +19,9 @@ export { StartedM3CoordinatorContainer } from "./containers/m3coordinator";
 export { StartedEtcdContainer } from "./containers/etcd";
 export { ControllableContainer, type ContainerState } from "./containers/controllable";
 export type { ShardSetElection } from "./cluster/readiness";
+export { registerResetStep, ResetError, type ResetOptions, type ResetReport, type ResetStep } from "./cluster/reset";
+export type { FollowLogsOptions, LogFollower } from "./docker/follow-logs";
+export type { LogLine } from "./util/log-render";
 export { M3AdminClient, type PlacementService } from "./m3/admin-client";
 export type * from "./m3/types";
 export type { AggregatorApi, AggregatorStatus, ElectionState } from "./m3/aggregator-api";
@@ -72,4 +75,7 @@ export { PrometheusMetrics, PrometheusParseError, type PrometheusSample, type Pr
 
 // Test-runner helpers
 export { useM3AggregatorCluster, globalSuiteHooks, type ClusterHandle, type SuiteHooks } from "./jest/helper";
-export { sharedClusterSetup, sharedClusterTeardown, useSharedM3AggregatorCluster, SHARED_CLUSTER_ENV } from "./jest/shared-cluster";
+export { workerMetricPrefix } from "./util/worker-prefix";
+export {
+  sharedClusterSetup, sharedClusterTeardown, useSharedM3AggregatorCluster, SHARED_CLUSTER_ENV, m3aggGlobalSetup, type ProvidingProject,
+} from "./jest/shared-cluster";

@@ -12,6 +12,8 @@ import type { Command } from "./args";
 import { runConnectivity } from "./connectivity";
 import { formatTable, summarize } from "./endpoints";
 import { clearState, resolveTarget, runningClusters } from "./state";
+import { formatLogLine, type LogLine } from "../util/log-render";
+import { noColor } from "../model/environment";
 
 type Of<C extends Command["command"]> = Extract<Command, { command: C }>;
 const print = (text: string): void => void process.stdout.write(`${text}\n`);
@@ -79,16 +81,35 @@ export async function send(command: Of<"send">): Promise<number> {
 
 export async function logs(command: Of<"logs">): Promise<number> {
   const cluster = await M3AggregatorCluster.attach(await resolveTarget(command.target));
-  const all = [cluster.etcd, cluster.coordinator, ...cluster.nodes];
-  const wanted = command.component === undefined ? all
-    : all.filter((c) => c.component === command.component || (command.component === "coordinator" && c.component === "m3coordinator"));
-  if (wanted.length === 0) {
-    throw new Error(`no container ${JSON.stringify(command.component)} (containers: ${all.map((c) => c.component).join(", ")})`);
+  const components = command.component === undefined ? undefined : [command.component];
+  const names = [cluster.etcd, cluster.coordinator, ...cluster.nodes].map((c) => c.component);
+  const wanted = components ?? names;
+  const width = Math.max(...wanted.map((n) => (n === "coordinator" ? "m3coordinator" : n).length));
+  const color = process.stdout.isTTY === true && !noColor();
+  const prefix = wanted.length > 1 || command.follow;
+  const onLine = (line: LogLine): void => {
+    const shown = command.raw ? { ...line, text: line.raw } : line;
+    print(prefix ? formatLogLine(shown, { width, colorIndex: names.indexOf(line.component), color }) : shown.text);
+  };
+  const since = command.since === undefined ? undefined : Number(command.since);
+  if (!command.follow) {
+    // One container after the other, each from Docker's own log (exact --since and --tail).
+    for (const name of wanted) {
+      const follower = await cluster.followLogs({ components: [name], since, tail: command.tail, onLine, follow: false });
+      await follower.done;
+    }
+    return 0;
   }
-  for (const c of wanted) {
-    const lines = await containerLogLines(c.getId()); // read to its end: no stream to wait for
-    for (const line of command.tail === undefined ? lines : lines.slice(-command.tail)) print(wanted.length > 1 ? `${c.component} | ${line}` : line);
-  }
+  const follower = await cluster.followLogs({ components, since, tail: command.tail, onLine });
+  const keepAlive = setInterval(() => undefined, 1 << 30); // Docker's log sockets do not hold the process
+  await new Promise<void>((resolve) => {
+    const end = () => resolve();
+    process.once("SIGINT", end);
+    process.once("SIGTERM", end);
+    void follower.done.then(end);
+  });
+  clearInterval(keepAlive);
+  await follower.stop();
   return 0;
 }
 

@@ -3,14 +3,15 @@
  * m3agg: the seed's start_m3.sh, stop_m3.sh and test_connectivity.sh as one
  * command. Exit codes: 0 ok, 1 failure, 2 usage error, 3 no such cluster.
  */
-import "../util/node-version"; // first: a clear error on a too-old Node instead of undici's TypeError
+import "./node-guard"; // first: one clear line on a too-old Node instead of undici's TypeError and a stack
 import { AttachError } from "../cluster/attach";
 import { M3AggregatorCluster } from "../cluster/start";
 import { InvalidOptionError } from "../model/options";
 import { type Command, parseArgs, USAGE, UsageError } from "./args";
 import { connectivity, down, logs, send, status } from "./commands";
-import { buildImages, runImageBuild } from "./build-images";
+import { buildImages, runImageBuild, runImageCache } from "./build-images";
 import { load } from "./load";
+import { doctor } from "./doctor";
 import { formatTable, summarize } from "./endpoints";
 import { NoClusterError, writeState } from "./state";
 import { forceExit } from "../lifecycle/live";
@@ -80,7 +81,9 @@ async function run(command: Command): Promise<number> {
     case "load":
       return load(command);
     case "images":
-      return runImageBuild(command.args);
+      return command.save !== undefined || command.load !== undefined ? runImageCache(command.args, command) : runImageBuild(command.args);
+    case "doctor":
+      return doctor(command);
   }
 }
 

@@ -53,7 +53,7 @@ export async function waitForElection(
   shardSets: Map<number, string[]>,
   apis: Map<string, AggregatorApi>,
   timeoutMs: number,
-  intervalMs = 100,
+  intervalMs = 25,
   signal?: AbortSignal,
 ): Promise<ShardSetElection[]> {
   let last: ShardSetElection[] = [];

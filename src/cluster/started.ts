@@ -25,6 +25,8 @@ import type { StartupTimings } from "../model/phases";
 import type { M3MsgSink } from "../sink/sink";
 import { type ClusterTls, clusterTlsHandle } from "../tls/material";
 import { formatLogTail } from "../util/log-tail";
+import { type ResetOptions, type ResetReport, resetCluster } from "./reset";
+import { followContainerLogs, type FollowLogsOptions, type LogFollower } from "../docker/follow-logs";
 import type { StartedToxiproxyContainer } from "../containers/toxiproxy";
 import { FaultLog, type FaultRecord, FaultsDisabledError, LinkFaults, nodeLinkMap } from "../faults/network";
 
@@ -180,7 +182,7 @@ export class StartedM3AggregatorCluster {
   }
 
   /** Every container of the cluster: etcd, coordinator, then the nodes. */
-  private get components(): Array<{ component: string; logLines(): string[] }> {
+  private get components(): Array<{ component: string; logLines(): string[]; getId(): string }> {
     return [this.etcd, this.coordinator, ...this.nodes, ...(this.toxiproxy === undefined ? [] : [this.toxiproxy])];
   }
 
@@ -259,6 +261,50 @@ export class StartedM3AggregatorCluster {
     fs.mkdirSync(folder, { recursive: true });
     for (const c of this.components) fs.writeFileSync(path.join(folder, `${c.component}.log`), `${c.logLines().join("\n")}\n`);
     return folder;
+  }
+
+  /**
+   * Puts the cluster back into the state start() left it in, for a cluster shared between tests:
+   * heals every fault (`faults: true`: the Toxiproxy container running again, then `healAll()`), runs
+   * the registered reset steps (`registerResetStep`), brings
+   * every paused, stopped or killed container back, empties the sink (when this process has it)
+   * and waits for one leader and verified followers per shard set. Rejects with a
+   * `ResetError` naming the step that failed. Placement changes made by a test are not undone.
+   */
+  async reset(options: ResetOptions = {}): Promise<ResetReport> {
+    const sink = this.flushSink;
+    const proxy = this.toxiproxy;
+    return resetCluster(this, {
+      containers: [this.etcd, this.coordinator, ...this.nodes],
+      faults: proxy === undefined ? undefined : { proxy, heal: () => this.healAll() },
+      clearSink: sink === undefined ? undefined : () => {
+        const dropped = sink.datapoints().length;
+        sink.clear();
+        return dropped;
+      },
+      waitForReady: (timeoutMs) => this.waitForReady({ timeoutMs }),
+    }, options);
+  }
+
+  /**
+   * Streams the output of every container (or of `components`: "etcd", "m3coordinator" (or
+   * "coordinator"), node ids) line by line to `onLine`, live, like `docker compose logs -f`;
+   * a container that is stopped and started again is followed again. Each line comes raw and
+   * rendered (`time level msg key=value` for m3's and etcd's JSON lines). `stop()` ends it.
+   * `follow: false` delivers what there is and ends (`done` resolves).
+   *
+   * @example
+   * const logs = await cluster.followLogs({ onLine: (l) => console.log(`${l.component} | ${l.text}`) });
+   * // … the test …
+   * await logs.stop();
+   */
+  async followLogs(options: FollowLogsOptions & { components?: string[] }): Promise<LogFollower> {
+    const all = this.components;
+    const wanted = options.components === undefined ? all
+      : all.filter((c) => options.components!.some((name) => name === c.component || (name === "coordinator" && c.component === "m3coordinator")));
+    const unknown = (options.components ?? []).filter((name) => !all.some((c) => c.component === name || (name === "coordinator" && c.component === "m3coordinator")));
+    if (unknown.length > 0) throw new Error(`no container ${unknown.map((u) => JSON.stringify(u)).join(", ")} in cluster ${this.getClusterId()} (containers: ${all.map((c) => c.component).join(", ")})`);
+    return followContainerLogs(wanted.map((c) => ({ component: c.component, id: c.getId() })), options);
   }
 
   /** Milliseconds the last stop() took (undefined before). */

@@ -31,9 +31,12 @@ export interface ClusterTls {
 }
 
 
+/** The folder holding every cluster's TLS folder. */
+export const TLS_ROOT = path.join(os.tmpdir(), "m3agg-tls");
+
 /** The cluster's TLS folder: derived from the id, so every process finds it. */
 export function tlsDirOf(clusterId: string): string {
-  return path.join(os.tmpdir(), "m3agg-tls", clusterId);
+  return path.join(TLS_ROOT, clusterId);
 }
 
 /** The owner file of a TLS folder: the process that made it (the orphan sweep asks whether it still runs). */
