@@ -11,6 +11,7 @@ import { type Command, parseArgs, USAGE, UsageError } from "./args";
 import { connectivity, down, logs, send, status } from "./commands";
 import { buildImages, runImageBuild } from "./build-images";
 import { load } from "./load";
+import { render } from "./render";
 import { formatTable, summarize } from "./endpoints";
 import { NoClusterError, writeState } from "./state";
 
@@ -76,6 +77,8 @@ async function run(command: Command): Promise<number> {
       return load(command);
     case "images":
       return runImageBuild(command.args);
+    case "render":
+      return render(command);
   }
 }
 
@@ -83,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
   let command: Command;
   try {
     command = parseArgs(argv);
-    if (command.command === "up") new M3AggregatorCluster(command.options); // validate before anything prints
+    if (command.command === "up" || command.command === "render") new M3AggregatorCluster(command.options); // validate before anything prints
     if (command.command === "load" && command.clusterId === undefined) new M3AggregatorCluster(command.cluster);
   } catch (error) {
     if (error instanceof UsageError || error instanceof InvalidOptionError) {

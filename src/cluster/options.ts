@@ -11,6 +11,15 @@ import * as path from "node:path";
 import { defaultM3Version, type M3Version, profileOfSource, supportedM3Versions, versionProfile } from "../m3/versions";
 import type { TlsMode, TlsOption, TlsSettings } from "../tls/settings";
 
+/** Which DNS the names of the `named` network model are for (cluster/network.ts). */
+export type NamedDns = "kubernetes" | "swarm";
+
+/** The network model of a plan: see cluster/network.ts. */
+export type NetworkOption = { model: "loopback" } | { model: "named"; dns: NamedDns };
+
+/** A DNS label (RFC 1123): what a Kubernetes namespace, a Swarm stack and a service name must be. */
+export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
 /**
  * Where the aggregators flush aggregated metrics: "blackhole" (discard, the seed's), "logging" (one
  * log line per datapoint), or "sink" (m3msg to the fixture's in-process consumer, `cluster.sink`).
@@ -39,6 +48,35 @@ export interface DebugOptions {
    */
   waitForDebugger?: boolean;
 }
+
+/** Docker Swarm: the engines of one swarm, by Docker host (`unix:///…`, `tcp://…`). */
+export interface SwarmTargetOptions {
+  /** The first is a manager; images are loaded onto each one without a registry. Default: the engine of DOCKER_HOST. */
+  engines?: string[];
+}
+
+/** Kubernetes: the cluster to apply to and the registry its nodes pull the images from. */
+export interface KubernetesTargetOptions {
+  /** Kubeconfig file (default: KUBECONFIG, then ~/.kube/config). */
+  kubeconfig?: string;
+  /** Context of the kubeconfig (default: its current context). */
+  context?: string;
+  /** Registry the images were pushed to (`m3agg images --push REGISTRY`); the manifests name images there. */
+  registry?: string;
+}
+
+/**
+ * Where the cluster runs: "docker" (default: one engine, host network, loopback ports),
+ * `{ swarm }` (a Docker Swarm across engines) or `{ kubernetes }`. Swarm and Kubernetes use
+ * the named network model (fixed ports, DNS names).
+ */
+export type TargetOption = "docker" | { swarm: SwarmTargetOptions } | { kubernetes: KubernetesTargetOptions };
+
+/** The target after validation. */
+export type ResolvedTarget =
+  | { kind: "docker" }
+  | { kind: "swarm"; engines: string[] }
+  | { kind: "kubernetes"; kubeconfig: string | undefined; context: string | undefined; registry: string | undefined };
 
 /** Options of {@link M3AggregatorCluster.start}. Every field is optional. */
 export interface M3AggregatorClusterOptions {
@@ -119,6 +157,8 @@ export interface M3AggregatorClusterOptions {
    * e.g. `{ aggregator: { aggregator: { entryTTL: "10m" } } }`.
    */
   configOverrides?: { aggregator?: Record<string, unknown>; coordinator?: Record<string, unknown> };
+  /** Where the cluster runs (see {@link TargetOption}). Default "docker". */
+  target?: TargetOption;
 }
 
 /** A start phase began or ended. */
@@ -158,6 +198,10 @@ export interface ResolvedClusterOptions {
   reuseKey: string | undefined;
   onProgress: ((event: ProgressEvent) => void) | undefined;
   configOverrides: { aggregator: Record<string, unknown>; coordinator: Record<string, unknown> };
+  /** Where the cluster runs. */
+  target: ResolvedTarget;
+  /** How its containers reach each other: `loopback` for docker, `named` for swarm and kubernetes. */
+  network: NetworkOption;
 }
 
 /** A bad option: names the option, the value given and the rule it breaks. */
@@ -188,7 +232,7 @@ const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 const KNOWN_OPTIONS = new Set([
   "nodes", "rf", "numShards", "isolationGroups", "basePort", "host", "coordinatorPort", "etcdPort",
   "images", "electionTtlSeconds", "backend", "logLevel", "startTimeoutMs", "clusterId", "debug", "reuse", "onProgress", "configOverrides",
-  "m3Version", "m3Source", "tls",
+  "m3Version", "m3Source", "tls", "target",
 ]);
 const TLS_MODES: readonly TlsMode[] = ["permissive", "enforced"];
 const truthyEnv = (value: string | undefined): boolean => /^(1|true|yes)$/i.test(value ?? "");
@@ -243,6 +287,50 @@ function oneOf<T extends string>(option: string, value: unknown, allowed: readon
 
 function randomClusterId(): string {
   return `m3agg-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** The target option, checked. */
+function resolveTarget(value: unknown): ResolvedTarget {
+  const rule = 'must be "docker", { swarm: { engines?: [DOCKER_HOST, …] } } or { kubernetes: { kubeconfig?, context?, registry? } }';
+  if (value === undefined || value === "docker") return { kind: "docker" };
+  if (typeof value !== "object" || value === null || Object.keys(value).length !== 1) throw new InvalidOptionError("target", value, rule);
+  if ("swarm" in value) {
+    const engines = (value.swarm as { engines?: unknown } | null)?.engines ?? [];
+    if (!Array.isArray(engines) || !engines.every((e) => typeof e === "string" && /^(unix|tcp|ssh):\/\/\S+$/.test(e))) {
+      throw new InvalidOptionError("target.swarm.engines", engines, "must be a list of Docker hosts (unix:///…, tcp://…, ssh://…), the first a swarm manager");
+    }
+    return { kind: "swarm", engines: [...(engines as string[])] };
+  }
+  if ("kubernetes" in value) {
+    const k = (value.kubernetes ?? {}) as Record<string, unknown>;
+    const text = (key: string): string | undefined => {
+      const v = k[key];
+      if (v !== undefined && (typeof v !== "string" || v.trim() === "")) throw new InvalidOptionError(`target.kubernetes.${key}`, v, "must be a non-empty string");
+      return v as string | undefined;
+    };
+    for (const key of Object.keys(k)) {
+      if (!["kubeconfig", "context", "registry"].includes(key)) throw new InvalidOptionError(`target.kubernetes.${key}`, k[key], "is not an option (known: kubeconfig, context, registry)");
+    }
+    return { kind: "kubernetes", kubeconfig: text("kubeconfig"), context: text("context"), registry: text("registry") };
+  }
+  throw new InvalidOptionError("target", value, rule);
+}
+
+/**
+ * The rules of the named network model (swarm, kubernetes): the engine owns addresses and ports,
+ * so the loopback model's port and host options do not apply, and names must be DNS labels.
+ */
+function checkNamedModel(options: M3AggregatorClusterOptions, target: ResolvedTarget, clusterId: string): void {
+  const loopbackOnly = ["basePort", "host", "coordinatorPort", "etcdPort", "debug", "reuse", "m3Source"] as const;
+  for (const key of loopbackOnly) {
+    const given = options[key];
+    if (given !== undefined && given !== false) {
+      throw new InvalidOptionError(key, given, `applies to target "docker" only: on ${target.kind} ports are fixed and addresses are DNS names (the named network model)`);
+    }
+  }
+  if (!DNS_LABEL.test(clusterId) || clusterId.length > 40) {
+    throw new InvalidOptionError("clusterId", clusterId, `on ${target.kind} it names a ${target.kind === "kubernetes" ? "namespace" : "stack"}: 1–40 lowercase letters, digits or '-', starting and ending with a letter or digit`);
+  }
 }
 
 /**
@@ -307,6 +395,9 @@ export function resolveOptions(options: M3AggregatorClusterOptions = {}): Resolv
       "must be 1–63 letters, digits, '-' or '_', starting with a letter or digit");
   }
 
+  const target = resolveTarget(options.target);
+  if (target.kind !== "docker") checkNamedModel(options, target, clusterId);
+
   const overrides = options.configOverrides ?? {};
   for (const [key, value] of Object.entries(overrides)) {
     if (key !== "aggregator" && key !== "coordinator") {
@@ -364,6 +455,8 @@ export function resolveOptions(options: M3AggregatorClusterOptions = {}): Resolv
     reuseKey: undefined,
     onProgress: typeof options.onProgress === "function" ? options.onProgress : undefined,
     configOverrides: { aggregator: overrides.aggregator ?? {}, coordinator: overrides.coordinator ?? {} },
+    target,
+    network: target.kind === "docker" ? { model: "loopback" } : { model: "named", dns: target.kind },
   };
   if (reuse) {
     if (options.clusterId !== undefined) {

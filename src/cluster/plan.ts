@@ -16,6 +16,7 @@ import type { ImageNames, ResolvedClusterOptions } from "./options";
 import type { NodePorts, PortPlan } from "../ports";
 import { CONTAINER_TLS_FILES, tlsDirOf } from "../tls/material";
 import type { TlsSettings } from "../tls/settings";
+import { ANY_ADDRESS, type NamedDns, type NamedHosts, namedHosts, namedNodeId, namedPortPlan } from "./network";
 
 /** Version of the plan label's JSON; a label of another version is not attached to. */
 export const PLAN_LABEL_VERSION = 1;
@@ -47,11 +48,20 @@ export interface NodePlan {
   labels: Record<string, string>;
 }
 
+/**
+ * The plan's network model (see cluster/network.ts): `loopback` on one engine, or `named`
+ * (swarm, kubernetes) with the DNS names every endpoint of the plan is made of.
+ */
+export type PlanNetwork =
+  | { model: "loopback" }
+  | { model: "named"; dns: NamedDns; /** Kubernetes namespace / Swarm stack: the cluster id. */ namespace: string; hosts: NamedHosts };
+
 /** The whole plan of one cluster. */
 export interface ClusterPlan {
   clusterId: string;
-  /** Address every listener binds and every client dials. */
+  /** Address every listener binds (and, in the loopback model, every client dials; 0.0.0.0 when named). */
   host: string;
+  network: PlanNetwork;
   version: M3Version;
   /** Local m3 checkout the images were built from, or undefined for release images. */
   source: string | undefined;
@@ -94,6 +104,19 @@ export function etcdArgs(host: string, clientPort: number, peerPort: number, dat
   ];
 }
 
+/**
+ * etcd's command line in the named model: clients on 0.0.0.0, advertised under its DNS name
+ * (m3's etcd clients replace their endpoints with the advertised ones); the single member's
+ * peer URL stays on loopback, since no other member ever dials it.
+ */
+export function namedEtcdArgs(advertiseHost: string, clientPort: number, peerPort: number, dataDir = ETCD_DATA_DIR): string[] {
+  const args = etcdArgs("127.0.0.1", clientPort, peerPort, dataDir);
+  const set = (flag: string, value: string) => { args[args.indexOf(flag) + 1] = value; };
+  set("--listen-client-urls", `http://${ANY_ADDRESS}:${clientPort}`);
+  set("--advertise-client-urls", `http://${advertiseHost}:${clientPort}`);
+  return args;
+}
+
 /** The plan label's value: `{ "v": 1, options, ports, images }`. */
 export function encodePlanLabel(inputs: PlanInputs): string {
   return JSON.stringify({ v: PLAN_LABEL_VERSION, options: inputs.options, ports: inputs.ports, images: inputs.images });
@@ -118,26 +141,36 @@ export function decodePlanLabel(text: string): PlanInputs {
 
 /** The plan of a cluster: pure (same inputs, same plan). */
 export function planCluster(inputs: PlanInputs): ClusterPlan {
-  const { options, ports, images } = inputs;
+  const { options, images } = inputs;
+  const named = options.network.model === "named";
+  // The named model's ports are fixed: whatever the inputs say, they are these.
+  const ports = named ? namedPortPlan(options.nodes) : inputs.ports;
   const host = ports.host;
+  const network: PlanNetwork = options.network.model === "named"
+    ? { model: "named", dns: options.network.dns, namespace: options.clusterId, hosts: namedHosts(options.network.dns, options.clusterId, options.nodes) }
+    : { model: "loopback" };
+  const hosts = network.model === "named" ? network.hosts : undefined;
+  const nodeHost = (i: number): string => hosts?.nodes[i] ?? host;
+  const etcdHost = hosts?.etcd ?? host;
   const cluster = { clusterId: options.clusterId, reuseKey: options.reuseKey };
   const planLabel = { [LABEL_PLAN]: encodePlanLabel(inputs) };
   const labelsOf = (component: Component, componentPorts: object, node?: string) => ({ ...identityLabels(cluster, component, componentPorts, node), ...planLabel });
   const nodeImage = options.debug === undefined ? images.m3aggregator.image : images.m3aggregatorDebug?.image;
   if (nodeImage === undefined) throw new Error(`cluster ${options.clusterId}: debug mode without a debug image`);
   const nodes = ports.nodes.map((nodePorts, i): NodePlan => {
-    const id = instanceIdOf(i);
+    const id = named ? namedNodeId(i) : instanceIdOf(i);
     return {
       id,
       ports: nodePorts,
-      tcpEndpoint: `${host}:${nodePorts.tcp}`,
-      httpUrl: `http://${host}:${nodePorts.http}`,
-      metricsUrl: `http://${host}:${nodePorts.metrics}/metrics`,
+      tcpEndpoint: `${nodeHost(i)}:${nodePorts.tcp}`,
+      httpUrl: `http://${nodeHost(i)}:${nodePorts.http}`,
+      metricsUrl: `http://${nodeHost(i)}:${nodePorts.metrics}/metrics`,
       image: nodeImage,
       config: renderAggregatorConfig({
         host,
         ports: nodePorts,
         etcdClientPort: ports.etcdClient,
+        ...(hosts === undefined ? {} : { etcdEndpoint: `${hosts.etcd}:${ports.etcdClient}`, tlsServerName: hosts.tlsServerName }),
         electionTtlSeconds: options.electionTtlSeconds,
         backend: options.backend,
         logLevel: options.logLevel,
@@ -151,27 +184,29 @@ export function planCluster(inputs: PlanInputs): ClusterPlan {
   return {
     clusterId: options.clusterId,
     host,
+    network,
     version: options.m3Version,
     source: options.m3Source,
-    inputs,
+    inputs: named ? { ...inputs, ports } : inputs,
     etcd: {
       image: images.etcd.image,
       clientPort: ports.etcdClient,
       peerPort: ports.etcdPeer,
-      endpoint: `http://${host}:${ports.etcdClient}`,
-      args: etcdArgs(host, ports.etcdClient, ports.etcdPeer),
+      endpoint: `http://${etcdHost}:${ports.etcdClient}`,
+      args: named ? namedEtcdArgs(etcdHost, ports.etcdClient, ports.etcdPeer) : etcdArgs(host, ports.etcdClient, ports.etcdPeer),
       labels: labelsOf("etcd", { client: ports.etcdClient, peer: ports.etcdPeer }),
     },
     coordinator: {
       image: images.m3coordinator.image,
       port: ports.coordinator,
       metricsPort: ports.coordinatorMetrics,
-      adminUrl: `http://${host}:${ports.coordinator}`,
+      adminUrl: `http://${hosts?.coordinator ?? host}:${ports.coordinator}`,
       config: renderCoordinatorConfig({
         host,
         port: ports.coordinator,
         metricsPort: ports.coordinatorMetrics,
         etcdClientPort: ports.etcdClient,
+        ...(hosts === undefined ? {} : { etcdEndpoint: `${hosts.etcd}:${ports.etcdClient}` }),
         logLevel: options.logLevel,
         m3Version: options.m3Version,
         overrides: options.configOverrides.coordinator,

@@ -21,6 +21,10 @@ export interface AggregatorConfigInput {
   host?: string;
   ports: NodePorts;
   etcdClientPort: number;
+  /** `host:port` of etcd when it is not on `host` (named network model: a DNS name). */
+  etcdEndpoint?: string;
+  /** The name the TLS clients verify in the server certificate (default `host`). */
+  tlsServerName?: string;
   electionTtlSeconds: number;
   backend: FlushBackend;
   /** m3msg topic of the sink backend (default `aggregated_metrics`). */
@@ -38,6 +42,8 @@ export interface CoordinatorConfigInput {
   port: number;
   metricsPort: number;
   etcdClientPort: number;
+  /** `host:port` of etcd when it is not on `host` (named network model: a DNS name). */
+  etcdEndpoint?: string;
   logLevel: LogLevel;
   m3Version?: M3Version;
   overrides?: Record<string, unknown>;
@@ -140,7 +146,7 @@ export function renderAggregatorConfig(input: AggregatorConfigInput): string {
   doc.setIn(["metrics", "prometheus", "listenAddress"], address(input.ports.metrics));
   doc.setIn(["http", "listenAddress"], address(input.ports.http));
   doc.setIn(["rawtcp", "listenAddress"], address(input.ports.tcp));
-  doc.setIn(["kvClient", "etcd", "etcdClusters", 0, "endpoints"], [address(input.etcdClientPort)]);
+  doc.setIn(["kvClient", "etcd", "etcdClusters", 0, "endpoints"], [input.etcdEndpoint ?? address(input.etcdClientPort)]);
   doc.setIn(["aggregator", "electionManager", "election", "ttlSeconds"], input.electionTtlSeconds);
   doc.setIn(["aggregator", "flush", "handlers"], [flushHandler(input.backend, input.topic)]);
   applyVersionSchema(doc, ["kvClient", "etcd", "etcdClusters", 0], input.m3Version);
@@ -150,7 +156,7 @@ export function renderAggregatorConfig(input: AggregatorConfigInput): string {
   if (input.tls !== undefined && !versionProfile(input.m3Version ?? "v1.6.0").supportsTls) {
     throw new Error(`m3 ${input.m3Version} has no raw TCP TLS`);
   }
-  applyTls(doc, input.tls, input.host ?? LOOPBACK);
+  applyTls(doc, input.tls, input.tlsServerName ?? input.host ?? LOOPBACK);
   mergeInto(doc, input.overrides ?? {});
   return doc.toString();
 }
@@ -162,7 +168,7 @@ export function renderCoordinatorConfig(input: CoordinatorConfigInput): string {
   doc.setIn(["listenAddress"], address(input.port));
   doc.setIn(["logging", "level"], input.logLevel);
   doc.setIn(["metrics", "prometheus", "listenAddress"], address(input.metricsPort));
-  doc.setIn(["clusterManagement", "etcd", "etcdClusters", 0, "endpoints"], [address(input.etcdClientPort)]);
+  doc.setIn(["clusterManagement", "etcd", "etcdClusters", 0, "endpoints"], [input.etcdEndpoint ?? address(input.etcdClientPort)]);
   applyVersionSchema(doc, ["clusterManagement", "etcd", "etcdClusters", 0], input.m3Version);
   mergeInto(doc, input.overrides ?? {});
   return doc.toString();
