@@ -53,6 +53,12 @@ export interface DebugOptions {
 export interface SwarmTargetOptions {
   /** The first is a manager; images are loaded onto each one without a registry. Default: the engine of DOCKER_HOST. */
   engines?: string[];
+  /**
+   * Engines in network namespaces of this machine (scripts/swarm-engines.sh): per engine the unix
+   * socket of its relay, through which this process reaches the engine's published ports, and the
+   * socket the relays forward the containers' sink connections to.
+   */
+  relays?: { engines: string[]; sink: string };
 }
 
 /** Kubernetes: the cluster to apply to and the registry its nodes pull the images from. */
@@ -75,7 +81,7 @@ export type TargetOption = "docker" | { swarm: SwarmTargetOptions } | { kubernet
 /** The target after validation. */
 export type ResolvedTarget =
   | { kind: "docker" }
-  | { kind: "swarm"; engines: string[] }
+  | { kind: "swarm"; engines: string[]; relays: { engines: string[]; sink: string } | undefined }
   | { kind: "kubernetes"; kubeconfig: string | undefined; context: string | undefined; registry: string | undefined };
 
 /** Options of {@link M3AggregatorCluster.start}. Every field is optional. */
@@ -299,7 +305,12 @@ function resolveTarget(value: unknown): ResolvedTarget {
     if (!Array.isArray(engines) || !engines.every((e) => typeof e === "string" && /^(unix|tcp|ssh):\/\/\S+$/.test(e))) {
       throw new InvalidOptionError("target.swarm.engines", engines, "must be a list of Docker hosts (unix:///…, tcp://…, ssh://…), the first a swarm manager");
     }
-    return { kind: "swarm", engines: [...(engines as string[])] };
+    const relays = (value.swarm as { relays?: { engines?: unknown; sink?: unknown } }).relays;
+    if (relays !== undefined) {
+      const ok = Array.isArray(relays.engines) && relays.engines.length === engines.length && relays.engines.every((r) => typeof r === "string" && r !== "") && typeof relays.sink === "string" && relays.sink !== "";
+      if (!ok) throw new InvalidOptionError("target.swarm.relays", relays, "must be { engines: [one relay socket per engine], sink: socket }");
+    }
+    return { kind: "swarm", engines: [...(engines as string[])], relays: relays === undefined ? undefined : { engines: [...(relays.engines as string[])], sink: relays.sink as string } };
   }
   if ("kubernetes" in value) {
     const k = (value.kubernetes ?? {}) as Record<string, unknown>;

@@ -29,6 +29,13 @@ export function publishedNodePorts(index: number): { http: number; metrics: numb
   return { http: base + 1, metrics: base + 2, tcp: base + 3 };
 }
 
+/**
+ * Where the containers reach the fixture's in-process sink (backend "sink"): each engine's own
+ * address (`host-gateway`, dockerd --host-gateway-ip), on which the engine's relay forwards to the
+ * test process (scripts/netns-relay.mjs).
+ */
+export const SINK_RELAY = { host: "host.docker.internal", port: 19000 } as const;
+
 /** A rendered stack: the compose document and the config files it names (relative paths). */
 export interface SwarmStack {
   /** Stack name: the cluster id. */
@@ -42,6 +49,7 @@ export interface SwarmStack {
 const configName = (key: string) => key.replace(/[^A-Za-z0-9-]/g, "-");
 
 function serviceOf(plan: ClusterPlan, w: Workload, published: Array<{ target: number; published: number }>, constraints: string[], node?: string): Record<string, unknown> {
+  const reachesSink = w.component === "m3aggregator" && plan.inputs.options.backend === "sink";
   const [entrypoint, ...command] = w.command;
   const labels = {
     [LABEL_CLUSTER]: plan.clusterId,
@@ -57,6 +65,7 @@ function serviceOf(plan: ClusterPlan, w: Workload, published: Array<{ target: nu
     read_only: true,
     cap_drop: ["ALL"],
     hostname: w.name,
+    ...(reachesSink ? { extra_hosts: [`${SINK_RELAY.host}:host-gateway`] } : {}),
     labels,
     networks: [STACK_NETWORK],
     ...(w.files.length === 0 ? {} : {
