@@ -12,6 +12,8 @@
 #                                              and the containers reach the test's sink the same way.
 #                                              Prints one JSON line describing the engines.
 #   scripts/swarm-engines.sh down ID           removes all of it (also what a failed `up` left)
+#   scripts/swarm-engines.sh sweep             `down` for every ID whose owner process (OWNER_PID given
+#                                              to `up`, default its parent) is gone
 #
 # `up` runs `down` on every failure path. ID: 1–8 lowercase letters or digits.
 # Needs root (network namespaces), dockerd, containerd, docker, ip, nsenter, node.
@@ -22,8 +24,16 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cmd=${1:-}
 id=${2:-}
+if [ "$cmd" = sweep ]; then
+  for dir in /run/m3agg-swarm/*/; do
+    [ -d "$dir" ] || continue
+    owner=$(cat "$dir/owner" 2>/dev/null || echo 0)
+    if [ "$owner" = 0 ] || ! kill -0 "$owner" 2>/dev/null; then bash "$0" down "$(basename "$dir")"; fi
+  done
+  exit 0
+fi
 [[ "$cmd" == up || "$cmd" == down ]] && [[ "$id" =~ ^[a-z0-9]{1,8}$ ]] || {
-  echo "usage: $0 up|down ID [IMAGE…]   (ID: 1-8 lowercase letters or digits)" >&2; exit 2; }
+  echo "usage: $0 up|down ID [IMAGE…] | sweep   (ID: 1-8 lowercase letters or digits)" >&2; exit 2; }
 shift 2
 
 root="/run/m3agg-swarm/$id"          # sockets, pids, exec roots
@@ -64,6 +74,7 @@ if [ "$cmd" = down ]; then down; log "removed"; exit 0; fi
 trap 'rc=$?; log "failed (exit $rc): removing everything"; down; exit $rc' ERR
 down  # leftovers of an earlier run with the same id
 mkdir -p "$root" "$data"
+echo "${OWNER_PID:-$PPID}" >"$root/owner"
 
 log "network namespaces ${ns[*]} joined by a veth ($subnet.0/24, inside them only)"
 for i in 0 1; do ip netns add "${ns[$i]}"; done

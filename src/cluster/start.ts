@@ -17,7 +17,8 @@ import { ClusterStartError, type LogTail, type StartPhase } from "./errors";
 import { resolveDebugImage, resolveImages, type ResolvedImage } from "../docker/images";
 import { attachCluster } from "./attach";
 import { acquireLock } from "../lifecycle/file-lock";
-import { type ImageNames, type M3AggregatorClusterOptions, resolveOptions, type ResolvedClusterOptions } from "./options";
+import { type ImageNames, type M3AggregatorClusterOptions, resolveOptions, type ResolvedClusterOptions, type SwarmTargetOptions } from "./options";
+import { type StartedSwarmCluster, startSwarmCluster } from "../targets/swarm-start";
 import { bindFailures, describePorts, explicitPorts, keepReservations, planPorts, PortBindRetriesExhaustedError, PortInUseError, type BindAttempt, type PortPlan } from "../ports";
 import { registerLiveCluster, teardown, unregisterLiveCluster } from "../lifecycle/live";
 import { StartedM3AggregatorCluster } from "./started";
@@ -67,9 +68,16 @@ export class M3AggregatorCluster {
     this.options = resolveOptions(options);
   }
 
-  /** Validates, starts and waits until ready. Shorthand for `new M3AggregatorCluster(options).start()`. */
-  static async start(options: M3AggregatorClusterOptions = {}): Promise<StartedM3AggregatorCluster> {
-    return new M3AggregatorCluster(options).start(); // async: a bad option rejects, like any other failure
+  /**
+   * Validates, starts and waits until ready. Shorthand for `new M3AggregatorCluster(options).start()`.
+   * With `target: { swarm }` it deploys the cluster as a stack on a Docker Swarm (README "Beyond one machine").
+   */
+  static async start(options: M3AggregatorClusterOptions & { target: { swarm: SwarmTargetOptions } }): Promise<StartedSwarmCluster>;
+  static async start(options?: M3AggregatorClusterOptions): Promise<StartedM3AggregatorCluster>;
+  static async start(options: M3AggregatorClusterOptions = {}): Promise<StartedM3AggregatorCluster | StartedSwarmCluster> {
+    const fixture = new M3AggregatorCluster(options); // async: a bad option rejects, like any other failure
+    if (fixture.options.target.kind === "swarm") return startSwarmCluster(fixture.options);
+    return fixture.start();
   }
 
   /**
@@ -79,6 +87,9 @@ export class M3AggregatorCluster {
    * {@link ClusterStartError} carries the phase and the last log lines.
    */
   async start(): Promise<StartedM3AggregatorCluster> {
+    const target = this.options.target.kind;
+    if (target === "swarm") throw new Error("a swarm cluster starts with the static M3AggregatorCluster.start(options), which returns its handle");
+    if (target === "kubernetes") throw new Error("target kubernetes: starting is not implemented yet; `m3agg render --target kubernetes` prints the manifests");
     const key = this.options.reuseKey;
     if (key === undefined) return this.startNew();
     // Reuse: one process at a time decides between attaching and starting.
