@@ -2,7 +2,7 @@
  * Command-line and seed env-var parsing for the CLI. Flags win over the
  * seed's env vars (M3_AGGREGATOR_NODE_COUNT, …), which win over defaults.
  */
-import type { M3AggregatorClusterOptions } from "../cluster/options";
+import type { M3AggregatorClusterOptions } from "../model/options";
 import { eachFlag, parseUp, type Target, toInteger, type UpCommand, UsageError } from "./up-args";
 import { type LoadCommand, LOAD_USAGE, parseLoadArgs } from "./load";
 

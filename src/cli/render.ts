@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { RenderCommand } from "./args";
-import { certificatesFor, planForTarget } from "../targets/render";
+import { certificatesFor, planForTarget } from "../cluster/target-plan";
 import { kubernetesYaml, renderKubernetes } from "../targets/kubernetes";
 import { renderSwarmStack, swarmStackYaml } from "../targets/swarm";
 

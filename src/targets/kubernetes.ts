@@ -23,8 +23,8 @@ import type { IVolume } from "kubernetes-models/v1/Volume";
 import type { IVolumeMount } from "kubernetes-models/v1/VolumeMount";
 import type { IDeployment } from "kubernetes-models/apps/v1/Deployment";
 import type { IStatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
-import { type ClusterPlan, encodePlanLabel } from "../cluster/plan";
-import { SERVICE_NAMES } from "../cluster/network";
+import { type ClusterPlan, encodePlanLabel } from "../plan/plan";
+import { SERVICE_NAMES } from "../model/network";
 import { HOST_ID_ENV, RUN_AS, type TlsFiles, type Workload, type Workloads, workloadsOf } from "./workloads";
 
 /** A rendered object: what `kubectl apply` and server-side apply take. */

@@ -12,8 +12,8 @@
  * - the same constraints as Kubernetes' `restricted`: a non-root user, read-only root, no capabilities.
  */
 import { stringify } from "yaml";
-import { type ClusterPlan, encodePlanLabel } from "../cluster/plan";
-import { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE, LABEL_PLAN } from "../docker/labels";
+import { type ClusterPlan, encodePlanLabel } from "../plan/plan";
+import { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE, LABEL_PLAN } from "../model/labels";
 import { RUN_AS, type TlsFiles, type Workload, workloadsOf } from "./workloads";
 
 /** The Swarm node label that places an aggregator: its placement isolation group. */

@@ -3,11 +3,11 @@
  * read: per component its image, command, environment, files, ports and readiness. A pure
  * view of the {@link ClusterPlan}: the renderers never decide anything the plan did not.
  */
-import { type ClusterPlan, ETCD_DATA_DIR, type NodePlan } from "../cluster/plan";
-import { SERVICE_NAMES } from "../cluster/network";
-import type { NamedHosts } from "../cluster/network";
-import { CONTAINER_TLS_FILES } from "../tls/material";
-import type { Component } from "../docker/labels";
+import { type ClusterPlan, ETCD_DATA_DIR, type NodePlan } from "../plan/plan";
+import { SERVICE_NAMES } from "../model/network";
+import type { NamedHosts } from "../plan/network";
+import { CONTAINER_TLS_FILES } from "../model/tls";
+import type { Component } from "../model/components";
 
 /** The config file paths the components read (the same as in the loopback containers). */
 export const CONFIG_PATHS = {

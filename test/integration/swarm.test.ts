@@ -10,9 +10,9 @@ import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { M3AggregatorCluster } from "../../src/cluster/start";
 import { M3IngestClient } from "../../src/ingest/client";
-import type { StartedSwarmCluster } from "../../src/targets/swarm-start";
-import { dockerOn } from "../../src/targets/swarm-start";
-import { versionProfile, defaultM3Version } from "../../src/m3/versions";
+import type { StartedSwarmCluster } from "../../src/cluster/swarm";
+import { dockerOn } from "../../src/cluster/swarm";
+import { versionProfile, defaultM3Version } from "../../src/model/versions";
 import type { AggregatedDatapoint } from "../../src/sink/codec";
 
 const SCRIPT = path.resolve(__dirname, "../../scripts/swarm-engines.sh");

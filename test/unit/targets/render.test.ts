@@ -10,12 +10,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { planForTarget } from "../../../src/targets/render";
+import { planForTarget } from "../../../src/cluster/target-plan";
 import { type KubernetesObject, kubernetesYaml, renderKubernetes, PLAN_ANNOTATION } from "../../../src/targets/kubernetes";
 import { renderSwarmStack, swarmStackYaml } from "../../../src/targets/swarm";
 import type { TlsFiles } from "../../../src/targets/workloads";
-import { decodePlanLabel } from "../../../src/cluster/plan";
-import type { M3AggregatorClusterOptions } from "../../../src/cluster/options";
+import { decodePlanLabel } from "../../../src/plan/plan";
+import type { M3AggregatorClusterOptions } from "../../../src/model/options";
 import { podSpecOf, restrictedViolations } from "./restricted-lint";
 
 const GOLDEN = path.join(__dirname, "golden");

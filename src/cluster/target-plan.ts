@@ -3,12 +3,13 @@
  * Images are the ones the options name, else the local build of the version (or, with a
  * registry, the same names under it: `m3agg images --push REGISTRY` pushes them there).
  */
-import { type M3AggregatorClusterOptions, resolveOptions } from "../cluster/options";
-import { type ClusterPlan, type PlanImages, planCluster } from "../cluster/plan";
-import { namedPortPlan } from "../cluster/network";
-import { versionProfile } from "../m3/versions";
+import type { M3AggregatorClusterOptions } from "../model/options";
+import { resolveOptions } from "./options";
+import { type ClusterPlan, type PlanImages, planCluster } from "../plan/plan";
+import { namedPortPlan } from "../plan/network";
+import { versionProfile } from "../model/versions";
 import { generateCertificates } from "../tls/certificates";
-import type { TlsFiles } from "./workloads";
+import type { TlsFiles } from "../targets/workloads";
 
 /** Image names for a target: explicit ones, else the local build's, under `registry` when given. */
 export function targetImages(options: M3AggregatorClusterOptions, registry?: string): PlanImages {

@@ -1,36 +1,8 @@
 /**
- * How the containers of a plan reach each other, and what clients dial.
- *
- * - `loopback` (the default, one Docker engine): every container shares the host's network
- *   namespace and listens on the plan's host address; ports are allocated, reserved across
- *   processes and retried on a bind failure.
- * - `named` (Kubernetes, Docker Swarm): every container has its own address, so ports are fixed
- *   (the same on every node), every listener binds 0.0.0.0, and the placement's endpoints, the
- *   etcd endpoint and the admin URL are DNS names of the engine's service discovery. Nothing is
- *   allocated, reserved or retried: the engine owns the addresses.
- *
- * Pure: names and ports only; the renderers (targets/) and the plan read them.
+ * The names and ports of the `named` network model (model/network.ts says what the models are):
+ * DNS names per engine, fixed ports on 0.0.0.0. Pure; the plan and the renderers (targets/) read them.
  */
-import type { NodePorts, PortPlan } from "../ports";
-import type { NamedDns } from "./options";
-
-export type { NamedDns, NetworkOption } from "./options";
-export { DNS_LABEL } from "./options";
-
-/** Where every listener of the named model binds. */
-export const ANY_ADDRESS = "0.0.0.0";
-
-/** The named model's fixed ports: m3's and etcd's usual ones (the fixtures' templates use the same). */
-export const NAMED_PORTS = {
-  etcdClient: 2379,
-  etcdPeer: 2380,
-  coordinator: 7201,
-  coordinatorMetrics: 7203,
-  node: { http: 6001, metrics: 6002, tcp: 6003 } satisfies NodePorts,
-} as const;
-
-/** Service (and StatefulSet) names: etcd, the coordinator, the aggregators' headless service. */
-export const SERVICE_NAMES = { etcd: "etcd", coordinator: "m3coordinator", aggregators: "m3aggregator" } as const;
+import { ANY_ADDRESS, NAMED_PORTS, type NamedDns, type PortPlan, SERVICE_NAMES } from "../model/network";
 
 /**
  * Instance id of node `index` in the named model: the StatefulSet's pod name (`m3aggregator-0`, …),

@@ -5,8 +5,9 @@
  * service names, not computed by the code under test.
  */
 import { parse } from "yaml";
-import { planCluster } from "../../../src/cluster/plan";
-import { InvalidOptionError, resolveOptions, type M3AggregatorClusterOptions } from "../../../src/cluster/options";
+import { planCluster } from "../../../src/plan/plan";
+import { resolveOptions } from "../../../src/cluster/options";
+import { InvalidOptionError, type M3AggregatorClusterOptions } from "../../../src/model/options";
 import type { PortPlan } from "../../../src/ports";
 
 const IMAGES = {

@@ -13,25 +13,27 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { type ClusterPlan, createPlacement, planCluster } from "../cluster/plan";
-import { namedPortPlan } from "../cluster/network";
-import type { ResolvedClusterOptions } from "../cluster/options";
-import { describeElection, readElection, type ShardSetElection, waitForElection } from "../cluster/readiness";
+import { type ClusterPlan, planCluster } from "../plan/plan";
+import { createPlacement } from "../m3/create-placement";
+import { namedPortPlan } from "../plan/network";
+import type { ResolvedClusterOptions } from "../model/options";
+import { describeElection, readElection, type ShardSetElection, waitForElection } from "./readiness";
 import { resolveImages } from "../docker/images";
-import { LABEL_CLUSTER } from "../docker/labels";
+import { LABEL_CLUSTER } from "../model/labels";
+import { CONTAINER_TLS_FILES } from "../model/tls";
 import { AggregatorApi } from "../m3/aggregator-api";
 import { M3AdminClient } from "../m3/admin-client";
 import { shardSetsOf } from "../m3/placement";
 import { registerSink } from "../m3/sink-registration";
 import { SINK_TOPIC } from "../m3/config-render";
 import type { Placement } from "../m3/types";
-import type { M3Version } from "../m3/versions";
+import type { M3Version } from "../model/versions";
 import { M3MsgSink } from "../sink/sink";
 import { clusterTlsHandle, type ClusterTls, createTlsMaterial, removeTlsMaterial, tlsDirOf } from "../tls/material";
 import { poll } from "../util/poll";
 import { RelayDialer, SinkRelay } from "./engine-relay";
-import { PUBLISHED_BASE, publishedNodePorts, renderSwarmStack, SINK_RELAY, swarmStackYaml } from "./swarm";
-import type { TlsFiles } from "./workloads";
+import { PUBLISHED_BASE, publishedNodePorts, renderSwarmStack, SINK_RELAY, swarmStackYaml } from "../targets/swarm";
+import type { TlsFiles } from "../targets/workloads";
 
 /** Runs the docker CLI against one engine; rejects with its stderr. `input`: piped to its stdin. */
 export function dockerOn(host: string, args: string[], input?: NodeJS.ReadableStream): Promise<string> {
@@ -304,9 +306,10 @@ export async function startSwarmCluster(options: ResolvedClusterOptions): Promis
     let tlsFiles: TlsFiles | undefined;
     let tls: ClusterTls | undefined;
     if (options.tls !== undefined) {
-      const material = await createTlsMaterial(id, plan.network.hosts.tlsServerName, options.tls);
-      const c = material.certificates;
-      tlsFiles = { ca: c.caCert, serverCert: c.serverCert, serverKey: c.serverKey, clientCert: c.clientCert, clientKey: c.clientKey };
+      const material = await createTlsMaterial(id, plan.network.hosts.tlsServerName);
+      const file = (target: string) => material.containerFiles.find((f) => f.target === target)?.content ?? "";
+      const f = CONTAINER_TLS_FILES;
+      tlsFiles = { ca: file(f.ca), serverCert: file(f.serverCert), serverKey: file(f.serverKey), clientCert: file(f.clientCert), clientKey: file(f.clientKey) };
       const handle = clusterTlsHandle(tlsDirOf(id), options.tls, plan.network.hosts.tlsServerName);
       // This process dials 127.0.0.1 or an engine address: the certificate names the service.
       tls = { ...handle, clientOptions: () => ({ ...handle.clientOptions(), servername: handle.serverName }) };
