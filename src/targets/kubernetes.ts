@@ -27,8 +27,16 @@ import { type ClusterPlan, encodePlanLabel } from "../plan/plan";
 import { SERVICE_NAMES } from "../model/network";
 import { HOST_ID_ENV, RUN_AS, type TlsFiles, type Workload, type Workloads, workloadsOf } from "./workloads";
 
+/** The objects rendered, typed by kubernetes-models' API types while they are built. */
+type TypedObject = INamespace | IConfigMap | ISecret | IService | IStatefulSet | IDeployment;
+
 /** A rendered object: what `kubectl apply` and server-side apply take. */
-export type KubernetesObject = INamespace | IConfigMap | ISecret | IService | IStatefulSet | IDeployment;
+export interface KubernetesObject {
+  apiVersion: string;
+  kind: string;
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [field: string]: unknown;
+}
 
 /** Annotation (on the Namespace) holding the plan's inputs: `{ "v": 1, options, ports, images }`. */
 export const PLAN_ANNOTATION = "org.m3agg/plan";
@@ -153,7 +161,7 @@ export function renderKubernetes(plan: ClusterPlan, tls?: TlsFiles): KubernetesO
   if (node === undefined) throw new Error(`cluster ${plan.clusterId}: a plan without nodes`);
   const restricted = "restricted";
 
-  const objects: KubernetesObject[] = [
+  const objects: TypedObject[] = [
     {
       apiVersion: "v1",
       kind: "Namespace",
@@ -204,7 +212,7 @@ export function renderKubernetes(plan: ClusterPlan, tls?: TlsFiles): KubernetesO
       },
     },
   );
-  return objects;
+  return objects as KubernetesObject[];
 }
 
 /** The objects as one multi-document YAML stream (`kubectl apply -f -`). */
