@@ -288,6 +288,7 @@ export async function startSwarmCluster(options: ResolvedClusterOptions): Promis
   let sinkRelay: SinkRelay | undefined;
   const deadline = t0 + options.startTimeoutMs;
   const remaining = () => Math.max(1_000, deadline - Date.now());
+  let deployed = false;
   try {
     if (options.backend === "sink" && target.relays === undefined) {
       throw new Error(`backend "sink" on swarm needs the engines' relays (target.swarm.relays, from scripts/swarm-engines.sh): the containers reach this process's sink through them`);
@@ -323,6 +324,7 @@ export async function startSwarmCluster(options: ResolvedClusterOptions): Promis
     }
 
     const applied = Date.now();
+    deployed = true;
     await dockerOn(hosts[0] as string, ["stack", "deploy", "--resolve-image", "never", "-c", path.join(stackDir, "docker-stack.yml"), id]);
     const services = ["etcd", "m3coordinator", ...plan.nodes.map((n) => n.id)];
     const where = await runningTasks(hosts[0] as string, id, services, remaining());
@@ -350,10 +352,18 @@ export async function startSwarmCluster(options: ResolvedClusterOptions): Promis
     const now = Date.now();
     return new StartedSwarmCluster(plan, engines, nodes, adminUrl, { applyToReadyMs: now - applied, total: now - t0 }, tls, sink, sinkRelay, stackDir);
   } catch (error) {
-    await removeStack(id, engines.filter((e) => e.host !== ""), stackDir, async () => {
+    const cleanUp = async () => {
       await sink?.stop();
       await sinkRelay?.close();
-    }).catch(() => undefined);
+    };
+    if (deployed) await removeStack(id, engines, stackDir, cleanUp).catch(() => undefined);
+    else {
+      // Nothing was deployed: no engine is touched again.
+      await cleanUp();
+      await Promise.all(engines.map((e) => e.relay?.close()));
+      fs.rmSync(stackDir, { recursive: true, force: true });
+      removeTlsMaterial(id);
+    }
     throw new Error(`cluster ${id} on swarm (${hosts.join(", ")}) failed to start: ${(error as Error).message}`, { cause: error });
   }
 }

@@ -2,7 +2,8 @@
  * Multi-engine layer: real m3 across two Docker engines forming a Swarm. Two dockerds run in two
  * network namespaces joined by a veth (scripts/swarm-engines.sh, created and removed here; addresses
  * exist only inside them; this process dials 127.0.0.1 only, through the engines' relays). A 4x2
- * cluster of the named network model: nodes on both engines, DNS names in the placement, ingest and
+ * cluster of the named network model with the default TLS (permissive, mTLS; the certificate names
+ * the aggregators' service): nodes on both engines, DNS names in the placement, ingest (over TLS) and
  * sink exact, a leader killed on one engine and replaced by its replica on the other, and stop()
  * leaving nothing on either engine. Needs root (network namespaces) and the local images.
  */
@@ -44,9 +45,18 @@ afterAll(async () => {
 }, 180_000);
 
 describe("multi-engine: a 4x2 cluster across two Swarm engines", () => {
+  test("an engine that does not answer fails the start at once, naming it, and nothing is deployed", async () => {
+    const missing = `unix:///run/m3agg-swarm/${id}/none.sock`;
+    const t0 = Date.now();
+    await expect(M3AggregatorCluster.start({ nodes: 2, rf: 2, tls: false, clusterId: `bad-${run}`, target: { swarm: { engines: [engines.engines[0]?.host as string, missing] } } }))
+      .rejects.toThrow(new RegExp(`cluster bad-${run} on swarm .*docker -H ${missing} info`));
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect((await dockerOn(engines.engines[0]?.host as string, ["service", "ls", "-q"])).trim()).toBe("");
+  }, 60_000);
+
   test("starts with nodes on both engines, each shard set spanning both, DNS names in the placement", async () => {
     cluster = await M3AggregatorCluster.start({
-      nodes: 4, rf: 2, tls: false, backend: "sink", clusterId,
+      nodes: 4, rf: 2, backend: "sink", clusterId, // TLS: the default (permissive, mTLS)
       target: { swarm: { engines: engines.engines.map((e) => e.host), relays: { engines: engines.engines.map((e) => e.relay), sink: engines.sinkSocket } } },
     });
     // Where the tasks run, asked from each engine (not from the handle).
@@ -64,10 +74,12 @@ describe("multi-engine: a 4x2 cluster across two Swarm engines", () => {
     process.stderr.write(`[swarm] 4x2 on two engines: deploy -> ready ${cluster.startupTimings.applyToReadyMs} ms, start ${cluster.startupTimings.total} ms\n`);
   }, 240_000);
 
-  test("ingest and sink are exact: 2,000 increments over 20 ids through the dial map", async () => {
+  test("ingest (TLS, the server verified by its service name) and sink are exact: 2,000 increments over 20 ids through the dial map", async () => {
     const c = cluster as StartedSwarmCluster;
+    expect(c.tls?.mode).toBe("permissive");
     const ids = Array.from({ length: 20 }, (_, i) => `swarm.${run}.${i}`);
     const client = await M3IngestClient.connect(c);
+    expect(client.tls).toBe(true);
     for (let round = 0; round < 100; round++) for (const metric of ids) await client.counter(metric, 1);
     await client.close();
     const total = () => ids.reduce((s, metric) => s + c.getSink().sum(metric), 0);
