@@ -57,7 +57,7 @@ async function healthy(url: string): Promise<boolean> {
 
 /** Copies the binaries out of the images the fixture would run, so both sides run the same bytes. */
 async function extractBinaries(dir: string, version: M3Version): Promise<Record<"etcd" | "m3coordinator" | "m3aggregator", string>> {
-  const images = await resolveImages({}, version);
+  const images = await resolveImages(resolveOptions({ m3Version: version, tls: false }));
   const paths = { etcd: "/usr/local/bin/etcd", m3coordinator: "/bin/m3coordinator", m3aggregator: "/bin/m3aggregator" } as const;
   const out = {} as Record<keyof typeof paths, string>;
   for (const [name, inImage] of Object.entries(paths) as Array<[keyof typeof paths, string]>) {

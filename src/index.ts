@@ -14,7 +14,7 @@ export { StartedM3AggregatorCluster } from "./cluster/started";
 export { type StartupTimings } from "./model/phases";
 export { attachCluster, AttachError } from "./cluster/attach";
 export { StartedSwarmCluster, SwarmNode } from "./cluster/swarm";
-export type { ClusterPlan, NodePlan, PlanInputs } from "./plan/plan";
+export type { ClusterPlan, NodePlan, PlanInputs, PlanImages, ContainerSpec, FileSpec, WaitSpec } from "./plan/plan";
 export { StartedM3AggregatorNode } from "./containers/m3aggregator";
 export { StartedM3CoordinatorContainer } from "./containers/m3coordinator";
 export { StartedEtcdContainer } from "./containers/etcd";

@@ -5,7 +5,7 @@
  */
 import "./util/node-version";
 
-export { instanceIdOf, planCluster, encodePlanLabel, decodePlanLabel, etcdArgs } from "./plan/plan";
+export { instanceIdOf, planCluster, planNode, containerSpecs, encodePlanLabel, decodePlanLabel, etcdArgs } from "./plan/plan";
 export { createPlacement } from "./m3/create-placement";
 export { resolveOptions, DEFAULTS } from "./cluster/options";
 export { describeElection, readElection, waitForElection, isElectionSettled } from "./cluster/readiness";
@@ -14,7 +14,8 @@ export { planPorts, seedNodePorts } from "./ports";
 export { LOOPBACK } from "./model/network";
 export { buildPlacementInitRequest, isolationGroupOf, shardSetsOf, withImmediateCutover } from "./m3/placement";
 export { AggregatorApi } from "./m3/aggregator-api";
-export { resolveImages, IMAGE_ENV_VARS } from "./docker/images";
+export { resolveImages } from "./docker/images";
+export { IMAGE_ENV_VARS } from "./model/environment";
 export { containersWithLabel } from "./docker/client";
 export { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE, LABEL_PLAN } from "./model/labels";
 export { delveCall } from "./debug/delve-client";

@@ -66,7 +66,7 @@ export class StartedM3AggregatorCluster {
       : images;
     this.images = Object.fromEntries(Object.entries(images).map(([k, v]) => [k, v.image])) as unknown as ImageNames;
     this.admin = coordinator.admin;
-    this.tls = plan.tls === undefined ? undefined : clusterTlsHandle(plan.tls.hostDir, plan.tls.settings, plan.host);
+    this.tls = plan.tls === undefined ? undefined : clusterTlsHandle(plan.tls.hostDir, plan.tls.settings, plan.tls.serverName);
   }
 
   /**

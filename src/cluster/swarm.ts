@@ -20,7 +20,6 @@ import type { ResolvedClusterOptions } from "../model/options";
 import { describeElection, readElection, type ShardSetElection, waitForElection } from "./readiness";
 import { resolveImages } from "../docker/images";
 import { LABEL_CLUSTER } from "../model/labels";
-import { CONTAINER_TLS_FILES } from "../model/tls";
 import { AggregatorApi } from "../m3/aggregator-api";
 import { M3AdminClient } from "../m3/admin-client";
 import { shardSetsOf } from "../m3/placement";
@@ -299,19 +298,18 @@ export async function startSwarmCluster(options: ResolvedClusterOptions): Promis
       const address = (await dockerOn(hosts[0] as string, ["node", "inspect", "-f", "{{.Status.Addr}}", nodeId])).trim();
       return { ...e, nodeId, address };
     }));
-    const resolved = await resolveImages(options.images, options.m3Version);
+    const resolved = await resolveImages(options);
     const images = { m3aggregator: resolved.m3aggregator, m3coordinator: resolved.m3coordinator, etcd: resolved.etcd };
     for (const e of engines) await loadImages(e.host, Object.values(images).map((i) => i.image));
     const plan = planCluster({ options, ports: namedPortPlan(options.nodes), images });
-    if (plan.network.model !== "named") throw new Error("a swarm plan is of the named model");
+    if (plan.names === undefined) throw new Error("a swarm plan is of the named model");
     let tlsFiles: TlsFiles | undefined;
     let tls: ClusterTls | undefined;
     if (options.tls !== undefined) {
-      const material = await createTlsMaterial(id, plan.network.hosts.tlsServerName);
-      const file = (target: string) => material.containerFiles.find((f) => f.target === target)?.content ?? "";
-      const f = CONTAINER_TLS_FILES;
-      tlsFiles = { ca: file(f.ca), serverCert: file(f.serverCert), serverKey: file(f.serverKey), clientCert: file(f.clientCert), clientKey: file(f.clientKey) };
-      const handle = clusterTlsHandle(tlsDirOf(id), options.tls, plan.network.hosts.tlsServerName);
+      await createTlsMaterial(id, plan.names.hosts.tlsServerName);
+      const file = (name: string) => fs.readFileSync(path.join(tlsDirOf(id), name), "utf8");
+      tlsFiles = { ca: file("ca.pem"), serverCert: file("server.pem"), serverKey: file("server-key.pem"), clientCert: file("client.pem"), clientKey: file("client-key.pem") };
+      const handle = clusterTlsHandle(tlsDirOf(id), options.tls, plan.names.hosts.tlsServerName);
       // This process dials 127.0.0.1 or an engine address: the certificate names the service.
       tls = { ...handle, clientOptions: () => ({ ...handle.clientOptions(), servername: handle.serverName }) };
     }

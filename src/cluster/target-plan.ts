@@ -35,7 +35,7 @@ export function planForTarget(options: M3AggregatorClusterOptions): ClusterPlan 
 
 /** Fresh certificates for a named-model plan with TLS on (SAN: the aggregators' service name), or undefined. */
 export async function certificatesFor(plan: ClusterPlan): Promise<TlsFiles | undefined> {
-  if (plan.tls === undefined || plan.network.model !== "named") return undefined;
-  const c = await generateCertificates(plan.clusterId, plan.network.hosts.tlsServerName);
+  if (plan.tls === undefined || plan.names === undefined) return undefined;
+  const c = await generateCertificates(plan.clusterId, plan.names.hosts.tlsServerName);
   return { ca: c.caCert, serverCert: c.serverCert, serverKey: c.serverKey, clientCert: c.clientCert, clientKey: c.clientKey };
 }

@@ -1,19 +1,13 @@
 /**
  * The workloads of a named-model plan, in the shape the engine renderers (Kubernetes, Swarm)
- * read: per component its image, command, environment, files, ports and readiness. A pure
- * view of the {@link ClusterPlan}: the renderers never decide anything the plan did not.
+ * read: per component its image, command, environment, files, ports and readiness, read from the
+ * plan's container specs (plan/spec.ts). A pure view of the {@link ClusterPlan}: the renderers
+ * never decide anything the plan did not.
  */
-import { type ClusterPlan, ETCD_DATA_DIR, type NodePlan } from "../plan/plan";
-import { SERVICE_NAMES } from "../model/network";
+import type { ClusterPlan, ContainerSpec, FileSpec } from "../plan/plan";
 import type { NamedHosts } from "../plan/network";
-import { CONTAINER_TLS_FILES } from "../model/tls";
+import { CONTAINER_TLS_DIR } from "../model/tls";
 import type { Component } from "../model/components";
-
-/** The config file paths the components read (the same as in the loopback containers). */
-export const CONFIG_PATHS = {
-  m3aggregator: "/etc/m3aggregator/m3aggregator.yml",
-  m3coordinator: "/etc/m3coordinator/m3coordinator.yml",
-} as const;
 
 /** The unprivileged user every container runs as (the images are FROM scratch: any uid works). */
 export const RUN_AS = { uid: 65532, gid: 65532 } as const;
@@ -54,6 +48,45 @@ export interface TlsFiles {
   clientKey: string;
 }
 
+/** The env var m3aggregator's config resolves its host id from (fixtures/m3aggregator.yml). */
+export const HOST_ID_ENV = "M3AGGREGATOR_HOST_ID";
+
+/** The TLS files' contents by their file name (the spec names them by reference: a host path). */
+function tlsContentOf(name: string, tls: TlsFiles): string | undefined {
+  const byName: Record<string, string> = {
+    "ca.pem": tls.ca, "server.pem": tls.serverCert, "server-key.pem": tls.serverKey, "client.pem": tls.clientCert, "client-key.pem": tls.clientKey,
+  };
+  return byName[name];
+}
+
+/** A file of a spec: inline content as is; a TLS file by reference gets its content from `tls`. */
+function fileOf(plan: ClusterPlan, spec: ContainerSpec, f: FileSpec, tls: TlsFiles | undefined): WorkloadFile {
+  const key = f.target.slice(f.target.lastIndexOf("/") + 1);
+  if ("content" in f) return { key, path: f.target, content: f.content, secret: false };
+  const content = f.target.startsWith(`${CONTAINER_TLS_DIR}/`) && tls !== undefined ? tlsContentOf(key, tls) : undefined;
+  if (content === undefined) {
+    throw new Error(`cluster ${plan.clusterId}: ${spec.name} reads ${f.target} from ${f.hostPath}${tls === undefined ? ": the plan has TLS on, so its certificates are needed to render it" : ", which is no TLS file"}`);
+  }
+  return { key, path: f.target, content, secret: true };
+}
+
+/** A container spec as a workload, with the ports its engine must expose. */
+function workloadOf(plan: ClusterPlan, spec: ContainerSpec, ports: Workload["ports"], tls: TlsFiles | undefined): Workload {
+  if (spec.wait.kind !== "http") throw new Error(`cluster ${plan.clusterId}: ${spec.name} waits on TCP, which no engine probe of the named model renders`);
+  const url = new URL(spec.wait.url);
+  return {
+    name: spec.name,
+    component: spec.component,
+    image: spec.image,
+    command: [...spec.entrypoint, ...spec.command],
+    env: { ...spec.env },
+    files: spec.files.map((f) => fileOf(plan, spec, f, tls)),
+    ports,
+    readiness: { path: url.pathname, port: Number(url.port) },
+    scratchDirs: Object.keys(spec.tmpfs),
+  };
+}
+
 /** The plan's workloads: etcd, the coordinator, one per aggregator node. */
 export interface Workloads {
   namespace: string;
@@ -61,72 +94,22 @@ export interface Workloads {
   etcd: Workload;
   coordinator: Workload;
   nodes: Workload[];
-  /** The aggregators' config: one file for every node in the named model (the host id comes from the environment). */
-  aggregatorConfig: string;
-}
-
-/** The env var m3aggregator's config resolves its host id from (fixtures/m3aggregator.yml). */
-export const HOST_ID_ENV = "M3AGGREGATOR_HOST_ID";
-
-function tlsWorkloadFiles(tls: TlsFiles): WorkloadFile[] {
-  const f = CONTAINER_TLS_FILES;
-  return [
-    { key: "ca.pem", path: f.ca, content: tls.ca, secret: true },
-    { key: "server.pem", path: f.serverCert, content: tls.serverCert, secret: true },
-    { key: "server-key.pem", path: f.serverKey, content: tls.serverKey, secret: true },
-    { key: "client.pem", path: f.clientCert, content: tls.clientCert, secret: true },
-    { key: "client-key.pem", path: f.clientKey, content: tls.clientKey, secret: true },
-  ];
 }
 
 /** Throws naming the rule when the plan is not of the named model (a loopback plan has no DNS names to render). */
 export function workloadsOf(plan: ClusterPlan, tls?: TlsFiles): Workloads {
-  const network = plan.network;
-  if (network.model !== "named") {
-    throw new Error(`cluster ${plan.clusterId}: only a plan of the named network model renders for an engine (this one is ${network.model}): start it with target swarm or kubernetes`);
+  const names = plan.names;
+  if (plan.network !== "named" || names === undefined) {
+    throw new Error(`cluster ${plan.clusterId}: only a plan of the named network model renders for an engine (this one is ${plan.network}): start it with target swarm or kubernetes`);
   }
   if (plan.tls !== undefined && tls === undefined) throw new Error(`cluster ${plan.clusterId}: the plan has TLS on, so its certificates are needed to render it`);
   const configs = new Set(plan.nodes.map((n) => n.config));
   if (configs.size !== 1) throw new Error(`cluster ${plan.clusterId}: the named model needs one aggregator config for all nodes, the plan has ${configs.size}`);
-  const aggregatorConfig = plan.nodes[0]?.config ?? "";
-  const tlsFiles = plan.tls === undefined || tls === undefined ? [] : tlsWorkloadFiles(tls);
-  const node = (n: NodePlan): Workload => ({
-    name: n.id,
-    component: "m3aggregator",
-    image: n.image,
-    command: ["/bin/m3aggregator", "-f", CONFIG_PATHS.m3aggregator],
-    env: { [HOST_ID_ENV]: n.id },
-    files: [{ key: "m3aggregator.yml", path: CONFIG_PATHS.m3aggregator, content: n.config, secret: false }, ...tlsFiles],
-    ports: [{ name: "tcp", port: n.ports.tcp }, { name: "http", port: n.ports.http }, { name: "metrics", port: n.ports.metrics }],
-    readiness: { path: "/health", port: n.ports.http },
-    scratchDirs: [],
-  });
   return {
-    namespace: network.namespace,
-    hosts: network.hosts,
-    aggregatorConfig,
-    etcd: {
-      name: SERVICE_NAMES.etcd,
-      component: "etcd",
-      image: plan.etcd.image,
-      command: ["/usr/local/bin/etcd", ...plan.etcd.args],
-      env: {},
-      files: [],
-      ports: [{ name: "client", port: plan.etcd.clientPort }],
-      readiness: { path: "/health", port: plan.etcd.clientPort },
-      scratchDirs: [ETCD_DATA_DIR],
-    },
-    coordinator: {
-      name: SERVICE_NAMES.coordinator,
-      component: "m3coordinator",
-      image: plan.coordinator.image,
-      command: ["/bin/m3coordinator", "-f", CONFIG_PATHS.m3coordinator],
-      env: {},
-      files: [{ key: "m3coordinator.yml", path: CONFIG_PATHS.m3coordinator, content: plan.coordinator.config, secret: false }],
-      ports: [{ name: "admin", port: plan.coordinator.port }, { name: "metrics", port: plan.coordinator.metricsPort }],
-      readiness: { path: "/health", port: plan.coordinator.port },
-      scratchDirs: [],
-    },
-    nodes: plan.nodes.map(node),
+    namespace: names.namespace,
+    hosts: names.hosts,
+    etcd: workloadOf(plan, plan.etcd.container, [{ name: "client", port: plan.etcd.clientPort }], tls),
+    coordinator: workloadOf(plan, plan.coordinator.container, [{ name: "admin", port: plan.coordinator.port }, { name: "metrics", port: plan.coordinator.metricsPort }], tls),
+    nodes: plan.nodes.map((n) => workloadOf(plan, n.container, [{ name: "tcp", port: n.ports.tcp }, { name: "http", port: n.ports.http }, { name: "metrics", port: n.ports.metrics }], tls)),
   };
 }

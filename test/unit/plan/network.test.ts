@@ -24,7 +24,8 @@ const planOf = (options: M3AggregatorClusterOptions) =>
 describe("named network model", () => {
   test("kubernetes: placement endpoints are StatefulSet pod DNS names on the fixed raw TCP port", () => {
     const plan = planOf({ nodes: 4, rf: 2, target: { kubernetes: {} } });
-    expect(plan.network).toMatchObject({ model: "named", dns: "kubernetes", namespace: "c1" });
+    expect(plan.network).toBe("named");
+    expect(plan.names).toMatchObject({ dns: "kubernetes", namespace: "c1" });
     expect(plan.placement.instances.map((i) => [i.id, i.endpoint, i.hostname])).toEqual([
       ["m3aggregator-0", "m3aggregator-0.m3aggregator.c1.svc:6003", "m3aggregator-0"],
       ["m3aggregator-1", "m3aggregator-1.m3aggregator.c1.svc:6003", "m3aggregator-1"],
@@ -53,7 +54,7 @@ describe("named network model", () => {
     const coordinator = parse(plan.coordinator.config);
     expect(coordinator.listenAddress).toBe("0.0.0.0:7201");
     expect(coordinator.clusterManagement.etcd.etcdClusters[0].endpoints).toEqual(["etcd-0.etcd.c1.svc:2379"]);
-    const args = plan.etcd.args.join(" ");
+    const args = plan.etcd.container.command.join(" ");
     expect(args).toContain("--listen-client-urls http://0.0.0.0:2379");
     expect(args).toContain("--advertise-client-urls http://etcd-0.etcd.c1.svc:2379");
   });
