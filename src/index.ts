@@ -23,8 +23,14 @@ export type { ShardSetElection } from "./cluster/readiness";
 export { M3AdminClient, type PlacementService } from "./m3/admin-client";
 export type * from "./m3/types";
 export type { AggregatorApi, AggregatorStatus, ElectionState } from "./m3/aggregator-api";
-export { sendRaw } from "./util/raw-lines";
+export { sendRaw } from "./util/socket";
 export { delveContinue } from "./debug/delve-client";
+
+// Network faults (faults: true)
+export { FaultsDisabledError, type FaultRecord, type NodeNetwork, type EtcdNetwork, type LinkSelector, LinkFaults } from "./faults/network";
+export { type NodeLink, NODE_LINKS } from "./faults/plan";
+export { StartedToxiproxyContainer } from "./containers/toxiproxy";
+export { ToxiproxyClient, type ToxiproxyProxy, type Toxic, type ToxicSpec } from "./faults/toxiproxy-client";
 
 // Options and errors
 export type { TargetOption, SwarmTargetOptions, KubernetesTargetOptions } from "./model/options";
@@ -36,6 +42,7 @@ export { type StartPhase, type LogTail } from "./model/phases";
 export { PortInUseError } from "./ports";
 export { type PortPlan, type NodePorts } from "./model/network";
 export { DockerUnavailableError, containersWithLabel } from "./docker/client";
+export { HttpError } from "./util/http";
 /** Labels on every container: find a cluster's containers, e.g. for a leak check. */
 export { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE } from "./model/labels";
 export type { ResolvedImage, ImageSource } from "./model/components";
@@ -65,6 +72,7 @@ export {
   runLoad, formatLoadReport, InvalidLoadOptionError, LOAD_METRIC_TYPES,
   type LoadOptions, type LoadProgress, type LoadReport, type LoadTarget, type LoadMetricType, type AggregatorSelfReport,
 } from "./load/run";
+export { ChaosStepError, CHAOS_ACTIONS, type ChaosStep, type ChaosLink, type LoadTimeline, type StepOutcome } from "./load/chaos";
 export { PrometheusMetrics, PrometheusParseError, type PrometheusSample, type PrometheusType } from "./m3/prometheus";
 
 // Test-runner helpers

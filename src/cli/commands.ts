@@ -4,8 +4,7 @@
  */
 import { M3AggregatorCluster } from "../cluster/start";
 import { M3IngestClient } from "../ingest/client";
-import type { Metric } from "../ingest/encoder";
-import { sendRaw } from "../util/raw-lines";
+import { sendRaw } from "../util/socket";
 import { describeElection } from "../cluster/readiness";
 import type { Command } from "./args";
 import { runConnectivity } from "./connectivity";
@@ -56,20 +55,12 @@ async function readStdin(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** A parsed `kind:id=value` flag as a metric. */
-function toMetric(flag: string): Metric {
-  const [, kind, id, value] = /^(counter|gauge|timer):([^=]+)=(.+)$/.exec(flag) as unknown as [string, string, string, string];
-  if (kind === "counter") return { type: "counter", id, value: BigInt(value) };
-  if (kind === "gauge") return { type: "gauge", id, value: Number(value) };
-  return { type: "timer", id, values: value.split(",").map(Number) };
-}
-
 export async function send(command: Of<"send">): Promise<number> {
   const cluster = await M3AggregatorCluster.attach(await resolveTarget(command.target));
   if (command.metrics.length > 0) {
     const client = await M3IngestClient.connect(cluster);
-    const routed = command.metrics.map(toMetric).map((metric) => ({ id: String(metric.id), replicas: client.router.replicasOf(metric.id) }));
-    for (const flag of command.metrics) await client.send(toMetric(flag));
+    const routed = command.metrics.map((metric) => ({ id: String(metric.id), replicas: client.router.replicasOf(metric.id) }));
+    for (const metric of command.metrics) await client.send(metric);
     await client.close();
     print(command.json ? JSON.stringify({ sent: routed }) : routed.map((r) => `sent ${r.id} to ${r.replicas.join(", ")}`).join("\n"));
     return 0;
@@ -100,7 +91,7 @@ export async function logs(command: Of<"logs">): Promise<number> {
 export async function connectivity(command: Of<"connectivity">): Promise<number> {
   const cluster = await M3AggregatorCluster.attach(await resolveTarget(command.target));
   const checks = await runConnectivity(cluster);
-  if (command.json) print(JSON.stringify({ clusterId: cluster.getId(), ok: checks.every((c) => c.ok), checks }));
+  if (command.json) print(JSON.stringify({ clusterId: cluster.getClusterId(), ok: checks.every((c) => c.ok), checks }));
   else for (const c of checks) print(`${c.ok ? "PASS" : "FAIL"}  ${c.check.padEnd(24)} ${c.detail}`);
   return checks.every((c) => c.ok) ? 0 : 1;
 }

@@ -38,7 +38,7 @@ const BACKENDS: readonly FlushBackend[] = ["blackhole", "logging", "sink"];
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 const TLS_MODES: readonly TlsMode[] = ["permissive", "enforced"];
 const IMAGE_MODES: readonly ImageMode[] = ["auto", "local", "official"];
-const IMAGE_COMPONENTS: readonly ImageComponent[] = ["m3aggregator", "m3coordinator", "etcd", "m3aggregatorDebug"];
+const IMAGE_COMPONENTS: readonly ImageComponent[] = ["m3aggregator", "m3coordinator", "etcd", "m3aggregatorDebug", "toxiproxy"];
 
 /** A directory holding m3's go.mod, as an absolute path. */
 function m3SourceDir(value: unknown): string {
@@ -129,7 +129,7 @@ function resolveTarget(value: unknown): ResolvedTarget {
  * so the loopback model's port and host options do not apply, and names must be DNS labels.
  */
 function checkNamedModel(options: M3AggregatorClusterOptions, target: ResolvedTarget, clusterId: string): void {
-  const loopbackOnly = ["basePort", "host", "coordinatorPort", "etcdPort", "debug", "reuse", "m3Source"] as const;
+  const loopbackOnly = ["basePort", "host", "coordinatorPort", "etcdPort", "debug", "reuse", "m3Source", "faults"] as const;
   for (const key of loopbackOnly) {
     const given = options[key];
     if (given !== undefined && given !== false) {
@@ -198,7 +198,7 @@ export const OPTION_RULES = {
     const images: Partial<ImageNames> = {};
     for (const [component, image] of Object.entries(given ?? {})) {
       if (!IMAGE_COMPONENTS.includes(component as ImageComponent)) {
-        throw new InvalidOptionError(`images.${component}`, image, "components are m3aggregator, m3coordinator, etcd, m3aggregatorDebug");
+        throw new InvalidOptionError(`images.${component}`, image, `components are ${IMAGE_COMPONENTS.join(", ")}`);
       }
       if (typeof image !== "string" || image.trim() === "" || /\s/.test(image)) {
         throw new InvalidOptionError(`images.${component}`, image, "must be a non-empty image reference without spaces");
@@ -266,6 +266,15 @@ export const OPTION_RULES = {
   logLevel: (given) => ({ logLevel: oneOf("logLevel", given ?? DEFAULTS.logLevel, LOG_LEVELS) }),
   startTimeoutMs: (given) => ({ startTimeoutMs: integer("startTimeoutMs", given ?? DEFAULTS.startTimeoutMs, 1_000, 3_600_000, "milliseconds for the whole start") }),
   onProgress: (given) => ({ onProgress: typeof given === "function" ? given : undefined }),
+  faults: (given, context) => {
+    const faults = given ?? false;
+    if (typeof faults !== "boolean") throw new InvalidOptionError("faults", faults, "must be true or false");
+    const host = earlier(context, "host");
+    if (faults && !host.startsWith("127.")) {
+      throw new InvalidOptionError("faults", faults, `needs a loopback host (127.0.0.0/8), not host=${host}: each node's flush proxy listens on its own 127.0.1.<n> address`);
+    }
+    return { faults };
+  },
   target: (given, context) => {
     const target = resolveTarget(given);
     if (target.kind !== "docker") checkNamedModel(context.options, target, earlier(context, "clusterId"));

@@ -17,13 +17,15 @@ import { teardown, unregisterLiveCluster } from "../lifecycle/live";
 import type { M3Version } from "../model/versions";
 import type { ResolvedClusterOptions } from "../model/options";
 import type { PortPlan } from "../model/network";
-import { sendRaw } from "../util/raw-lines";
+import { sendRaw } from "../util/socket";
 import { poll } from "../util/poll";
 import { describeElection, readElection, type ShardSetElection, waitForElection } from "./readiness";
 import type { StartupTimings } from "../model/phases";
 import type { M3MsgSink } from "../sink/sink";
 import { type ClusterTls, clusterTlsHandle } from "../tls/material";
 import { formatLogTail } from "../util/log-tail";
+import type { StartedToxiproxyContainer } from "../containers/toxiproxy";
+import { FaultLog, type FaultRecord, FaultsDisabledError, LinkFaults, nodeLinkMap } from "../faults/network";
 
 export type { StartupTimings } from "../model/phases";
 
@@ -57,6 +59,8 @@ export class StartedM3AggregatorCluster {
     /** True when this handle attached to a cluster that was already running (reuse mode, shared cluster). */
     readonly attached: boolean,
     private readonly flushSink?: M3MsgSink,
+    /** The fault proxy (`faults: true`), else undefined. */
+    readonly toxiproxy?: StartedToxiproxyContainer,
   ) {
     const { options, ports, images } = plan.inputs;
     this.options = options;
@@ -67,6 +71,14 @@ export class StartedM3AggregatorCluster {
     this.images = Object.fromEntries(Object.entries(images).map(([k, v]) => [k, v.image])) as unknown as ImageNames;
     this.admin = coordinator.admin;
     this.tls = plan.tls === undefined ? undefined : clusterTlsHandle(plan.tls.hostDir, plan.tls.settings, plan.tls.serverName);
+    // Link faults: live with faults: true, else every call throws naming the option.
+    this.faultLog = toxiproxy === undefined ? undefined : new FaultLog();
+    const client = toxiproxy?.client;
+    for (const node of nodes) {
+      node.setNetwork(new LinkFaults(client, this.getClusterId(), node.id, nodeLinkMap(node.id), this.faultLog, `${node.id}.network`));
+    }
+    const etcdProxies = [...nodes.map((n) => `${n.id}.etcd`), "m3coordinator.etcd"];
+    etcd.setNetwork(new LinkFaults(client, this.getClusterId(), "etcd", new Map([["etcd", etcdProxies]]), this.faultLog, "etcd.network"));
   }
 
   /**
@@ -87,15 +99,23 @@ export class StartedM3AggregatorCluster {
   }
 
   /** Cluster id (label `org.m3agg.cluster` on every container). */
-  getId(): string {
+  getClusterId(): string {
     return this.options.clusterId;
+  }
+
+  /**
+   * The cluster id, like {@link getClusterId}.
+   * @deprecated Use getClusterId(): on a container handle `getId()` is the Docker container id.
+   */
+  getId(): string {
+    return this.getClusterId();
   }
 
   /** A node by 0-based index or instance id; throws naming the known ids otherwise. */
   node(which: number | string): StartedM3AggregatorNode {
     const node = typeof which === "number" ? this.nodes[which] : this.nodes.find((n) => n.id === which);
     if (node === undefined) {
-      throw new Error(`no node ${JSON.stringify(which)} in cluster ${this.getId()} (nodes: ${this.nodes.map((n, i) => `${i}=${n.id}`).join(", ")})`);
+      throw new Error(`no node ${JSON.stringify(which)} in cluster ${this.getClusterId()} (nodes: ${this.nodes.map((n, i) => `${i}=${n.id}`).join(", ")})`);
     }
     return node;
   }
@@ -106,7 +126,7 @@ export class StartedM3AggregatorCluster {
    */
   getSink(): M3MsgSink {
     if (this.flushSink === undefined) {
-      throw new Error(`cluster ${this.getId()} has no sink: ${this.attached ? "it lives in the process that started the cluster" : `backend is "${this.options.backend}", start with backend: "sink"`}`);
+      throw new Error(`cluster ${this.getClusterId()} has no sink: ${this.attached ? "it lives in the process that started the cluster" : `backend is "${this.options.backend}", start with backend: "sink"`}`);
     }
     return this.flushSink;
   }
@@ -117,8 +137,8 @@ export class StartedM3AggregatorCluster {
   }
 
   /** `http://<host>:<port>` of etcd. */
-  getEtcdEndpoint(): string {
-    return this.etcd.getClientEndpoint();
+  getEtcdUrl(): string {
+    return this.etcd.getClientUrl();
   }
 
   /** The live aggregator placement, read from the coordinator. */
@@ -160,7 +180,37 @@ export class StartedM3AggregatorCluster {
 
   /** Every container of the cluster: etcd, coordinator, then the nodes. */
   private get components(): Array<{ component: string; logLines(): string[] }> {
-    return [this.etcd, this.coordinator, ...this.nodes];
+    return [this.etcd, this.coordinator, ...this.nodes, ...(this.toxiproxy === undefined ? [] : [this.toxiproxy])];
+  }
+
+  private readonly faultLog: FaultLog | undefined;
+
+  private requireFaults(method: string): { proxy: StartedToxiproxyContainer; log: FaultLog } {
+    if (this.toxiproxy === undefined || this.faultLog === undefined) throw new FaultsDisabledError(method, this.getClusterId());
+    return { proxy: this.toxiproxy, log: this.faultLog };
+  }
+
+  /** Every fault applied so far (`faults: true`), oldest first, each with its time. */
+  getFaultLog(): FaultRecord[] {
+    return this.requireFaults("cluster.getFaultLog()").log.list();
+  }
+
+  /**
+   * Cuts every link of a node (`faults: true`): to etcd, from clients and peers, to the sink.
+   * The node keeps running, alone. {@link healAll} or `node.network.heal()` ends it.
+   */
+  async isolate(which: number | string): Promise<FaultRecord> {
+    const { log } = this.requireFaults("cluster.isolate()");
+    const node = this.node(which);
+    await node.network.cut("all");
+    return log.add({ target: node.id, action: "isolate", links: ["etcd", "ingest", "flush"] });
+  }
+
+  /** Removes every fault from every link (`faults: true`); held bytes are delivered. */
+  async healAll(): Promise<FaultRecord> {
+    const { proxy, log } = this.requireFaults("cluster.healAll()");
+    await proxy.client.resetAll();
+    return log.add({ target: "cluster", action: "heal-all", links: ["all"] });
   }
 
   private logTails(components: string[]): string {
@@ -177,11 +227,11 @@ export class StartedM3AggregatorCluster {
     let last: ShardSetElection | undefined;
     return poll(async () => {
       last = (await this.election()).find((s) => s.shardSetId === shardSetId);
-      if (last === undefined) throw new Error(`cluster ${this.getId()} has no shard set ${shardSetId}`);
+      if (last === undefined) throw new Error(`cluster ${this.getClusterId()} has no shard set ${shardSetId}`);
       return last.leader !== undefined && last.leader !== options.not ? last.leader : undefined;
     }, {
       timeoutMs, what: `a leader of shard set ${shardSetId}`,
-      onTimeout: () => new Error(`shard set ${shardSetId} of cluster ${this.getId()} has no leader${options.not ? ` other than ${options.not}` : ""} after ${timeoutMs} ms:\n` +
+      onTimeout: () => new Error(`shard set ${shardSetId} of cluster ${this.getClusterId()} has no leader${options.not ? ` other than ${options.not}` : ""} after ${timeoutMs} ms:\n` +
         `${describeElection(last === undefined ? [] : [last])}\n${this.logTails(last?.members.map((m) => m.id) ?? [])}`),
     });
   }
@@ -195,7 +245,7 @@ export class StartedM3AggregatorCluster {
     try {
       return await waitForElection(await this.shardSets(), this.apis, timeoutMs);
     } catch (error) {
-      throw new Error(`cluster ${this.getId()} not ready: ${(error as Error).message}\n${this.logTails(this.nodes.map((n) => n.id))}`, { cause: error });
+      throw new Error(`cluster ${this.getClusterId()} not ready: ${(error as Error).message}\n${this.logTails(this.nodes.map((n) => n.id))}`, { cause: error });
     }
   }
 
@@ -204,7 +254,7 @@ export class StartedM3AggregatorCluster {
    * (default dir: `.m3agg/logs` under the working directory). Returns the cluster's folder.
    */
   writeLogs(dir = path.join(process.cwd(), ".m3agg", "logs")): string {
-    const folder = path.join(dir, this.getId());
+    const folder = path.join(dir, this.getClusterId());
     fs.mkdirSync(folder, { recursive: true });
     for (const c of this.components) fs.writeFileSync(path.join(folder, `${c.component}.log`), `${c.logLines().join("\n")}\n`);
     return folder;
@@ -224,9 +274,9 @@ export class StartedM3AggregatorCluster {
     this.stopping ??= (async () => {
       const t0 = Date.now();
       await this.flushSink?.stop();
-      await teardown(this.getId());
+      await teardown(this.getClusterId());
       this.stoppedInMs = Date.now() - t0;
-      unregisterLiveCluster(this.getId());
+      unregisterLiveCluster(this.getClusterId());
     })();
     return this.stopping;
   }

@@ -8,6 +8,7 @@ import { InvalidMetricError } from "./policy";
 import { idBytes } from "./encoder";
 import { murmur3 } from "./murmur3";
 
+/** Routes a metric id to its shard and to the placement instances that own that shard (m3's murmur3 shard hash). */
 export class ShardRouter {
   private readonly byShard: string[][];
   private readonly endpoints = new Map<string, string>();

@@ -14,6 +14,8 @@ import { M3IngestClient, type PlacementSource } from "../ingest/client";
 import type { M3Version } from "../model/versions";
 import type { PrometheusMetrics } from "../m3/prometheus";
 import type { AggregatedDatapoint } from "../sink/codec";
+import { type ChaosStep, formatTimeline, type LoadTimeline, prepareTimeline } from "./chaos";
+import { writeLoadReportHtml } from "./report-html";
 
 /** The metric kinds a load mixes. */
 export const LOAD_METRIC_TYPES = ["counter", "gauge", "timer", "timed"] as const;
@@ -42,6 +44,14 @@ export interface LoadOptions {
   m3Version?: M3Version;
   /** Called about once a second while sending and while waiting for the sink. */
   onProgress?: (progress: LoadProgress) => void;
+  /**
+   * Timed steps run against the cluster during the send (needs durationSeconds), e.g.
+   * `[{ at: "5s", do: "kill-leader", shardSet: 1 }, { at: "10s", do: "cut", node: 1, link: "etcd", for: "8s" }]`.
+   * The report then carries a `timeline`. See load/chaos.ts and README "Chaos timelines".
+   */
+  chaos?: ChaosStep[];
+  /** Write the report as one self-contained HTML file (charts, chaos steps, verdict) to this path. */
+  report?: string;
 }
 
 export interface LoadProgress {
@@ -101,6 +111,8 @@ export interface LoadReport {
   aggregators: AggregatorSelfReport[];
   /** True when verified and lost === 0. */
   ok: boolean;
+  /** With `chaos` or `report`: the steps and their outcomes, leader changes, placement versions, per-second series. */
+  timeline?: LoadTimeline;
 }
 
 /** What runLoad needs of a cluster: a started cluster fits. */
@@ -239,6 +251,8 @@ export async function runLoad(cluster: LoadTarget, options: LoadOptions = {}): P
   const ids = Array.from({ length: o.ids }, (_, k) => `${prefix}.${o.pattern[k % o.pattern.length]}.${k}`);
   const kinds = Array.from({ length: o.ids }, (_, k) => o.pattern[k % o.pattern.length] as LoadMetricType);
   const counterPrefix = `${prefix}.counter.`;
+  // Chaos steps are checked before anything is sent.
+  const timeline = options.chaos !== undefined || options.report !== undefined ? prepareTimeline(cluster, options.chaos, o.durationMs) : undefined;
 
   const client = await M3IngestClient.connect(cluster, {
     connectionsPerEndpoint: o.connections,
@@ -265,9 +279,11 @@ export async function runLoad(cluster: LoadTarget, options: LoadOptions = {}): P
   };
 
   const start = Date.now();
+  const chaos = timeline?.begin(start);
   let lastSent = 0;
   let lastTick = start;
   const progress = setInterval(() => {
+    chaos?.sample(sent, verify ? sinkSeen().counterTotal : null);
     if (options.onProgress === undefined) return;
     const now = Date.now();
     const ratePerSec = Math.round(((sent - lastSent) * 1000) / Math.max(1, now - lastTick));
@@ -322,6 +338,7 @@ export async function runLoad(cluster: LoadTarget, options: LoadOptions = {}): P
     }
     await client.close();
     sendMs = Date.now() - start;
+    await chaos?.stepsDone();
     const cpu = process.cpuUsage(cpu0);
     clientCpuSeconds = round((cpu.user + cpu.system) / 1e6);
     const aggCpu1 = await nodesCpuSeconds(containerIds);
@@ -348,7 +365,7 @@ export async function runLoad(cluster: LoadTarget, options: LoadOptions = {}): P
     const selfAfter = await Promise.all(cluster.nodes.map((n) => selfCounters(n)));
     const sinkStats = verify ? cluster.getSink().stats() : undefined;
     const lost = observed === null ? null : expected - observed;
-    return {
+    const report: LoadReport = {
       clusterId: cluster.getId(),
       nodes: cluster.nodes.length,
       idPrefix: prefix,
@@ -372,9 +389,13 @@ export async function runLoad(cluster: LoadTarget, options: LoadOptions = {}): P
       aggregatorCpuSecondsUntilSettled: aggCpu0 === null || aggCpuEnd === null ? null : round(aggCpuEnd - aggCpu0, 2),
       aggregators: cluster.nodes.map((n, i) => selfReport(n.id, selfBefore[i] as SelfCounters | string, selfAfter[i] as SelfCounters | string)),
       ok: verify && lost === 0,
+      ...(chaos === undefined ? {} : { timeline: await chaos.finish(sent, verify ? sinkSeen().counterTotal : null) }),
     };
+    if (options.report !== undefined) writeLoadReportHtml(options.report, report);
+    return report;
   } finally {
     clearInterval(progress);
+    chaos?.cancel();
     await client.close().catch(() => undefined);
   }
 }
@@ -399,6 +420,7 @@ export function formatLoadReport(r: LoadReport): string {
     ...r.aggregators.map((a) => a.error !== undefined
       ? `${a.id.padEnd(15)} metrics unavailable: ${a.error}`
       : `${a.id.padEnd(15)} ${n(a.added).padEnd(12)} ${n(a.addErrors).padEnd(11)} ${n(a.dropped).padEnd(8)} ${n(a.decodeErrors).padEnd(14)} ${String(a.flushLag?.flushes ?? 0).padEnd(8)} ${a.flushLag === null ? "-" : `${a.flushLag.meanSeconds} s`}`),
+    ...(r.timeline === undefined ? [] : ["", ...formatTimeline(r.timeline)]),
     "",
     r.verified ? (r.ok ? "OK: every counter increment arrived exactly once" : `FAILED: ${n(r.lost)} counter increments lost`) : "sent only (no exact check)",
   ];

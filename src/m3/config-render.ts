@@ -20,7 +20,7 @@ export interface AggregatorConfigInput {
   host?: string;
   ports: NodePorts;
   etcdClientPort: number;
-  /** `host:port` of etcd when it is not on `host` (named network model: a DNS name). */
+  /** `host:port` the node dials for etcd instead of `<host>:<etcdClientPort>`: its fault proxy, or (named network model) etcd's DNS name. */
   etcdEndpoint?: string;
   /** The name the TLS clients verify in the server certificate (default `host`). */
   tlsServerName?: string;
@@ -41,7 +41,7 @@ export interface CoordinatorConfigInput {
   port: number;
   metricsPort: number;
   etcdClientPort: number;
-  /** `host:port` of etcd when it is not on `host` (named network model: a DNS name). */
+  /** `host:port` the coordinator dials for etcd instead of `<host>:<etcdClientPort>`: its fault proxy, or (named network model) etcd's DNS name. */
   etcdEndpoint?: string;
   logLevel: LogLevel;
   m3Version?: M3Version;
@@ -106,9 +106,11 @@ function flushHandler(backend: FlushBackend, topic = SINK_TOPIC): unknown {
  * advertises, which is the same loopback address here. The timeouts are m3's defaults, written
  * out so the rendered file shows them.
  */
-function applyVersionSchema(doc: Document, etcdPath: Array<string | number>, profile: VersionProfile): void {
+function applyVersionSchema(doc: Document, etcdPath: Array<string | number>, profile: VersionProfile, proxied: boolean): void {
   if (!profile.config.etcdTimeouts) return;
-  doc.setIn([...etcdPath, "autoSyncInterval"], "1m");
+  // Through a fault proxy, autosync would swap the proxy for the address etcd advertises (its own):
+  // a minute in, the etcd link would bypass the proxy and cuts would no longer apply. -1s = off.
+  doc.setIn([...etcdPath, "autoSyncInterval"], proxied ? "-1s" : "1m");
   doc.setIn([...etcdPath, "dialTimeout"], "15s");
 }
 
@@ -149,7 +151,7 @@ export function renderAggregatorConfig(input: AggregatorConfigInput): string {
   doc.setIn(["aggregator", "electionManager", "election", "ttlSeconds"], input.electionTtlSeconds);
   doc.setIn(["aggregator", "flush", "handlers"], [flushHandler(input.backend, input.topic)]);
   const profile = versionProfile(input.m3Version ?? defaultM3Version());
-  applyVersionSchema(doc, ["kvClient", "etcd", "etcdClusters", 0], profile);
+  applyVersionSchema(doc, ["kvClient", "etcd", "etcdClusters", 0], profile, input.etcdEndpoint !== undefined);
   if (profile.config.clientReadTimeout) {
     doc.setIn(["aggregator", "client", "connection", "readTimeout"], "15s");
   }
@@ -169,7 +171,7 @@ export function renderCoordinatorConfig(input: CoordinatorConfigInput): string {
   doc.setIn(["logging", "level"], input.logLevel);
   doc.setIn(["metrics", "prometheus", "listenAddress"], address(input.metricsPort));
   doc.setIn(["clusterManagement", "etcd", "etcdClusters", 0, "endpoints"], [input.etcdEndpoint ?? address(input.etcdClientPort)]);
-  applyVersionSchema(doc, ["clusterManagement", "etcd", "etcdClusters", 0], versionProfile(input.m3Version ?? defaultM3Version()));
+  applyVersionSchema(doc, ["clusterManagement", "etcd", "etcdClusters", 0], versionProfile(input.m3Version ?? defaultM3Version()), input.etcdEndpoint !== undefined);
   mergeInto(doc, input.overrides ?? {});
   return doc.toString();
 }

@@ -147,6 +147,14 @@ export interface M3AggregatorClusterOptions {
   configOverrides?: { aggregator?: Record<string, unknown>; coordinator?: Record<string, unknown> };
   /** Where the cluster runs (see {@link TargetOption}). Default "docker". */
   target?: TargetOption;
+  /**
+   * Route every link through one Toxiproxy so tests can cut, slow and heal them
+   * (`node.network`, `cluster.etcd.network`, `cluster.isolate()`): each node's link to etcd, the
+   * clients' and peers' link to its raw TCP port (the placement endpoint becomes the proxy's), its
+   * flush link to the sink, and the coordinator's link to etcd. Default false: the direct path.
+   * Needs a loopback `host` (the flush proxies listen on 127.0.1.<n>). README "Faults".
+   */
+  faults?: boolean;
 }
 
 /** Options after defaults, as the rest of the package uses them. */
@@ -185,6 +193,8 @@ export interface ResolvedClusterOptions {
   target: ResolvedTarget;
   /** How its containers reach each other: `loopback` for docker, `named` for swarm and kubernetes. */
   network: NetworkOption;
+  /** Links through Toxiproxy (README "Faults"). */
+  faults: boolean;
 }
 
 /** A bad option: names the option, the value given and the rule it breaks. */

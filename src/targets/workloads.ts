@@ -7,7 +7,7 @@
 import type { ClusterPlan, ContainerSpec, FileSpec } from "../plan/plan";
 import type { NamedHosts } from "../plan/network";
 import { CONTAINER_TLS_DIR } from "../model/tls";
-import type { Component } from "../model/components";
+import type { ContainerComponent } from "../model/components";
 
 /** The unprivileged user every container runs as (the images are FROM scratch: any uid works). */
 export const RUN_AS = { uid: 65532, gid: 65532 } as const;
@@ -26,7 +26,7 @@ export interface WorkloadFile {
 export interface Workload {
   /** Service name (= DNS name on Swarm; StatefulSet/Deployment name on Kubernetes). */
   name: string;
-  component: Component;
+  component: ContainerComponent;
   image: string;
   /** The full command: entrypoint and arguments. */
   command: string[];

@@ -33,14 +33,14 @@ describe("named network model", () => {
       ["m3aggregator-3", "m3aggregator-3.m3aggregator.c1.svc:6003", "m3aggregator-3"],
     ]);
     expect(plan.nodes[2]?.httpUrl).toBe("http://m3aggregator-2.m3aggregator.c1.svc:6001");
-    expect(plan.etcd.endpoint).toBe("http://etcd-0.etcd.c1.svc:2379");
+    expect(plan.etcd.url).toBe("http://etcd-0.etcd.c1.svc:2379");
     expect(plan.coordinator.adminUrl).toBe("http://m3coordinator.c1.svc:7201");
   });
 
   test("swarm: the service names of the stack's overlay network", () => {
     const plan = planOf({ nodes: 2, rf: 2, target: { swarm: {} } });
     expect(plan.placement.instances.map((i) => i.endpoint)).toEqual(["m3aggregator-0:6003", "m3aggregator-1:6003"]);
-    expect(plan.etcd.endpoint).toBe("http://etcd:2379");
+    expect(plan.etcd.url).toBe("http://etcd:2379");
     expect(plan.coordinator.adminUrl).toBe("http://m3coordinator:7201");
   });
 

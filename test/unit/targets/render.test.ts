@@ -120,7 +120,7 @@ describe("render: kubernetes invariants", () => {
     expect(sts?.spec.template.spec.containers[0].env).toEqual([{ name: "M3AGGREGATOR_HOST_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }]);
     // etcd: the endpoint in the configs is its StatefulSet pod behind its headless Service.
     const [etcd] = byKind(objects, "StatefulSet", "etcd");
-    expect(plan.etcd.endpoint).toBe(`http://${etcd?.metadata.name}-0.${etcd?.spec.serviceName}.${etcd?.metadata.namespace}.svc:2379`);
+    expect(plan.etcd.url).toBe(`http://${etcd?.metadata.name}-0.${etcd?.spec.serviceName}.${etcd?.metadata.namespace}.svc:2379`);
   });
 
   test.each(CASES)("every mounted key exists in its ConfigMap or Secret; probes hit declared ports: $nodes x $rf tls $tls", (c) => {
