@@ -38,6 +38,9 @@ export { InvalidOptionError, type M3AggregatorClusterOptions, type ResolvedClust
 export { type ProgressEvent } from "./model/phases";
 export { type ImageNames } from "./model/components";
 export { ClusterStartError } from "./cluster/errors";
+export { ClusterIdInUseError } from "./lifecycle/claim";
+export { StartAbortedError, StartTimeoutError } from "./lifecycle/budget";
+export { TeardownError, type TeardownReport } from "./lifecycle/live";
 export { type StartPhase, type LogTail } from "./model/phases";
 export { PortInUseError } from "./ports";
 export { type PortPlan, type NodePorts } from "./model/network";

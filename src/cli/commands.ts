@@ -4,6 +4,8 @@
  */
 import { M3AggregatorCluster } from "../cluster/start";
 import { M3IngestClient } from "../ingest/client";
+import { containerLogLines } from "../docker/client";
+import { sweepLocks } from "../util/file-lock";
 import { sendRaw } from "../util/socket";
 import { describeElection } from "../cluster/readiness";
 import type { Command } from "./args";
@@ -15,11 +17,14 @@ type Of<C extends Command["command"]> = Extract<Command, { command: C }>;
 const print = (text: string): void => void process.stdout.write(`${text}\n`);
 
 export async function down(command: Of<"down">): Promise<number> {
-  const ids = command.all ? await runningClusters() : [await resolveTarget(command.target)];
+  // An id given by name is torn down even when no container of it runs any more: what a forced
+  // exit left (port reservations, TLS folder) goes too.
+  const ids = command.all ? await runningClusters() : [command.target.clusterId ?? await resolveTarget(command.target)];
   for (const id of ids) {
     await M3AggregatorCluster.remove(id);
     clearState(id);
   }
+  sweepLocks(); // lock files of dead processes
   print(command.json ? JSON.stringify({ removed: ids }) : ids.length === 0 ? "no fixture cluster was running" : `removed ${ids.join(", ")}`);
   return 0;
 }
@@ -80,9 +85,8 @@ export async function logs(command: Of<"logs">): Promise<number> {
   if (wanted.length === 0) {
     throw new Error(`no container ${JSON.stringify(command.component)} (containers: ${all.map((c) => c.component).join(", ")})`);
   }
-  await new Promise((resolve) => setTimeout(resolve, 300)); // let the attached log streams deliver
   for (const c of wanted) {
-    const lines = c.logLines();
+    const lines = await containerLogLines(c.getId()); // read to its end: no stream to wait for
     for (const line of command.tail === undefined ? lines : lines.slice(-command.tail)) print(wanted.length > 1 ? `${c.component} | ${line}` : line);
   }
   return 0;

@@ -14,6 +14,7 @@ import { load } from "./load";
 import { render } from "./render";
 import { formatTable, summarize } from "./endpoints";
 import { NoClusterError, writeState } from "./state";
+import { forceExit } from "../lifecycle/live";
 
 async function up(command: Extract<Command, { command: "up" }>): Promise<number> {
   const begin = Date.now();
@@ -41,12 +42,16 @@ async function up(command: Extract<Command, { command: "up" }>): Promise<number>
     return 0;
   }
   if (!command.json) process.stdout.write("\nrunning; Ctrl-C removes it\n");
-  let stopping = false;
+  let stopping: Promise<void> | undefined;
+  let stopped = false;
   const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(`${signal}: removing cluster ${cluster.getClusterId()} …\n`);
-    await cluster.stop();
+    if (stopped) return; // our own re-raised signal after the teardown: exiting anyway
+    if (stopping !== undefined) forceExit(signal); // the second Ctrl-C: exit now, say what is left
+    process.stderr.write(`${signal}: removing cluster ${cluster.getClusterId()} … (${signal} again exits at once)
+`);
+    stopping = cluster.stop();
+    await stopping;
+    stopped = true;
     process.stderr.write(`removed in ${cluster.getStopTimeMs()} ms\n`);
     process.exit(0);
   };
@@ -83,6 +88,9 @@ async function run(command: Command): Promise<number> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // A closed stdout or stderr (`m3agg up | head -1`, a pager quit, Ctrl-C on `| tee`) fails writes
+  // with EPIPE: ignore it, so the teardown runs to its end instead of the process dying mid-way.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
   let command: Command;
   try {
     command = parseArgs(argv);

@@ -309,6 +309,10 @@ export function resolveOptions(options: M3AggregatorClusterOptions = {}, env: No
     if (options.clusterId !== undefined) {
       throw new InvalidOptionError("clusterId", options.clusterId, "cannot be set with reuse: the id is derived from the options");
     }
+    if (resolved.backend === "sink") {
+      throw new InvalidOptionError("backend", "sink", "cannot be used with reuse: the sink lives in the process that starts the cluster, " +
+        "and a kept cluster outlives that process (its aggregators would flush to nobody); use backend \"logging\" or \"blackhole\" with reuse, or reuse: false");
+    }
     resolved.reuseKey = reuseKeyOf(resolved);
     resolved.clusterId = `reuse-${resolved.reuseKey}`;
   }

@@ -14,6 +14,7 @@ import type { StartedM3AggregatorNode } from "../containers/m3aggregator";
 import type { StartedM3CoordinatorContainer } from "../containers/m3coordinator";
 import type { ResolvedImage, ImageNames } from "../model/components";
 import { teardown, unregisterLiveCluster } from "../lifecycle/live";
+import { releaseClusterId } from "../lifecycle/claim";
 import type { M3Version } from "../model/versions";
 import type { ResolvedClusterOptions } from "../model/options";
 import type { PortPlan } from "../model/network";
@@ -266,7 +267,9 @@ export class StartedM3AggregatorCluster {
   }
 
   /**
-   * Removes every container of the cluster. Idempotent: later calls wait for the first.
+   * Removes every container of the cluster, then its port reservations and TLS folder.
+   * Idempotent: later calls wait for the first. When the teardown fails (it rejects with a
+   * TeardownError saying what was removed and what is left), a later call tries again.
    * A reuse-mode cluster is left running (this handle is just dropped) unless `remove: true`.
    */
   stop(options: { remove?: boolean } = {}): Promise<void> {
@@ -277,7 +280,11 @@ export class StartedM3AggregatorCluster {
       await teardown(this.getClusterId());
       this.stoppedInMs = Date.now() - t0;
       unregisterLiveCluster(this.getClusterId());
-    })();
+      if (!this.attached) releaseClusterId(this.getClusterId()); // the id is free for another start
+    })().catch((error: unknown) => {
+      this.stopping = undefined; // not stopped: the next stop() tries again
+      throw error;
+    });
     return this.stopping;
   }
 
