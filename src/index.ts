@@ -13,6 +13,7 @@ export { M3AggregatorCluster } from "./cluster/start";
 export { StartedM3AggregatorCluster } from "./cluster/started";
 export { type StartupTimings } from "./model/phases";
 export { attachCluster, AttachError } from "./cluster/attach";
+export { StartedSwarmCluster, SwarmNode } from "./cluster/swarm";
 export type { ClusterPlan, NodePlan, PlanInputs, PlanImages, ContainerSpec, FileSpec, WaitSpec } from "./plan/plan";
 export { StartedM3AggregatorNode } from "./containers/m3aggregator";
 export { StartedM3CoordinatorContainer } from "./containers/m3coordinator";
@@ -35,6 +36,7 @@ export { StartedToxiproxyContainer } from "./containers/toxiproxy";
 export { ToxiproxyClient, type ToxiproxyProxy, type Toxic, type ToxicSpec } from "./faults/toxiproxy-client";
 
 // Options and errors
+export type { TargetOption, SwarmTargetOptions, KubernetesTargetOptions } from "./model/options";
 export { InvalidOptionError, type M3AggregatorClusterOptions, type ResolvedClusterOptions, type FlushBackend, type LogLevel, type DebugOptions } from "./model/options";
 export { type ProgressEvent } from "./model/phases";
 export { type ImageNames } from "./model/components";
@@ -54,6 +56,12 @@ export { supportedM3Versions, defaultM3Version, type M3Version } from "./model/v
 export { SourceBuildError } from "./m3/source-build";
 export type { ClusterTls } from "./tls/material";
 export type { TlsMode, TlsOption, TlsSettings } from "./model/tls";
+
+// Beyond one machine: the plan rendered for other engines (README "Beyond one machine")
+export { planForTarget } from "./cluster/target-plan";
+export { renderKubernetes, kubernetesYaml, type KubernetesObject } from "./targets/kubernetes";
+export { renderSwarmStack, swarmStackYaml, type SwarmStack } from "./targets/swarm";
+export type { TlsFiles } from "./targets/workloads";
 
 // Ingest client and metric types
 export { M3IngestClient, type IngestClientOptions, type PlacementSource } from "./ingest/client";

@@ -2,6 +2,7 @@
  * Command-line and seed env-var parsing for the CLI. Flags win over the
  * seed's env vars (M3_AGGREGATOR_NODE_COUNT, …), which win over defaults.
  */
+import type { M3AggregatorClusterOptions } from "../model/options";
 import type { Metric } from "../ingest/encoder";
 import { eachFlag, parseUp, type Target, toInteger, type UpCommand, UsageError } from "./up-args";
 import { type LoadCommand, LOAD_USAGE, parseLoadArgs } from "./load";
@@ -32,7 +33,43 @@ export type Command =
   | { command: "doctor"; fix: boolean; json: boolean }
   | LoadCommand
   /** Runs the package's images/build.sh with `args` (only its known flags, in the order given). */
-  | { command: "images"; args: string[]; save?: string; load?: string };
+  | { command: "images"; args: string[]; save?: string; load?: string }
+  | RenderCommand;
+
+/** `m3agg render --target kubernetes|swarm [up's cluster flags] [--registry R] [--out DIR]`. */
+export interface RenderCommand {
+  command: "render";
+  target: "kubernetes" | "swarm";
+  options: M3AggregatorClusterOptions;
+  /** Directory to write the files to (swarm: the stack file and its config files). */
+  out: string | undefined;
+}
+
+/** `render`: its own flags, then up's cluster flags (nodes, rf, tls, m3 version, cluster id, …). */
+function parseRender(rest: string[], env: NodeJS.ProcessEnv): RenderCommand {
+  let target: string | undefined;
+  let registry: string | undefined;
+  let out: string | undefined;
+  const clusterFlags: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const flag = rest[i] as string;
+    const value = (): string => {
+      const next = rest[++i];
+      if (next === undefined || next.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+      return next;
+    };
+    if (flag === "--target") target = value();
+    else if (flag === "--registry") registry = value();
+    else if (flag === "--out") out = value();
+    else clusterFlags.push(flag);
+  }
+  if (target !== "kubernetes" && target !== "swarm") throw new UsageError(`render needs --target kubernetes or --target swarm, got ${JSON.stringify(target ?? null)}`);
+  if (registry !== undefined && target !== "kubernetes") throw new UsageError("--registry is for --target kubernetes (a swarm without a registry gets the images loaded onto each engine)");
+  const { options, json, detach } = parseUp(clusterFlags, env);
+  if (json || detach) throw new UsageError("render takes neither --json nor --detach");
+  const targetOption = target === "kubernetes" ? { kubernetes: registry === undefined ? {} : { registry } } : { swarm: {} };
+  return { command: "render", target, options: { ...options, target: targetOption }, out };
+}
 
 export const USAGE = `usage: m3agg <command> [flags]
 
@@ -61,6 +98,11 @@ ${LOAD_USAGE}
                  --save DIR / --load DIR: the image cache for CI instead of a build: docker save / load
                  of the selected images, one archive per image named by its input hash (a stale
                  archive is never loaded); --load loads what matches, a build then makes the rest
+  render         print the cluster as engine manifests, without starting anything:
+                 --target kubernetes (YAML for kubectl apply; --registry R names the images under R)
+                 --target swarm (a docker stack file; --out DIR also writes the config files next to it
+                 for \`docker stack deploy -c DIR/docker-stack.yml ID\`); up's cluster flags apply
+                 (--nodes, --rf, --tls, --m3-version, --cluster-id, …)
   help           this text
 
 flags of up (env var of the seed scripts in brackets):
@@ -169,6 +211,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   if (command === "load") return parseLoadArgs(rest, env);
   if (command === "images") return parseImages(rest);
   if (command === "doctor") return parseDoctor(rest);
+  if (command === "render") return parseRender(rest, env);
 
   const target: Target = { clusterId: undefined };
   let json = false;

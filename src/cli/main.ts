@@ -12,6 +12,7 @@ import { connectivity, down, logs, send, status } from "./commands";
 import { buildImages, runImageBuild, runImageCache } from "./build-images";
 import { load } from "./load";
 import { doctor } from "./doctor";
+import { render } from "./render";
 import { formatTable, summarize } from "./endpoints";
 import { NoClusterError, writeState } from "./state";
 import { forceExit } from "../lifecycle/live";
@@ -84,6 +85,8 @@ async function run(command: Command): Promise<number> {
       return command.save !== undefined || command.load !== undefined ? runImageCache(command.args, command) : runImageBuild(command.args);
     case "doctor":
       return doctor(command);
+    case "render":
+      return render(command);
   }
 }
 
@@ -94,7 +97,7 @@ async function main(argv: string[]): Promise<number> {
   let command: Command;
   try {
     command = parseArgs(argv);
-    if (command.command === "up") new M3AggregatorCluster(command.options); // validate before anything prints
+    if (command.command === "up" || command.command === "render") new M3AggregatorCluster(command.options); // validate before anything prints
     if (command.command === "load" && command.clusterId === undefined) new M3AggregatorCluster(command.cluster);
   } catch (error) {
     if (error instanceof UsageError || error instanceof InvalidOptionError) {

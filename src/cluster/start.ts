@@ -14,6 +14,8 @@ import { sourceImageTags, sourceTreeTag } from "../m3/source-build";
 import { acquireLock } from "../util/file-lock";
 import { attachCluster } from "./attach";
 import { withBindRetries } from "./bind-retry";
+import type { SwarmTargetOptions } from "../model/options";
+import { type StartedSwarmCluster, startSwarmCluster } from "./swarm";
 import { resolveOptions } from "./options";
 import * as phase from "./phases";
 import type { StartContext } from "./phases";
@@ -77,9 +79,16 @@ export class M3AggregatorCluster {
     this.plan = undefined;
   }
 
-  /** Validates, starts and waits until ready. Shorthand for `new M3AggregatorCluster(options).start()`. */
-  static async start(options: M3AggregatorClusterOptions = {}): Promise<StartedM3AggregatorCluster> {
-    return new M3AggregatorCluster(options).start(); // async: a bad option rejects, like any other failure
+  /**
+   * Validates, starts and waits until ready. Shorthand for `new M3AggregatorCluster(options).start()`.
+   * With `target: { swarm }` it deploys the cluster as a stack on a Docker Swarm (README "Beyond one machine").
+   */
+  static async start(options: M3AggregatorClusterOptions & { target: { swarm: SwarmTargetOptions } }): Promise<StartedSwarmCluster>;
+  static async start(options?: M3AggregatorClusterOptions): Promise<StartedM3AggregatorCluster>;
+  static async start(options: M3AggregatorClusterOptions = {}): Promise<StartedM3AggregatorCluster | StartedSwarmCluster> {
+    const fixture = new M3AggregatorCluster(options); // async: a bad option rejects, like any other failure
+    if (fixture.options.target.kind === "swarm") return startSwarmCluster(fixture.options);
+    return fixture.start();
   }
 
   /**
@@ -115,6 +124,9 @@ export class M3AggregatorCluster {
    * rejects. A clusterId that a live cluster uses is refused at once ({@link ClusterIdInUseError}).
    */
   async start(options: { signal?: AbortSignal } = {}): Promise<StartedM3AggregatorCluster> {
+    const target = this.options.target.kind;
+    if (target === "swarm") throw new Error("a swarm cluster starts with the static M3AggregatorCluster.start(options), which returns its handle");
+    if (target === "kubernetes") throw new Error("target kubernetes: starting is not implemented yet; `m3agg render --target kubernetes` prints the manifests");
     const clusterId = this.options.clusterId;
     const budget = new StartBudget(this.options.startTimeoutMs, options.signal);
     // Until start() returns, a signal aborts it, and the start removes whatever it brought up.

@@ -40,6 +40,11 @@ export interface IngestClientOptions extends Partial<Omit<ConnectionOptions, "m3
    * accepts it). With TLS the first byte on the wire is the handshake's 0x16, as m3 expects.
    */
   tls?: tls.ConnectionOptions | false;
+  /**
+   * Where to dial a placement endpoint (`host:port` → `host:port`): the dial map of a cluster whose
+   * endpoints are DNS names of its engine (swarm, kubernetes). Default: the source's `dialAddress`, else as is.
+   */
+  dial?: (endpoint: string) => string;
 }
 
 /** Anything with a live placement: a started cluster, or your own function. */
@@ -51,6 +56,8 @@ export type PlacementSource =
     getM3Version?(): M3Version;
     /** The cluster's TLS settings: the client dials TLS with `clientOptions()` when present. */
     readonly tls?: { clientOptions?(): tls.ConnectionOptions } | undefined;
+    /** The address this process reaches a placement endpoint at (named network model). */
+    dialAddress?(endpoint: string): string;
   };
 
 const DEFAULTS = {
@@ -75,6 +82,7 @@ export class M3IngestClient {
   private readonly connections = new Map<string, EndpointConnection[]>();
   private readonly options: ConnectionOptions;
   private readonly perEndpoint: number;
+  private readonly dialMap: (endpoint: string) => string;
   private readonly routes = new Map<string, Route>();
   private readonly byShard: Route[];
   readonly m3Version: M3Version;
@@ -82,7 +90,8 @@ export class M3IngestClient {
   readonly tls: boolean;
 
   constructor(readonly router: ShardRouter, options: IngestClientOptions = {}) {
-    const { connectionsPerEndpoint, m3Version, tls: tlsOptions, ...connection } = options;
+    const { connectionsPerEndpoint, m3Version, tls: tlsOptions, dial: dialMap, ...connection } = options;
+    this.dialMap = dialMap ?? ((endpoint) => endpoint);
     this.m3Version = m3VersionOf(m3Version);
     this.perEndpoint = connectionsPerEndpoint ?? 1;
     if (!Number.isInteger(this.perEndpoint) || this.perEndpoint < 1) {
@@ -105,6 +114,7 @@ export class M3IngestClient {
     return new M3IngestClient(new ShardRouter(placement), {
       ...options,
       m3Version: options.m3Version ?? fromSource?.getM3Version?.(),
+      ...(options.dial === undefined && fromSource?.dialAddress !== undefined ? { dial: (e: string) => fromSource.dialAddress?.(e) ?? e } : {}),
       ...(tlsOptions === undefined ? {} : { tls: tlsOptions }),
     });
   }
@@ -112,7 +122,7 @@ export class M3IngestClient {
   private connection(instanceId: string, spread: number): EndpointConnection {
     let list = this.connections.get(instanceId);
     if (list === undefined) {
-      const endpoint = this.router.endpointOf(instanceId);
+      const endpoint = this.dialMap(this.router.endpointOf(instanceId));
       const separator = endpoint.lastIndexOf(":");
       const host = endpoint.slice(0, separator);
       const port = Number(endpoint.slice(separator + 1));
