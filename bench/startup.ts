@@ -18,10 +18,11 @@ import { M3AdminClient } from "../src/m3/admin-client";
 import { shardSetsOf } from "../src/m3/placement";
 import { AggregatorApi } from "../src/m3/aggregator-api";
 import { M3AggregatorCluster } from "../src/cluster/start";
-import { createPlacement, etcdArgs, planCluster } from "../src/cluster/plan";
+import { etcdArgs, planCluster } from "../src/plan/plan";
+import { createPlacement } from "../src/m3/create-placement";
 import { resolveImages } from "../src/docker/images";
-import type { M3Version } from "../src/m3/versions";
-import type { M3AggregatorClusterOptions } from "../src/cluster/options";
+import type { M3Version } from "../src/model/versions";
+import type { M3AggregatorClusterOptions } from "../src/model/options";
 import { resolveOptions } from "../src/cluster/options";
 import { planPorts } from "../src/ports";
 import { waitForElection } from "../src/cluster/readiness";
@@ -56,7 +57,7 @@ async function healthy(url: string): Promise<boolean> {
 
 /** Copies the binaries out of the images the fixture would run, so both sides run the same bytes. */
 async function extractBinaries(dir: string, version: M3Version): Promise<Record<"etcd" | "m3coordinator" | "m3aggregator", string>> {
-  const images = await resolveImages({}, version);
+  const images = await resolveImages(resolveOptions({ m3Version: version, tls: false }));
   const paths = { etcd: "/usr/local/bin/etcd", m3coordinator: "/bin/m3coordinator", m3aggregator: "/bin/m3aggregator" } as const;
   const out = {} as Record<keyof typeof paths, string>;
   for (const [name, inImage] of Object.entries(paths) as Array<[keyof typeof paths, string]>) {

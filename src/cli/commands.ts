@@ -2,10 +2,9 @@
  * The CLI commands other than `up`: each attaches to a running cluster by
  * its labels, does one thing, prints a table (or JSON) and returns an exit code.
  */
-import { attachCluster } from "../cluster/attach";
+import { M3AggregatorCluster } from "../cluster/start";
 import { M3IngestClient } from "../ingest/client";
 import type { Metric } from "../ingest/encoder";
-import { teardown } from "../cluster/start";
 import { sendRaw } from "../util/raw-lines";
 import { describeElection } from "../cluster/readiness";
 import type { Command } from "./args";
@@ -19,7 +18,7 @@ const print = (text: string): void => void process.stdout.write(`${text}\n`);
 export async function down(command: Of<"down">): Promise<number> {
   const ids = command.all ? await runningClusters() : [await resolveTarget(command.target)];
   for (const id of ids) {
-    await teardown(id);
+    await M3AggregatorCluster.remove(id);
     clearState(id);
   }
   print(command.json ? JSON.stringify({ removed: ids }) : ids.length === 0 ? "no fixture cluster was running" : `removed ${ids.join(", ")}`);
@@ -27,7 +26,7 @@ export async function down(command: Of<"down">): Promise<number> {
 }
 
 export async function status(command: Of<"status">): Promise<number> {
-  const cluster = await attachCluster(await resolveTarget(command.target));
+  const cluster = await M3AggregatorCluster.attach(await resolveTarget(command.target));
   const [election, placement, health] = await Promise.all([
     cluster.election(),
     cluster.placement(),
@@ -66,7 +65,7 @@ function toMetric(flag: string): Metric {
 }
 
 export async function send(command: Of<"send">): Promise<number> {
-  const cluster = await attachCluster(await resolveTarget(command.target));
+  const cluster = await M3AggregatorCluster.attach(await resolveTarget(command.target));
   if (command.metrics.length > 0) {
     const client = await M3IngestClient.connect(cluster, { followPlacement: false });
     const now = Date.now();
@@ -87,7 +86,7 @@ export async function send(command: Of<"send">): Promise<number> {
 }
 
 export async function logs(command: Of<"logs">): Promise<number> {
-  const cluster = await attachCluster(await resolveTarget(command.target));
+  const cluster = await M3AggregatorCluster.attach(await resolveTarget(command.target));
   const all = [cluster.etcd, cluster.coordinator, ...cluster.nodes];
   const wanted = command.component === undefined ? all
     : all.filter((c) => c.component === command.component || (command.component === "coordinator" && c.component === "m3coordinator"));
@@ -103,7 +102,7 @@ export async function logs(command: Of<"logs">): Promise<number> {
 }
 
 export async function connectivity(command: Of<"connectivity">): Promise<number> {
-  const cluster = await attachCluster(await resolveTarget(command.target));
+  const cluster = await M3AggregatorCluster.attach(await resolveTarget(command.target));
   const checks = await runConnectivity(cluster);
   if (command.json) print(JSON.stringify({ clusterId: cluster.getId(), ok: checks.every((c) => c.ok), checks }));
   else for (const c of checks) print(`${c.ok ? "PASS" : "FAIL"}  ${c.check.padEnd(24)} ${c.detail}`);

@@ -9,14 +9,14 @@ import type Dockerode from "dockerode";
 import type {
   CommitOptions, CopyToContainerOptions, ExecOptions, ExecResult, StartedTestContainer, StoppedTestContainer,
 } from "testcontainers";
-import { type ClusterPlan, decodePlanLabel, planCluster } from "./plan";
+import { type ClusterPlan, decodePlanLabel, planCluster } from "../plan/plan";
 import { StartedM3AggregatorCluster } from "./started";
-import { etcdReadiness, StartedEtcdContainer } from "../containers/etcd";
+import { StartedEtcdContainer } from "../containers/etcd";
 import { LogBuffer } from "../containers/log-buffer";
-import { aggregatorReadiness, StartedM3AggregatorNode } from "../containers/m3aggregator";
-import { coordinatorReadiness, StartedM3CoordinatorContainer } from "../containers/m3coordinator";
+import { StartedM3AggregatorNode } from "../containers/m3aggregator";
+import { StartedM3CoordinatorContainer } from "../containers/m3coordinator";
 import { type ContainerSummary, containersWithLabel, dockerClient } from "../docker/client";
-import { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE, LABEL_PLAN } from "../docker/labels";
+import { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE, LABEL_PLAN } from "../model/labels";
 
 /** The cluster is not there, or not whole. */
 export class AttachError extends Error {
@@ -159,13 +159,9 @@ export async function attachCluster(clusterId: string): Promise<StartedM3Aggrega
   }
 
   const host = plan.host;
-  const etcdWrapped = await wrap(etcdSummary, host);
-  const etcd = new StartedEtcdContainer(etcdWrapped.started, host, plan.etcd.clientPort, etcdWrapped.logBuffer, etcdReadiness(host, plan.etcd.clientPort));
-  const coordinatorWrapped = await wrap(coordinatorSummary, host);
-  const coordinator = new StartedM3CoordinatorContainer(coordinatorWrapped.started, host, plan.coordinator.port, coordinatorWrapped.logBuffer,
-    coordinatorReadiness(host, plan.coordinator.port));
-  const nodeWrapped = await Promise.all(present.map((s) => wrap(s, host)));
-  const nodes = plan.nodes.map((n, i) => new StartedM3AggregatorNode(
-    (nodeWrapped[i] as Wrapped).started, host, n, (nodeWrapped[i] as Wrapped).logBuffer, aggregatorReadiness(host, n.ports.http)));
+  const [etcdWrapped, coordinatorWrapped, ...nodeWrapped] = await Promise.all([etcdSummary, coordinatorSummary, ...present].map((c) => wrap(c, host)));
+  const etcd = new StartedEtcdContainer((etcdWrapped as Wrapped).started, (etcdWrapped as Wrapped).logBuffer, plan.etcd);
+  const coordinator = new StartedM3CoordinatorContainer((coordinatorWrapped as Wrapped).started, (coordinatorWrapped as Wrapped).logBuffer, plan.coordinator);
+  const nodes = plan.nodes.map((n, i) => new StartedM3AggregatorNode((nodeWrapped[i] as Wrapped).started, (nodeWrapped[i] as Wrapped).logBuffer, n));
   return new StartedM3AggregatorCluster(plan, etcd, coordinator, nodes, { total: 0 }, true);
 }

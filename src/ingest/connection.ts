@@ -22,7 +22,7 @@
  *   with a {@link TlsCertificateError} naming the endpoint and the problem.
  */
 import * as net from "node:net";
-import type { M3Version } from "../m3/versions";
+import type { M3Version } from "../model/versions";
 import { IngestEncoder } from "./encoder";
 
 export interface ConnectionOptions {

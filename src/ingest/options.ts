@@ -5,7 +5,7 @@
  */
 import type * as tls from "node:tls";
 import type * as net from "node:net";
-import type { M3Version } from "../m3/versions";
+import type { M3Version } from "../model/versions";
 import { m3VersionOf } from "./encoder";
 import { DEFAULT_SHARD_CUTOFF_LINGER_MS, DEFAULT_SHARD_CUTOVER_WARMUP_MS } from "./router";
 import { InvalidMetricError } from "./policy";

@@ -3,9 +3,12 @@
  * beforeAll and always removed in afterAll. Jest's globals by default; any
  * runner whose hooks have the same shape (vitest) through {@link SuiteHooks}.
  */
-import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../cluster/start";
+import { M3AggregatorCluster } from "../cluster/start";
+import { writeLogsAlways } from "../model/environment";
+import { type StartedM3AggregatorCluster } from "../cluster/started";
 import { failuresSoFar } from "./failure-counter";
-import { DEFAULTS, type M3AggregatorClusterOptions } from "../cluster/options";
+import { DEFAULTS } from "../cluster/options";
+import { type M3AggregatorClusterOptions } from "../model/options";
 
 /** Access to the cluster of {@link useM3AggregatorCluster}. */
 export interface ClusterHandle {
@@ -66,7 +69,7 @@ export function useM3AggregatorCluster(options: M3AggregatorClusterOptions = {},
 
   hooks.afterAll(async () => {
     if (started === undefined) return;
-    if (failuresSoFar() > 0 || process.env.M3AGG_WRITE_LOGS === "always") {
+    if (failuresSoFar() > 0 || writeLogsAlways()) {
       console.log(`cluster ${started.getId()}: container logs written to ${started.writeLogs()}`);
     }
     await started.stop();

@@ -9,8 +9,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type * as tls from "node:tls";
-import { type CertificateSet, generateCertificates } from "./certificates";
-import type { TlsMode, TlsSettings } from "./settings";
+import { generateCertificates } from "./certificates";
+import { TLS_FILES, type TlsMode, type TlsSettings } from "../model/tls";
 
 /** `cluster.tls`: what a client needs to talk TLS to the cluster's raw TCP endpoints. */
 export interface ClusterTls {
@@ -29,15 +29,6 @@ export interface ClusterTls {
   clientOptions(): tls.ConnectionOptions;
 }
 
-/** Where the containers find the files (the rendered configs name these). */
-export const CONTAINER_TLS_DIR = "/etc/m3agg/tls";
-export const CONTAINER_TLS_FILES = {
-  ca: `${CONTAINER_TLS_DIR}/ca.pem`,
-  serverCert: `${CONTAINER_TLS_DIR}/server.pem`,
-  serverKey: `${CONTAINER_TLS_DIR}/server-key.pem`,
-  clientCert: `${CONTAINER_TLS_DIR}/client.pem`,
-  clientKey: `${CONTAINER_TLS_DIR}/client-key.pem`,
-} as const;
 
 /** The cluster's TLS folder: derived from the id, so every process finds it. */
 export function tlsDirOf(clusterId: string): string {
@@ -66,39 +57,25 @@ export function clusterTlsHandle(dir: string, settings: TlsSettings, serverName:
   };
 }
 
-/** Generated certificates, their folder, and the handle. */
-export interface TlsMaterial {
-  certificates: CertificateSet;
-  handle: ClusterTls;
-  /** Files to copy into every aggregator container: content and target path. */
-  containerFiles: Array<{ content: string; target: string; mode: number }>;
-}
-
-/** Generates the cluster's certificates and writes them to its folder (0700; keys 0600, certificates 0644). */
-export async function createTlsMaterial(clusterId: string, host: string, settings: TlsSettings): Promise<TlsMaterial> {
-  const certificates = await generateCertificates(clusterId, host);
+/**
+ * Generates the cluster's certificates (server SAN: `serverName`) and writes them to its folder
+ * (0700; keys 0600, certificates 0644), under the names the plan's container specs read them by.
+ */
+export async function createTlsMaterial(clusterId: string, serverName: string): Promise<void> {
+  const certificates = await generateCertificates(clusterId, serverName);
+  const content: Record<(typeof TLS_FILES)[number]["name"], string> = {
+    "ca.pem": certificates.caCert,
+    "server.pem": certificates.serverCert,
+    "server-key.pem": certificates.serverKey,
+    "client.pem": certificates.clientCert,
+    "client-key.pem": certificates.clientKey,
+  };
   const dir = tlsDirOf(clusterId);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const write = (name: string, content: string, mode: number) => {
+  for (const { name, mode } of TLS_FILES) {
     const file = path.join(dir, name);
-    fs.writeFileSync(file, content, { mode });
+    fs.writeFileSync(file, content[name], { mode });
     fs.chmodSync(file, mode); // the umask may have narrowed or the file may have existed
-  };
-  write("ca.pem", certificates.caCert, 0o644);
-  write("client.pem", certificates.clientCert, 0o644);
-  write("client-key.pem", certificates.clientKey, 0o600);
-  write("server.pem", certificates.serverCert, 0o644);
-  write("server-key.pem", certificates.serverKey, 0o600);
-  return {
-    certificates,
-    handle: clusterTlsHandle(dir, settings, host),
-    containerFiles: [
-      { content: certificates.caCert, target: CONTAINER_TLS_FILES.ca, mode: 0o644 },
-      { content: certificates.serverCert, target: CONTAINER_TLS_FILES.serverCert, mode: 0o644 },
-      { content: certificates.serverKey, target: CONTAINER_TLS_FILES.serverKey, mode: 0o600 },
-      { content: certificates.clientCert, target: CONTAINER_TLS_FILES.clientCert, mode: 0o644 },
-      { content: certificates.clientKey, target: CONTAINER_TLS_FILES.clientKey, mode: 0o600 },
-    ],
-  };
+  }
 }

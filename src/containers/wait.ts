@@ -1,5 +1,5 @@
 /**
- * Wait strategies for host-network containers: poll an address on 127.0.0.1.
+ * Wait strategies of the plan's container specs: poll an address the test process can dial.
  * Testcontainers' own Wait.forHttp / forListeningPorts need port bindings,
  * which host network mode does not have. Both fail fast when the container
  * exits instead of waiting out the timeout.
@@ -9,8 +9,9 @@ import type Dockerode from "dockerode";
 import type { BoundPorts, WaitStrategy } from "testcontainers";
 import { httpRequest } from "../util/http";
 import { poll } from "../util/poll";
+import type { WaitSpec } from "../plan/spec";
 
-abstract class LoopbackWaitStrategy implements WaitStrategy {
+export abstract class LoopbackWaitStrategy implements WaitStrategy {
   private startupTimeoutMs = 60_000;
   private timeoutSet = false;
 
@@ -85,5 +86,17 @@ export class LoopbackTcpWaitStrategy extends LoopbackWaitStrategy {
       });
       socket.once("error", (error) => resolve(error.message));
     });
+  }
+}
+
+/** The wait strategy of a spec's {@link WaitSpec}: used at start and after every restart, start or unpause. */
+export function waitStrategyOf(wait: WaitSpec): LoopbackWaitStrategy {
+  switch (wait.kind) {
+    case "http": {
+      const { url, bodyIncludes } = wait;
+      return new LoopbackHttpWaitStrategy(url, (status, body) => status === 200 && (bodyIncludes === undefined || body.includes(bodyIncludes)));
+    }
+    case "tcp":
+      return new LoopbackTcpWaitStrategy(wait.host, wait.port);
   }
 }
