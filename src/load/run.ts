@@ -107,6 +107,12 @@ export interface LoadReport {
   aggregators: AggregatorSelfReport[];
   /** The ingest client's delivery report (frames written / lost per endpoint; raw TCP: the sink is the oracle). */
   delivery: DeliveryReport | null;
+  /**
+   * Which aggregator flushed this run's datapoints, per window end (ms): instance id → datapoints (a window
+   * flushed by two instances, e.g. re-flushed after a failover or across a cutover, lists both). Null
+   * without a sink. Instance ids come from the sink's producer lookup (src/sink/producer.ts).
+   */
+  flushedBy: Record<string, Record<string, number>> | null;
   /** Why ok is false (empty when ok). */
   problems: string[];
   /**
@@ -124,7 +130,7 @@ export interface LoadTarget {
   readonly tls?: Exclude<PlacementSource, { instances: unknown }>["tls"];
   readonly nodes: ReadonlyArray<{ readonly id: string; getId(): string; metrics(): Promise<PrometheusMetrics> }>;
   /** The in-process sink (throws when the cluster has none). */
-  getSink(): { datapoints(): AggregatedDatapoint[]; stats(): { duplicates: number; conflicts: number } };
+  getSink(): { datapoints(): AggregatedDatapoint[]; stats(): { duplicates: number; conflicts: number }; flushedBy?(point: AggregatedDatapoint): string[] };
 }
 
 /** A bad load option: names the option, the value and the rule. */
@@ -393,6 +399,19 @@ async function settle(run: LoadRun): Promise<{ settleMs: number | null; sentinel
   return { settleMs: outcome === "settled" ? Date.now() - settleStart : null, sentinelsSeen: sentinelsAt !== undefined, checks: last };
 }
 
+/** Per window end: which producer flushed how many of this run's datapoints. */
+function flushedByWindow(sink: ReturnType<LoadTarget["getSink"]>, prefix: string): Record<string, Record<string, number>> | null {
+  if (sink.flushedBy === undefined) return null;
+  const out: Record<string, Record<string, number>> = {};
+  for (const p of sink.datapoints()) {
+    if (!p.id.startsWith(prefix)) continue;
+    const window = String(p.timeNanos / 1_000_000n);
+    const row = (out[window] ??= {});
+    for (const producer of sink.flushedBy(p)) row[producer] = (row[producer] ?? 0) + 1;
+  }
+  return out;
+}
+
 /** After the sentinels are in, how long a mismatch may still resolve (m3msg connections deliver independently). */
 const SENTINEL_GRACE_MS = 5_000;
 /** How long after the window boundary the sentinels go (arrival on the nodes must be in the new window). */
@@ -491,6 +510,7 @@ async function report(run: LoadRun, settled: Awaited<ReturnType<typeof settle>>)
     aggregatorCpuSecondsUntilSettled: run.aggCpu0 === null || aggCpuEnd === null ? null : round(aggCpuEnd - run.aggCpu0, 2),
     aggregators,
     delivery: run.delivery,
+    flushedBy: run.verify ? flushedByWindow(cluster.getSink(), run.prefix) : null,
     problems,
     ok: problems.length === 0,
   };

@@ -66,7 +66,7 @@ describe("m3agg load --json", () => {
     const report = JSON.parse(result.stdout.trim().split("\n").pop() as string);
     expect(Object.keys(report).sort()).toEqual([
       "aggregatorCpuSeconds", "aggregatorCpuSecondsUntilSettled", "aggregators", "checks", "clientCpuSeconds", "clusterId", "conflicts", "delivery", "duplicates",
-      "expectedCounterTotal", "idPrefix", "lost", "nodes", "observedCounterTotal", "ok", "options", "problems", "sendMs", "sendRatePerSec", "sent",
+      "expectedCounterTotal", "flushedBy", "idPrefix", "lost", "nodes", "observedCounterTotal", "ok", "options", "problems", "sendMs", "sendRatePerSec", "sent",
       "sentByType", "sentinel", "settleMs", "verified",
     ]);
     expect(report).toMatchObject({ clusterId, nodes: 2, verified: true, lost: 0, ok: true, options: { rate: 3000, durationSeconds: 3, ids: 40, mix: { counter: 3, gauge: 1 } } });
