@@ -370,6 +370,23 @@ async function sentinels(run: LoadRun): Promise<void> {
       const wait = client.counter(id, 1);
       if (wait !== undefined) await wait;
     }
+    // Timed windows flush later than untimed ones (after the aggregator's bufferDurationForPastTimedMetric,
+    // 10 s in the fixture): with timed metrics in the load, a timed sentinel per shard too, in the same window.
+    if (run.sentByType.timed > 0) {
+      const timeMs = Date.now();
+      const byShard = new Map<number, string>();
+      for (let i = 0; byShard.size < numShards && i < numShards * 1000; i++) {
+        const id = `${run.prefix}.tsentinel.${i}`;
+        const shard = client.router.shardOf(id);
+        if (!byShard.has(shard)) byShard.set(shard, id);
+      }
+      for (const id of byShard.values()) {
+        run.ledger.timedValue(id, timeMs, 1);
+        run.sentinelIds.push(id);
+        const wait = client.timed({ metricType: "counter", id, timeNanos: BigInt(timeMs) * 1_000_000n, value: 1, storagePolicy: "10s:2d", aggregationTypes: ["sum"] });
+        if (wait !== undefined) await wait;
+      }
+    }
   }
   run.delivery = await client.close();
 }

@@ -45,7 +45,7 @@ describe("runLoad", () => {
     expect(counted).toBe(report.sentByType.counter);
     // Both replicas add every metric; nothing failed or was dropped.
     expect(report.aggregators).toHaveLength(2);
-    expect(report.aggregators.reduce((s, a) => s + a.added, 0)).toBe(2 * (report.sent + report.sentinel!.ids)); // the sentinels too
+    expect(report.aggregators.reduce((s, a) => s + a.added, 0)).toBe(2 * (report.sent + report.sentinel!.ids)); // the sentinels too (counter and timed)
     expect(report.aggregators.every((a) => a.addErrors === 0 && a.dropped === 0 && a.decodeErrors === 0)).toBe(true);
     expect(report.aggregators.some((a) => a.flushLag !== null)).toBe(true); // the leader flushed
     expect(report.clientCpuSeconds).toBeGreaterThan(0);
