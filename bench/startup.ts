@@ -100,7 +100,7 @@ async function bareRun(bin: Record<"etcd" | "m3coordinator" | "m3aggregator", st
     phase("ports");
     const dataDir = fs.mkdtempSync(path.join(workDir, "etcd-"));
     run(bin.etcd, etcdArgs(plan.host, plan.etcd.clientPort, plan.etcd.peerPort, dataDir));
-    const etcdHealthy = until("etcd", () => healthy(`${plan.etcd.endpoint}/health`));
+    const etcdHealthy = until("etcd", () => healthy(`${plan.etcd.url}/health`));
     // Same overlap as the fixture: etcd, aggregators and coordinator start together.
     const apis = new Map<string, AggregatorApi>();
     const aggregatorsHealthy = Promise.all(plan.nodes.map(async (node) => {

@@ -22,7 +22,7 @@ export type { ShardSetElection } from "./cluster/readiness";
 export { M3AdminClient, type PlacementService } from "./m3/admin-client";
 export type * from "./m3/types";
 export type { AggregatorApi, AggregatorStatus, ElectionState } from "./m3/aggregator-api";
-export { sendRaw } from "./util/raw-lines";
+export { sendRaw } from "./util/socket";
 export { delveContinue } from "./debug/delve-client";
 
 // Options and errors
@@ -34,6 +34,7 @@ export { type StartPhase, type LogTail } from "./model/phases";
 export { PortInUseError } from "./ports";
 export { type PortPlan, type NodePorts } from "./model/network";
 export { DockerUnavailableError, containersWithLabel } from "./docker/client";
+export { HttpError } from "./util/http";
 /** Labels on every container: find a cluster's containers, e.g. for a leak check. */
 export { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE } from "./model/labels";
 export type { ResolvedImage, ImageSource } from "./model/components";

@@ -4,8 +4,7 @@
  */
 import { M3AggregatorCluster } from "../cluster/start";
 import { M3IngestClient } from "../ingest/client";
-import type { Metric } from "../ingest/encoder";
-import { sendRaw } from "../util/raw-lines";
+import { sendRaw } from "../util/socket";
 import { describeElection } from "../cluster/readiness";
 import type { Command } from "./args";
 import { runConnectivity } from "./connectivity";
@@ -56,21 +55,13 @@ async function readStdin(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** A parsed `kind:id=value` flag as a metric. */
-function toMetric(flag: string): Metric {
-  const [, kind, id, value] = /^(counter|gauge|timer):([^=]+)=(.+)$/.exec(flag) as unknown as [string, string, string, string];
-  if (kind === "counter") return { type: "counter", id, value: BigInt(value) };
-  if (kind === "gauge") return { type: "gauge", id, value: Number(value) };
-  return { type: "timer", id, values: value.split(",").map(Number) };
-}
-
 export async function send(command: Of<"send">): Promise<number> {
   const cluster = await M3AggregatorCluster.attach(await resolveTarget(command.target));
   if (command.metrics.length > 0) {
     const client = await M3IngestClient.connect(cluster, { followPlacement: false });
     const now = Date.now();
-    const routed = command.metrics.map(toMetric).map((metric) => ({ id: String(metric.id), replicas: client.router.writersOfShard(client.router.shardOf(metric.id), now) }));
-    for (const flag of command.metrics) await client.send(toMetric(flag));
+    const routed = command.metrics.map((metric) => ({ id: String(metric.id), replicas: client.router.writersOfShard(client.router.shardOf(metric.id), now) }));
+    for (const metric of command.metrics) await client.send(metric);
     // Raw TCP has no acks: "written" means the kernel took the bytes; anything lost or dropped is named and exits 1.
     const report = await client.close();
     const delivery = Object.entries(report.endpoints).map(([id, e]) => `${id} (${e.endpoint}): written ${e.written}, lost ${e.lost}${e.lost > 0 ? ` (${Object.entries(e.lostBy).map(([r, n]) => `${n} ${r}`).join(", ")})` : ""}`);
@@ -104,7 +95,7 @@ export async function logs(command: Of<"logs">): Promise<number> {
 export async function connectivity(command: Of<"connectivity">): Promise<number> {
   const cluster = await M3AggregatorCluster.attach(await resolveTarget(command.target));
   const checks = await runConnectivity(cluster);
-  if (command.json) print(JSON.stringify({ clusterId: cluster.getId(), ok: checks.every((c) => c.ok), checks }));
+  if (command.json) print(JSON.stringify({ clusterId: cluster.getClusterId(), ok: checks.every((c) => c.ok), checks }));
   else for (const c of checks) print(`${c.ok ? "PASS" : "FAIL"}  ${c.check.padEnd(24)} ${c.detail}`);
   return checks.every((c) => c.ok) ? 0 : 1;
 }

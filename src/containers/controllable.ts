@@ -17,6 +17,12 @@ import { formatLogTail } from "../util/log-tail";
 /** Container state as Docker reports it. */
 export type ContainerState = "running" | "paused" | "exited" | "created" | "restarting" | "removing" | "dead" | "missing";
 
+/**
+ * A started container of the cluster with failure-injection controls. **stop() contract:** unlike
+ * Testcontainers' `stop()`, which removes the container, `stop()` here stops the process and keeps
+ * the container (its ports, identity and logs), so {@link start} brings it back; the cluster's
+ * `stop()` removes every container at the end.
+ */
 export abstract class ControllableContainer extends AbstractStartedContainer {
   /** What a ready container answers (its spec's wait strategy, used again after every (re)start). */
   private readonly readiness: WaitStrategy;

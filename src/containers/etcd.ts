@@ -20,7 +20,7 @@ export class StartedEtcdContainer extends ControllableContainer {
   }
 
   /** `http://<host>:<port>`, what etcd clients (and m3) dial. */
-  getClientEndpoint(): string {
-    return this.plan.endpoint;
+  getClientUrl(): string {
+    return this.plan.url;
   }
 }

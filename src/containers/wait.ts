@@ -4,13 +4,14 @@
  * which host network mode does not have. Both fail fast when the container
  * exits instead of waiting out the timeout.
  */
-import * as net from "node:net";
 import type Dockerode from "dockerode";
 import type { BoundPorts, WaitStrategy } from "testcontainers";
 import { httpRequest } from "../util/http";
 import { poll } from "../util/poll";
+import { tcpProbe } from "../util/socket";
 import type { WaitSpec } from "../plan/spec";
 
+/** A Testcontainers wait strategy that polls an address until a check passes, and fails as soon as the container exits. */
 export abstract class LoopbackWaitStrategy implements WaitStrategy {
   private startupTimeoutMs = 60_000;
   private timeoutSet = false;
@@ -77,15 +78,7 @@ export class LoopbackTcpWaitStrategy extends LoopbackWaitStrategy {
   }
 
   protected check(): Promise<string | undefined> {
-    return new Promise((resolve) => {
-      const socket = net.connect({ host: this.host, port: this.port });
-      socket.setTimeout(1_000, () => socket.destroy(new Error("connect timeout")));
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(undefined);
-      });
-      socket.once("error", (error) => resolve(error.message));
-    });
+    return tcpProbe(this.host, this.port);
   }
 }
 

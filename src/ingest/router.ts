@@ -35,6 +35,7 @@ const nanosToMs = (text: string | undefined, zero: number): number => {
   return Number(BigInt(text) / 1_000_000n);
 };
 
+/** Routes a metric id to its shard and to the placement instances that own that shard (m3's murmur3 shard hash). */
 export class ShardRouter {
   private readonly byShard: string[][];
   private readonly owners: ShardOwner[][];

@@ -70,7 +70,7 @@ export function useM3AggregatorCluster(options: M3AggregatorClusterOptions = {},
   hooks.afterAll(async () => {
     if (started === undefined) return;
     if (failuresSoFar() > 0 || writeLogsAlways()) {
-      console.log(`cluster ${started.getId()}: container logs written to ${started.writeLogs()}`);
+      console.log(`cluster ${started.getClusterId()}: container logs written to ${started.writeLogs()}`);
     }
     await started.stop();
   }, 60_000);

@@ -26,7 +26,7 @@ const SHARED_REUSE_ENV = "M3AGG_SHARED_CLUSTER_REUSED";
 export function sharedClusterSetup(options: M3AggregatorClusterOptions = {}): () => Promise<void> {
   return async () => {
     const cluster = await M3AggregatorCluster.start(options);
-    process.env[SHARED_CLUSTER_ENV] = cluster.getId();
+    process.env[SHARED_CLUSTER_ENV] = cluster.getClusterId();
     process.env[SHARED_REUSE_ENV] = cluster.options.reuseKey === undefined ? "" : "1";
   };
 }

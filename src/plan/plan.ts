@@ -53,7 +53,7 @@ export interface ClusterPlan {
   /** Local m3 checkout the images were built from, or undefined for release images. */
   source: string | undefined;
   inputs: PlanInputs;
-  etcd: { clientPort: number; peerPort: number; endpoint: string; container: ContainerSpec };
+  etcd: { clientPort: number; peerPort: number; url: string; container: ContainerSpec };
   coordinator: { port: number; metricsPort: number; adminUrl: string; config: string; container: ContainerSpec };
   nodes: NodePlan[];
   /** The aggregator placement to create (its shards are then cut over at once: see m3/create-placement.ts). */
@@ -213,7 +213,7 @@ export function planCluster(inputs: PlanInputs): ClusterPlan {
     etcd: {
       clientPort: ports.etcdClient,
       peerPort: ports.etcdPeer,
-      endpoint: `http://${host}:${ports.etcdClient}`,
+      url: `http://${host}:${ports.etcdClient}`,
       container: {
         name: "etcd",
         component: "etcd",

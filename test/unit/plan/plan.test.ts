@@ -42,7 +42,7 @@ describe("planCluster", () => {
       ["127.0.0.2:22003", "http://127.0.0.2:22001", "http://127.0.0.2:22002/metrics"],
       ["127.0.0.2:22013", "http://127.0.0.2:22011", "http://127.0.0.2:22012/metrics"],
     ]);
-    expect(plan.etcd.endpoint).toBe("http://127.0.0.2:21379");
+    expect(plan.etcd.url).toBe("http://127.0.0.2:21379");
     expect(plan.coordinator.adminUrl).toBe("http://127.0.0.2:21201");
   });
 

@@ -1,5 +1,5 @@
-import { DEFAULTS, KNOWN_OPTIONS, OPTION_RULES, resolveOptions } from "../../src/cluster/options";
-import { InvalidOptionError } from "../../src/model/options";
+import { DEFAULTS, KNOWN_OPTIONS, OPTION_RULES, resolveOptions } from "../../../src/cluster/options";
+import { InvalidOptionError } from "../../../src/model/options";
 
 function invalid(options: Parameters<typeof resolveOptions>[0]): InvalidOptionError {
   try {
