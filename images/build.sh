@@ -6,11 +6,13 @@
 #   images/build.sh                         m3 images of the default version (images.json) + its etcd
 #   images/build.sh --m3-version v1.5.0     that version (repeatable); --all-versions: every supported one
 #   images/build.sh --with-debug            also the debug image (m3aggregator -N -l + delve)
+#   images/build.sh --toxiproxy-only        only the Toxiproxy image (every other run builds it too)
 #   images/build.sh --m3-source DIR --source-tag TAG [--with-debug]
 #                                           m3aggregator + m3coordinator built from a local m3 checkout,
 #                                           tagged m3agg-src/<name>:TAG (the caller derives TAG from the
 #                                           tree's content); the debug build keeps full source paths
-# Env: FORCE_BUILD=true rebuilds all; BUILD_M3AGGREGATOR / BUILD_M3COORDINATOR / BUILD_ETCD one of them
+# Every run also builds the Toxiproxy image (faults: true clusters; small, ~10 s cold).
+# Env: FORCE_BUILD=true rebuilds all; BUILD_M3AGGREGATOR / BUILD_M3COORDINATOR / BUILD_ETCD / BUILD_TOXIPROXY one of them
 # (the seed's variables); M3_AGGREGATOR_DEBUG_MODE=true = --with-debug; M3AGG_M3_VERSION = default version;
 # M3AGG_BUILD_DIR = build contexts (default ~/.cache/m3agg/build, never inside the package).
 set -euo pipefail
@@ -30,21 +32,23 @@ truthy() { case "${1:-}" in 1|true|TRUE|yes) return 0;; *) return 1;; esac; }
 
 versions=()
 with_debug=false
+toxiproxy_only=false
 source_dir=""
 source_tag=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --with-debug) with_debug=true ;;
+    --toxiproxy-only) toxiproxy_only=true ;;
     --m3-version) [ $# -ge 2 ] || { current_step=arguments; fail "--m3-version needs a value"; }; versions+=("$2"); shift ;;
     --all-versions) mapfile -t all < <(json "Object.keys(j.m3Versions).join('\n')"); versions+=("${all[@]}") ;;
     --m3-source) [ $# -ge 2 ] || { current_step=arguments; fail "--m3-source needs a directory"; }; source_dir=$2; shift ;;
     --source-tag) [ $# -ge 2 ] || { current_step=arguments; fail "--source-tag needs a value"; }; source_tag=$2; shift ;;
-    *) current_step=arguments; fail "unknown argument $1 (known: --m3-version V, --all-versions, --with-debug, --m3-source DIR --source-tag TAG)" ;;
+    *) current_step=arguments; fail "unknown argument $1 (known: --m3-version V, --all-versions, --with-debug, --toxiproxy-only, --m3-source DIR --source-tag TAG)" ;;
   esac
   shift
 done
 truthy "${M3_AGGREGATOR_DEBUG_MODE:-}" && with_debug=true
-if [ ${#versions[@]} -eq 0 ] && [ -z "$source_dir" ]; then versions=("${M3AGG_M3_VERSION:-$(json j.defaultM3Version)}"); fi
+if [ ${#versions[@]} -eq 0 ] && [ -z "$source_dir" ] && [ "$toxiproxy_only" = false ]; then versions=("${M3AGG_M3_VERSION:-$(json j.defaultM3Version)}"); fi
 for v in "${versions[@]}"; do
   [ "$(json "String(Boolean(j.m3Versions['$v']))")" = true ] || { current_step=arguments; fail "m3 version $v is not supported (supported: $(json "Object.keys(j.m3Versions).join(', ')"))"; }
 done
@@ -143,6 +147,19 @@ build_etcd() { # etcd version
   docker_build etcd "$tag" "$dockerfile" "$ctx" "$want"
 }
 
+# Toxiproxy (the fault proxy of faults: true clusters), from images/go/toxiproxy-<version>.
+build_toxiproxy() {
+  local tv mod tag dockerfile="$here/toxiproxy.Dockerfile" want ctx
+  tv=$(json j.toxiproxyVersion); mod="$here/go/toxiproxy-$tv"; tag="m3agg-local/toxiproxy:$tv"
+  want=$(inputs_hash "$dockerfile" "" "$mod")
+  up_to_date "$tag" "$want" "${BUILD_TOXIPROXY:-}" && return
+  ctx="$out/toxiproxy-$tv"; mkdir -p "$ctx"
+  step "toxiproxy $tv: go build (Toxiproxy's own module)"
+  go_step "go mod download (toxiproxy $tv)" "$mod" mod download
+  go_step "go build (toxiproxy $tv)" "$mod" build -mod=readonly -trimpath -ldflags "-s -w" -o "$ctx/toxiproxy" github.com/Shopify/toxiproxy/v2/cmd/server
+  docker_build toxiproxy "$tag" "$dockerfile" "$ctx" "$want"
+}
+
 # m3aggregator without optimisations and inlining (-N -l) plus delve.
 build_debug() { # tag, dir to build in, path flag (-trimpath or empty), ldflags, label
   local tag=$1 dir=$2 pathflag=$3 ldflags=$4 label=$5 name=m3aggregator-debug dockerfile="$here/m3aggregator-debug.Dockerfile" want ctx
@@ -188,5 +205,6 @@ build_source() {
 
 if [ -n "$source_dir" ]; then build_source; fi
 for v in "${versions[@]}"; do build_version "$v"; done
+build_toxiproxy
 current_step=done
 step "images ready"

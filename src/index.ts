@@ -25,6 +25,12 @@ export type { AggregatorApi, AggregatorStatus, ElectionState } from "./m3/aggreg
 export { sendRaw } from "./util/socket";
 export { delveContinue } from "./debug/delve-client";
 
+// Network faults (faults: true)
+export { FaultsDisabledError, type FaultRecord, type NodeNetwork, type EtcdNetwork, type LinkSelector, LinkFaults } from "./faults/network";
+export { type NodeLink, NODE_LINKS } from "./faults/plan";
+export { StartedToxiproxyContainer } from "./containers/toxiproxy";
+export { ToxiproxyClient, type ToxiproxyProxy, type Toxic, type ToxicSpec } from "./faults/toxiproxy-client";
+
 // Options and errors
 export { InvalidOptionError, type M3AggregatorClusterOptions, type ResolvedClusterOptions, type FlushBackend, type LogLevel, type DebugOptions } from "./model/options";
 export { type ProgressEvent } from "./model/phases";
@@ -60,6 +66,7 @@ export {
   type LoadOptions, type LoadProgress, type LoadReport, type LoadTarget, type LoadMetricType, type AggregatorSelfReport,
 } from "./load/run";
 export type { LoadChecks, TypeCheck } from "./load/verify";
+export { ChaosStepError, CHAOS_ACTIONS, type ChaosStep, type ChaosLink, type LoadTimeline, type StepOutcome } from "./load/chaos";
 export { PrometheusMetrics, PrometheusParseError, type PrometheusSample, type PrometheusType } from "./m3/prometheus";
 
 // Test-runner helpers

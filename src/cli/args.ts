@@ -54,6 +54,7 @@ flags of up (env var of the seed scripts in brackets):
   --m3-source DIR    build and run m3 from your checkout at DIR  [M3_SOURCE_DIR]                default: release images
   --tls MODE         raw TCP TLS: permissive | enforced | off    [DISABLE_TLS=true: off]        default permissive (mTLS)
   --no-mtls          TLS clients need no client certificate
+  --faults           every link through Toxiproxy (node.network faults, load --chaos cut/latency/…)
   --detach           start (or attach to) a kept cluster and return
   --debug            run each node under headless delve           [M3_AGGREGATOR_DEBUG_MODE=true]
   --debug-base-port N  node i's delve on N+i-1                     [M3_AGGREGATOR_DEBUG_BASE_PORT] default: free ports

@@ -67,9 +67,9 @@ export async function runConnectivity(cluster: StartedM3AggregatorCluster): Prom
 
   const placement = await cluster.placement();
   // The live placement against the plan (the one place node endpoints are computed).
-  const mismatched = cluster.plan.nodes.filter((n) => placement.instances[n.id]?.endpoint !== n.tcpEndpoint)
-    .map((n) => `${n.id}: placement ${placement.instances[n.id]?.endpoint ?? "missing"}, plan ${n.tcpEndpoint}`);
-  results.push({ check: "placement endpoints", ok: mismatched.length === 0, detail: mismatched.join("; ") || "every instance's endpoint is its node's raw TCP address" });
+  const mismatched = cluster.plan.nodes.filter((n) => placement.instances[n.id]?.endpoint !== n.placementEndpoint)
+    .map((n) => `${n.id}: placement ${placement.instances[n.id]?.endpoint ?? "missing"}, plan ${n.placementEndpoint}`);
+  results.push({ check: "placement endpoints", ok: mismatched.length === 0, detail: mismatched.join("; ") || "every instance's endpoint is the plan's (the node's raw TCP address, or its ingest proxy with faults)" });
 
   const sendFailures: string[] = [];
   for (const n of nodes) {

@@ -13,6 +13,10 @@ import type { M3AggregatorClusterOptions } from "../model/options";
 import { parseUp, UsageError } from "./up-args";
 import { buildImages } from "./build-images";
 import { resolveTarget } from "./state";
+import * as fs from "node:fs";
+import { ChaosStepError, planChaos } from "../load/chaos";
+import { instanceIdOf } from "../plan/plan";
+import { resolveOptions } from "../cluster/options";
 
 export interface LoadCommand {
   command: "load";
@@ -27,7 +31,9 @@ export const LOAD_USAGE = `  load           start a cluster (flags of up; backen
                  exactly in the sink (counters, gauges, timers, timed), report, remove it; exit 1 unless ok.
                  --rate N|max (default max)  --duration S (default 10)  --count N  --ids N (default 1000)
                  --mix counter=7,gauge=1,timer=1,timed=1 (default counter)  --connections N (default 1)
-                 --settle-timeout S (default 120)  --cluster ID: load a running cluster (send only)`;
+                 --settle-timeout S (default 120)  --cluster ID: load a running cluster (send only)
+                 --chaos plan.json: timed steps during the send (a JSON array, README "Chaos timelines")
+                 --report report.html: the report as one self-contained HTML file with charts`;
 
 function number(flag: string, text: string | undefined, integer: boolean): number {
   if (text === undefined || text.startsWith("--")) throw new UsageError(`${flag} needs a value`);
@@ -75,6 +81,26 @@ export function parseLoadArgs(rest: string[], env: NodeJS.ProcessEnv): LoadComma
     } else if (flag === "--cluster") {
       clusterId = next();
       if (clusterId === undefined || clusterId.startsWith("--")) throw new UsageError("--cluster needs a value");
+    } else if (flag === "--chaos") {
+      const file = next();
+      if (file === undefined || file.startsWith("--")) throw new UsageError("--chaos needs a JSON file of steps");
+      let text: string;
+      try {
+        text = fs.readFileSync(file, "utf8");
+      } catch (error) {
+        throw new UsageError(`--chaos ${file}: cannot be read (${(error as Error).message})`);
+      }
+      try {
+        const parsed = JSON.parse(text) as unknown;
+        load.chaos = (Array.isArray(parsed) ? parsed : (parsed as { steps?: unknown })?.steps) as LoadOptions["chaos"];
+      } catch (error) {
+        throw new UsageError(`--chaos ${file}: not JSON (${(error as Error).message})`);
+      }
+      if (!Array.isArray(load.chaos)) throw new UsageError(`--chaos ${file}: must hold an array of steps (or { "steps": [...] })`);
+    } else if (flag === "--report") {
+      const file = next();
+      if (file === undefined || file.startsWith("--")) throw new UsageError("--report needs a file name (e.g. report.html)");
+      load.report = file;
     } else if (flag === "--json") json = true;
     else if (flag === "--detach") throw new UsageError("load removes the cluster it starts; use up --detach, then load --cluster ID");
     else upFlags.push(flag);
@@ -83,9 +109,18 @@ export function parseLoadArgs(rest: string[], env: NodeJS.ProcessEnv): LoadComma
   if (up.options.backend !== undefined && up.options.backend !== "sink") throw new UsageError(`load starts its cluster with backend sink (the exact check reads it), got --backend ${up.options.backend}`);
   if (clusterId !== undefined && upFlags.length > 0) throw new UsageError(`--cluster loads a running cluster; the flags of up (${upFlags.join(" ")}) do not apply`);
   try {
-    resolveLoadOptions(load);
+    const resolved = resolveLoadOptions(load);
+    // Bad chaos steps fail here, before a cluster starts (with --cluster: in runLoad, before the send).
+    if (load.chaos !== undefined && clusterId === undefined) {
+      const options = resolveOptions({ ...up.options, backend: "sink" });
+      if (!Number.isFinite(resolved.durationMs)) throw new UsageError("--chaos needs --duration (steps are placed on the send's time axis)");
+      planChaos(load.chaos, {
+        nodeIds: Array.from({ length: options.nodes }, (_, i) => instanceIdOf(i)), shardSets: options.nodes / options.rf,
+        faults: options.faults, durationMs: resolved.durationMs,
+      });
+    }
   } catch (error) {
-    if (error instanceof InvalidLoadOptionError) throw new UsageError(error.message);
+    if (error instanceof InvalidLoadOptionError || error instanceof ChaosStepError) throw new UsageError(error.message);
     throw error;
   }
   return { command: "load", clusterId, cluster: { ...up.options, backend: "sink" }, load, json };
@@ -120,6 +155,8 @@ export async function load(command: LoadCommand): Promise<number> {
   try {
     const report = await runLoad(cluster, { ...command.load, verify: owned, onProgress });
     process.stdout.write(`${command.json ? JSON.stringify(report) : formatLoadReport(report)}\n`);
+    if (command.load.report !== undefined) process.stderr.write(`report written to ${command.load.report}
+`);
     // Not ok = exit 1. Send only (--cluster: no sink here): exit 0 only when something was sent and the client lost nothing.
     if (report.verified) return report.ok ? 0 : 1;
     return report.sent > 0 && report.delivery !== null && report.delivery.lost === 0 && report.delivery.dropped === 0 ? 0 : 1;

@@ -83,6 +83,7 @@ export function parseUp(rest: string[], env: NodeJS.ProcessEnv): UpCommand {
     else if (flag === "--m3-source") options.m3Source = value();
     else if (flag === "--tls") tls.mode = value();
     else if (flag === "--no-mtls") tls.mutualTls = false;
+    else if (flag === "--faults") options.faults = true;
     else if (flag === "--json") json = true;
     else if (flag === "--detach") detach = true;
     else if (flag === "--debug") debug.enabled = true;

@@ -17,6 +17,7 @@ import { StartedM3AggregatorNode } from "../containers/m3aggregator";
 import { StartedM3CoordinatorContainer } from "../containers/m3coordinator";
 import { type ContainerSummary, containersWithLabel, dockerClient } from "../docker/client";
 import { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE, LABEL_PLAN } from "../model/labels";
+import { StartedToxiproxyContainer } from "../containers/toxiproxy";
 
 /** The cluster is not there, or not whole. */
 export class AttachError extends Error {
@@ -158,10 +159,17 @@ export async function attachCluster(clusterId: string): Promise<StartedM3Aggrega
     throw new AttachError(`cluster ${clusterId} has ${present.length} of its ${plan.nodes.length} aggregator nodes`);
   }
 
+  const proxySummary = byComponent("toxiproxy");
+  if (plan.faults !== undefined && proxySummary === undefined) throw new AttachError(`cluster ${clusterId} was started with faults: true and lacks its Toxiproxy container`);
   const host = plan.host;
   const [etcdWrapped, coordinatorWrapped, ...nodeWrapped] = await Promise.all([etcdSummary, coordinatorSummary, ...present].map((c) => wrap(c, host)));
   const etcd = new StartedEtcdContainer((etcdWrapped as Wrapped).started, (etcdWrapped as Wrapped).logBuffer, plan.etcd);
   const coordinator = new StartedM3CoordinatorContainer((coordinatorWrapped as Wrapped).started, (coordinatorWrapped as Wrapped).logBuffer, plan.coordinator);
   const nodes = plan.nodes.map((n, i) => new StartedM3AggregatorNode((nodeWrapped[i] as Wrapped).started, (nodeWrapped[i] as Wrapped).logBuffer, n));
-  return new StartedM3AggregatorCluster(plan, etcd, coordinator, nodes, { total: 0 }, true);
+  let toxiproxy: StartedToxiproxyContainer | undefined;
+  if (plan.faults !== undefined && proxySummary !== undefined) {
+    const wrapped = await wrap(proxySummary, host);
+    toxiproxy = new StartedToxiproxyContainer(wrapped.started, wrapped.logBuffer, plan.faults);
+  }
+  return new StartedM3AggregatorCluster(plan, etcd, coordinator, nodes, { total: 0 }, true, undefined, toxiproxy);
 }

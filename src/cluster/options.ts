@@ -38,7 +38,7 @@ const BACKENDS: readonly FlushBackend[] = ["blackhole", "logging", "sink"];
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 const TLS_MODES: readonly TlsMode[] = ["permissive", "enforced"];
 const IMAGE_MODES: readonly ImageMode[] = ["auto", "local", "official"];
-const IMAGE_COMPONENTS: readonly ImageComponent[] = ["m3aggregator", "m3coordinator", "etcd", "m3aggregatorDebug"];
+const IMAGE_COMPONENTS: readonly ImageComponent[] = ["m3aggregator", "m3coordinator", "etcd", "m3aggregatorDebug", "toxiproxy"];
 
 /** A directory holding m3's go.mod, as an absolute path. */
 function m3SourceDir(value: unknown): string {
@@ -149,7 +149,7 @@ export const OPTION_RULES = {
     const images: Partial<ImageNames> = {};
     for (const [component, image] of Object.entries(given ?? {})) {
       if (!IMAGE_COMPONENTS.includes(component as ImageComponent)) {
-        throw new InvalidOptionError(`images.${component}`, image, "components are m3aggregator, m3coordinator, etcd, m3aggregatorDebug");
+        throw new InvalidOptionError(`images.${component}`, image, `components are ${IMAGE_COMPONENTS.join(", ")}`);
       }
       if (typeof image !== "string" || image.trim() === "" || /\s/.test(image)) {
         throw new InvalidOptionError(`images.${component}`, image, "must be a non-empty image reference without spaces");
@@ -217,6 +217,15 @@ export const OPTION_RULES = {
   logLevel: (given) => ({ logLevel: oneOf("logLevel", given ?? DEFAULTS.logLevel, LOG_LEVELS) }),
   startTimeoutMs: (given) => ({ startTimeoutMs: integer("startTimeoutMs", given ?? DEFAULTS.startTimeoutMs, 1_000, 3_600_000, "milliseconds for the whole start") }),
   onProgress: (given) => ({ onProgress: typeof given === "function" ? given : undefined }),
+  faults: (given, context) => {
+    const faults = given ?? false;
+    if (typeof faults !== "boolean") throw new InvalidOptionError("faults", faults, "must be true or false");
+    const host = earlier(context, "host");
+    if (faults && !host.startsWith("127.")) {
+      throw new InvalidOptionError("faults", faults, `needs a loopback host (127.0.0.0/8), not host=${host}: each node's flush proxy listens on its own 127.0.1.<n> address`);
+    }
+    return { faults };
+  },
 } satisfies { [K in keyof Required<M3AggregatorClusterOptions>]: OptionRule<K> };
 
 /** Every option's name (the table's keys). */

@@ -22,7 +22,8 @@ import type { LogBuffer } from "../containers/log-buffer";
 import { StartedM3AggregatorNode } from "../containers/m3aggregator";
 import { StartedM3CoordinatorContainer } from "../containers/m3coordinator";
 import { dockerClient } from "../docker/client";
-import { resolveDebugImage, resolveImages } from "../docker/images";
+import { resolveDebugImage, resolveImages, resolveToxiproxyImage } from "../docker/images";
+import { StartedToxiproxyContainer } from "../containers/toxiproxy";
 import { registerLiveCluster, teardown, unregisterLiveCluster } from "../lifecycle/live";
 import { failedPhase, PhaseRunner } from "../lifecycle/phase-runner";
 import { sweepOrphans } from "../lifecycle/sweep";
@@ -123,6 +124,7 @@ export function images(ctx: StartContext, sourceBuild: SourceBuild | undefined):
   return ctx.phase("images", async () => {
     const resolved: Partial<Record<ImageComponent, ResolvedImage>> = await resolveImages(options, sourceBuild?.images);
     if (options.debug !== undefined) resolved.m3aggregatorDebug = await resolveDebugImage(options, sourceBuild?.images);
+    if (options.faults) resolved.toxiproxy = await resolveToxiproxyImage(options);
     return resolved as PlanImages;
   });
 }
@@ -137,6 +139,18 @@ export async function ports(ctx: StartContext): Promise<PortPlan> {
 export async function tls(ctx: StartContext, plan: ClusterPlan): Promise<void> {
   const planned = plan.tls;
   if (planned !== undefined) await ctx.phase("tls", () => createTlsMaterial(plan.clusterId, planned.serverName));
+}
+
+/** faults: true: the Toxiproxy container, and every proxy of the plan listening. */
+export async function proxies(ctx: StartContext, plan: ClusterPlan): Promise<StartedToxiproxyContainer | undefined> {
+  const faults = plan.faults;
+  if (faults === undefined) return undefined;
+  return ctx.track(ctx.phase("proxies", async () => {
+    const { started, logBuffer } = await ctx.launch(faults.container);
+    const toxiproxy = new StartedToxiproxyContainer(started, logBuffer, faults);
+    await toxiproxy.createProxies();
+    return toxiproxy;
+  }));
 }
 
 export function etcd(ctx: StartContext, plan: ClusterPlan): Promise<StartedEtcdContainer> {
@@ -156,7 +170,8 @@ export function coordinator(ctx: StartContext, plan: ClusterPlan): Promise<Start
 /** Backend "sink": the in-process m3msg consumer the aggregators flush to. */
 export async function sink(ctx: StartContext, plan: ClusterPlan): Promise<M3MsgSink | undefined> {
   if (plan.sink === undefined) return undefined;
-  ctx.sink = await ctx.track(ctx.phase("sink", () => M3MsgSink.start({ host: plan.host })));
+  // With faults the sink listens on the plan's port: the flush proxies forward to it.
+  ctx.sink = await ctx.track(ctx.phase("sink", () => M3MsgSink.start(plan.faults?.sinkListen ?? { host: plan.host })));
   return ctx.sink;
 }
 
@@ -177,7 +192,10 @@ export function aggregators(ctx: StartContext, plan: ClusterPlan): Promise<Start
 export function placement(ctx: StartContext, plan: ClusterPlan, started: StartedM3CoordinatorContainer): Promise<Placement> {
   return ctx.phase("placement", async () => {
     const created = await createPlacement(started.admin, plan.placement);
-    if (plan.sink !== undefined && ctx.sink !== undefined) await registerSink(started.admin, plan.sink.topic, ctx.sink.endpoint, ctx.sink.port);
+    // With faults the consumer placement names the sink by a host name each node resolves to its own flush proxy.
+    if (plan.sink !== undefined && ctx.sink !== undefined) {
+      await registerSink(started.admin, plan.sink.topic, plan.faults?.sinkPlacementEndpoint ?? ctx.sink.endpoint, plan.inputs.ports.faults?.flush ?? ctx.sink.port);
+    }
     return created;
   });
 }
@@ -194,9 +212,9 @@ export function election(ctx: StartContext, plan: ClusterPlan, created: Placemen
 
 /** The started cluster's handle; from now on its stop() (or, kept for reuse, nothing) removes it. */
 export function handle(ctx: StartContext, plan: ClusterPlan, parts: {
-  etcd: StartedEtcdContainer; coordinator: StartedM3CoordinatorContainer; nodes: StartedM3AggregatorNode[];
+  etcd: StartedEtcdContainer; coordinator: StartedM3CoordinatorContainer; nodes: StartedM3AggregatorNode[]; toxiproxy?: StartedToxiproxyContainer;
 }): StartedM3AggregatorCluster {
-  const cluster = new StartedM3AggregatorCluster(plan, parts.etcd, parts.coordinator, parts.nodes, ctx.phases.finish(), false, ctx.sink);
+  const cluster = new StartedM3AggregatorCluster(plan, parts.etcd, parts.coordinator, parts.nodes, ctx.phases.finish(), false, ctx.sink, parts.toxiproxy);
   if (plan.inputs.options.reuseKey === undefined) registerLiveCluster({ id: plan.clusterId, stop: () => cluster.stop() });
   else {
     unregisterLiveCluster(plan.clusterId); // a reused cluster outlives this process on purpose

@@ -28,6 +28,8 @@ async function startOnce(ctx: StartContext, given: ClusterPlan | undefined): Pro
       plan = planCluster({ options: ctx.options, ports: await phase.ports(ctx), images });
     } else ctx.ports = plan.inputs.ports;
     await phase.tls(ctx, plan);
+    // faults: true: every link runs through Toxiproxy, so its proxies listen before anything dials them.
+    const toxiproxy = await phase.proxies(ctx, plan);
     // etcd, the coordinator and the aggregators start together: m3's etcd clients retry until
     // etcd answers, and an aggregator waits (placementWatcher.initWatchTimeout) for its placement
     // before it opens, so container start-up overlaps instead of adding up. With the sink backend
@@ -40,7 +42,7 @@ async function startOnce(ctx: StartContext, given: ClusterPlan | undefined): Pro
     const placement = await phase.placement(ctx, plan, (await Promise.all([etcd, coordinator]))[1]);
     nodes ??= phase.aggregators(ctx, plan);
     await phase.election(ctx, plan, placement, await nodes);
-    return phase.handle(ctx, plan, { etcd: await etcd, coordinator: await coordinator, nodes: await nodes });
+    return phase.handle(ctx, plan, { etcd: await etcd, coordinator: await coordinator, nodes: await nodes, toxiproxy });
   } catch (error) {
     return ctx.fail(error);
   }
@@ -118,6 +120,8 @@ export class M3AggregatorCluster {
         if (source !== undefined && existing.plan.nodes[0]?.container.image !== expectedSourceImage(source, this.options.debug !== undefined)) {
           throw new Error("the kept cluster runs binaries of an older state of the source tree"); // rebuild and restart
         }
+        // A kept faults cluster starts healed: no toxic of an earlier run stays on a link.
+        await existing.toxiproxy?.client.resetAll();
         await existing.waitForReady({ timeoutMs: 15_000 });
         return existing;
       } catch {

@@ -24,6 +24,8 @@ import type { StartupTimings } from "../model/phases";
 import type { M3MsgSink } from "../sink/sink";
 import { type ClusterTls, clusterTlsHandle } from "../tls/material";
 import { formatLogTail } from "../util/log-tail";
+import type { StartedToxiproxyContainer } from "../containers/toxiproxy";
+import { FaultLog, type FaultRecord, FaultsDisabledError, LinkFaults, nodeLinkMap } from "../faults/network";
 
 export type { StartupTimings } from "../model/phases";
 
@@ -57,6 +59,8 @@ export class StartedM3AggregatorCluster {
     /** True when this handle attached to a cluster that was already running (reuse mode, shared cluster). */
     readonly attached: boolean,
     private readonly flushSink?: M3MsgSink,
+    /** The fault proxy (`faults: true`), else undefined. */
+    readonly toxiproxy?: StartedToxiproxyContainer,
   ) {
     const { options, ports, images } = plan.inputs;
     this.options = options;
@@ -67,6 +71,14 @@ export class StartedM3AggregatorCluster {
     this.images = Object.fromEntries(Object.entries(images).map(([k, v]) => [k, v.image])) as unknown as ImageNames;
     this.admin = coordinator.admin;
     this.tls = plan.tls === undefined ? undefined : clusterTlsHandle(plan.tls.hostDir, plan.tls.settings, plan.tls.serverName);
+    // Link faults: live with faults: true, else every call throws naming the option.
+    this.faultLog = toxiproxy === undefined ? undefined : new FaultLog();
+    const client = toxiproxy?.client;
+    for (const node of nodes) {
+      node.setNetwork(new LinkFaults(client, this.getClusterId(), node.id, nodeLinkMap(node.id), this.faultLog, `${node.id}.network`));
+    }
+    const etcdProxies = [...nodes.map((n) => `${n.id}.etcd`), "m3coordinator.etcd"];
+    etcd.setNetwork(new LinkFaults(client, this.getClusterId(), "etcd", new Map([["etcd", etcdProxies]]), this.faultLog, "etcd.network"));
   }
 
   /**
@@ -168,7 +180,37 @@ export class StartedM3AggregatorCluster {
 
   /** Every container of the cluster: etcd, coordinator, then the nodes. */
   private get components(): Array<{ component: string; logLines(): string[] }> {
-    return [this.etcd, this.coordinator, ...this.nodes];
+    return [this.etcd, this.coordinator, ...this.nodes, ...(this.toxiproxy === undefined ? [] : [this.toxiproxy])];
+  }
+
+  private readonly faultLog: FaultLog | undefined;
+
+  private requireFaults(method: string): { proxy: StartedToxiproxyContainer; log: FaultLog } {
+    if (this.toxiproxy === undefined || this.faultLog === undefined) throw new FaultsDisabledError(method, this.getClusterId());
+    return { proxy: this.toxiproxy, log: this.faultLog };
+  }
+
+  /** Every fault applied so far (`faults: true`), oldest first, each with its time. */
+  getFaultLog(): FaultRecord[] {
+    return this.requireFaults("cluster.getFaultLog()").log.list();
+  }
+
+  /**
+   * Cuts every link of a node (`faults: true`): to etcd, from clients and peers, to the sink.
+   * The node keeps running, alone. {@link healAll} or `node.network.heal()` ends it.
+   */
+  async isolate(which: number | string): Promise<FaultRecord> {
+    const { log } = this.requireFaults("cluster.isolate()");
+    const node = this.node(which);
+    await node.network.cut("all");
+    return log.add({ target: node.id, action: "isolate", links: ["etcd", "ingest", "flush"] });
+  }
+
+  /** Removes every fault from every link (`faults: true`); held bytes are delivered. */
+  async healAll(): Promise<FaultRecord> {
+    const { proxy, log } = this.requireFaults("cluster.healAll()");
+    await proxy.client.resetAll();
+    return log.add({ target: "cluster", action: "heal-all", links: ["all"] });
   }
 
   private logTails(components: string[]): string {

@@ -7,6 +7,7 @@ import type { StartedTestContainer } from "testcontainers";
 import type { ClusterPlan } from "../plan/plan";
 import { ControllableContainer } from "./controllable";
 import type { LogBuffer } from "./log-buffer";
+import { type EtcdNetwork, FaultsDisabledError } from "../faults/network";
 
 /** The running etcd of a cluster. */
 export class StartedEtcdContainer extends ControllableContainer {
@@ -22,5 +23,21 @@ export class StartedEtcdContainer extends ControllableContainer {
   /** `http://<host>:<port>`, what etcd clients (and m3) dial. */
   getClientUrl(): string {
     return this.plan.url;
+  }
+
+  private linkFaults: EtcdNetwork | undefined;
+
+  /**
+   * Faults on every link to etcd, every node's and the coordinator's (clusters started with
+   * `faults: true`): `cut()`, `heal()`, `latency({ ms })`… On other clusters they throw naming the option.
+   */
+  get network(): EtcdNetwork {
+    if (this.linkFaults === undefined) throw new FaultsDisabledError("etcd.network", "of this etcd");
+    return this.linkFaults;
+  }
+
+  /** @internal The cluster hands etcd its link faults once. */
+  setNetwork(network: EtcdNetwork): void {
+    this.linkFaults = network;
   }
 }

@@ -39,6 +39,8 @@ function containerOf(spec: ContainerSpec, logBuffer: LogBuffer): GenericContaine
   if (hostFiles.length > 0) container.withCopyFilesToContainer(hostFiles);
   if (Object.keys(spec.tmpfs).length > 0) container.withTmpFs(spec.tmpfs);
   if (spec.capabilities.length > 0) container.withAddedCapabilities(...spec.capabilities);
+  const hosts = Object.entries(spec.extraHosts ?? {});
+  if (hosts.length > 0) container.withExtraHosts(hosts.map(([host, ipAddress]) => ({ host, ipAddress })));
   return container;
 }
 

@@ -6,6 +6,7 @@ import { parsePrometheusText, PrometheusMetrics } from "../m3/prometheus";
 import type { NodePlan } from "../plan/plan";
 import { ControllableContainer } from "./controllable";
 import type { LogBuffer } from "./log-buffer";
+import { FaultsDisabledError, type NodeNetwork } from "../faults/network";
 
 /** A running aggregator node of the cluster. */
 export class StartedM3AggregatorNode extends ControllableContainer {
@@ -50,9 +51,31 @@ export class StartedM3AggregatorNode extends ControllableContainer {
     return this.ports.metrics;
   }
 
-  /** `<host>:<tcpPort>`: the node's endpoint in the placement. */
+  /** `<host>:<tcpPort>`: the node's own raw TCP listener (its placement endpoint unless faults are on). */
   getTcpEndpoint(): string {
     return this.plan.tcpEndpoint;
+  }
+
+  /** The node's endpoint in the placement, which clients and peers dial: with `faults: true` its ingest proxy. */
+  getPlacementEndpoint(): string {
+    return this.plan.placementEndpoint;
+  }
+
+  private linkFaults: NodeNetwork | undefined;
+
+  /**
+   * Faults on this node's links (clusters started with `faults: true`): `cut(link | "all")`,
+   * `reset(link)`, `latency(link, { ms, jitterMs })`, `bandwidth(link, kbPerSecond)`, `heal(link?)`;
+   * links are "etcd", "ingest" and "flush". On other clusters every method throws naming the option.
+   */
+  get network(): NodeNetwork {
+    if (this.linkFaults === undefined) throw new FaultsDisabledError(`${this.id}.network`, "of this node");
+    return this.linkFaults;
+  }
+
+  /** @internal The cluster hands each node its link faults once. */
+  setNetwork(network: NodeNetwork): void {
+    this.linkFaults = network;
   }
 
   /** delve's port in debug mode (`dlv connect 127.0.0.1:<debugPort>`), else undefined. */

@@ -75,3 +75,12 @@ export async function containerCpuSeconds(ids: string[]): Promise<number> {
   }));
   return seconds.reduce((sum, s) => sum + s, 0);
 }
+
+/** CPU seconds each container has used so far, in order (one-shot stats: no second sample is awaited). */
+export async function containerCpuSecondsEach(ids: string[]): Promise<number[]> {
+  const client = await dockerClient();
+  return Promise.all(ids.map(async (id) => {
+    const stats = (await client.container.dockerode.getContainer(id).stats({ stream: false, "one-shot": true } as never)) as unknown as { cpu_stats: { cpu_usage: { total_usage: number } } };
+    return stats.cpu_stats.cpu_usage.total_usage / 1e9;
+  }));
+}

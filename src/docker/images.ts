@@ -6,7 +6,7 @@
  * With `m3Source` the m3 images are the ones built from that tree.
  */
 import { imageExists } from "./client";
-import { type M3Version, versionProfile } from "../model/versions";
+import { type M3Version, toxiproxyImageTag, versionProfile } from "../model/versions";
 import type { Component, ResolvedImage, SourceImages } from "../model/components";
 import type { ResolvedClusterOptions } from "../model/options";
 
@@ -54,4 +54,16 @@ export async function resolveImages(choice: ImageChoice, fromSource?: SourceImag
     return [component, { image: official, source: "official" }];
   }));
   return Object.fromEntries(entries) as Record<Component, ResolvedImage>;
+}
+
+/** The Toxiproxy image (faults mode only): option, M3AGG_TOXIPROXY_IMAGE, else the local build, which must exist. */
+export async function resolveToxiproxyImage(choice: ImageChoice): Promise<ResolvedImage> {
+  if (choice.images.toxiproxy !== undefined) return { image: choice.images.toxiproxy, source: "option" };
+  const fromEnv = choice.imagesFromEnv.toxiproxy;
+  if (fromEnv !== undefined) return { image: fromEnv, source: "env" };
+  const local = toxiproxyImageTag();
+  if (!(await imageExists(local))) {
+    throw new Error(`faults: true needs the image ${local}, which is not built: run \`npm run images\` (or \`bash images/build.sh --toxiproxy-only\`), or set M3AGG_TOXIPROXY_IMAGE`);
+  }
+  return { image: local, source: "local" };
 }

@@ -16,6 +16,8 @@ import { checkLoad, checksPass, type LoadChecks, LoadLedger, WINDOW_MS } from ".
 import type { M3Version } from "../model/versions";
 import type { PrometheusMetrics } from "../m3/prometheus";
 import type { AggregatedDatapoint } from "../sink/codec";
+import { type ChaosStep, formatTimeline, type LoadTimeline, prepareTimeline } from "./chaos";
+import { writeLoadReportHtml } from "./report-html";
 
 /** The metric kinds a load mixes. */
 export const LOAD_METRIC_TYPES = ["counter", "gauge", "timer", "timed"] as const;
@@ -44,6 +46,14 @@ export interface LoadOptions {
   m3Version?: M3Version;
   /** Called about once a second while sending and while waiting for the sink. */
   onProgress?: (progress: LoadProgress) => void;
+  /**
+   * Timed steps run against the cluster during the send (needs durationSeconds), e.g.
+   * `[{ at: "5s", do: "kill-leader", shardSet: 1 }, { at: "10s", do: "cut", node: 1, link: "etcd", for: "8s" }]`.
+   * The report then carries a `timeline`. See load/chaos.ts and README "Chaos timelines".
+   */
+  chaos?: ChaosStep[];
+  /** Write the report as one self-contained HTML file (charts, chaos steps, verdict) to this path. */
+  report?: string;
 }
 
 export interface LoadProgress {
@@ -120,6 +130,8 @@ export interface LoadReport {
    * the sink saw no conflict, and no node counted an add or decode error.
    */
   ok: boolean;
+  /** With `chaos` or `report`: the steps and their outcomes, leader changes, placement versions, per-second series. */
+  timeline?: LoadTimeline;
 }
 
 /** What runLoad needs of a cluster: a started cluster fits. */
@@ -267,6 +279,8 @@ interface LoadRun {
   sentinelIds: string[];
   sentinelWindowEndMs: number | null;
   delivery: DeliveryReport | null;
+  /** With `chaos` or `report`: the prepared timeline (steps checked before anything is sent). */
+  timeline: ReturnType<typeof prepareTimeline> | undefined;
 }
 
 /** Phase 0: validate, name the ids, connect, read the nodes' counters. */
@@ -275,6 +289,8 @@ async function prepare(cluster: LoadTarget, options: LoadOptions): Promise<LoadR
   const verify = options.verify ?? hasSink(cluster);
   if (verify && !hasSink(cluster)) throw new InvalidLoadOptionError("verify", true, `cluster ${cluster.getId()} has no sink in this process (start it with backend "sink", here)`);
   const prefix = options.idPrefix ?? `load.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  // Chaos steps are checked before anything is sent.
+  const timeline = options.chaos !== undefined || options.report !== undefined ? prepareTimeline(cluster, options.chaos, o.durationMs) : undefined;
   const client = await M3IngestClient.connect(cluster, {
     connectionsPerEndpoint: o.connections,
     ...(options.m3Version === undefined ? {} : { m3Version: options.m3Version }),
@@ -289,14 +305,13 @@ async function prepare(cluster: LoadTarget, options: LoadOptions): Promise<LoadR
     aggCpu0: await nodesCpuSeconds(containerIds),
     sentByType: { counter: 0, gauge: 0, timer: 0, timed: 0 },
     sent: 0, phase: "send", start: Date.now(), sendMs: 0, clientCpuSeconds: 0, aggCpuSend: null,
-    sentinelIds: [], sentinelWindowEndMs: null, delivery: null,
+    sentinelIds: [], sentinelWindowEndMs: null, delivery: null, timeline,
   };
 }
 
 /** Phase 1: the load itself, at the rate asked for; every metric recorded in the ledger. */
 async function send(run: LoadRun): Promise<void> {
   const { o, client, ledger, ids, kinds } = run;
-  run.start = Date.now();
   let nowMs = run.start; // refreshed each batch: never later than the true send time
   const cpu0 = process.cpuUsage();
   const sendOne = (): Promise<void> | undefined => {
@@ -453,9 +468,13 @@ export async function runLoad(cluster: LoadTarget, options: LoadOptions = {}): P
     }
     return { datapoints, counterTotal };
   };
+
+  run.start = Date.now();
+  const chaos = run.timeline?.begin(run.start);
   let lastSent = 0;
   let lastTick = Date.now();
   const progress = setInterval(() => {
+    chaos?.sample(run.sent, run.verify ? sinkSeen().counterTotal : null);
     if (options.onProgress === undefined) return;
     const now = Date.now();
     const ratePerSec = Math.round(((run.sent - lastSent) * 1000) / Math.max(1, now - lastTick));
@@ -468,12 +487,17 @@ export async function runLoad(cluster: LoadTarget, options: LoadOptions = {}): P
   }, 1000);
   try {
     await send(run);
+    await chaos?.stepsDone();
     run.phase = "settle";
     await sentinels(run);
     const settled = await settle(run);
-    return await report(run, settled);
+    const result = await report(run, settled);
+    if (chaos !== undefined) result.timeline = await chaos.finish(run.sent, run.verify ? sinkSeen().counterTotal : null);
+    if (options.report !== undefined) writeLoadReportHtml(options.report, result);
+    return result;
   } finally {
     clearInterval(progress);
+    chaos?.cancel();
     await run.client.close({ timeoutMs: 1_000 }).catch(() => undefined);
   }
 }
@@ -553,6 +577,7 @@ export function formatLoadReport(r: LoadReport): string {
     ...r.aggregators.map((a) => a.error !== undefined
       ? `${a.id.padEnd(15)} metrics unavailable: ${a.error}`
       : `${a.id.padEnd(15)} ${n(a.added).padEnd(12)} ${n(a.addErrors).padEnd(11)} ${n(a.dropped).padEnd(8)} ${n(a.decodeErrors).padEnd(14)} ${String(a.flushLag?.flushes ?? 0).padEnd(8)} ${a.flushLag === null ? "-" : `${a.flushLag.meanSeconds} s`}`),
+    ...(r.timeline === undefined ? [] : ["", ...formatTimeline(r.timeline)]),
     "",
     ...(r.checks === null ? [] : [
       "type      expected        observed        matched / expected",

@@ -20,6 +20,8 @@ export interface AggregatorConfigInput {
   host?: string;
   ports: NodePorts;
   etcdClientPort: number;
+  /** `host:port` the node dials for etcd instead of `<host>:<etcdClientPort>` (its fault proxy). */
+  etcdEndpoint?: string;
   electionTtlSeconds: number;
   backend: FlushBackend;
   /** m3msg topic of the sink backend (default `aggregated_metrics`). */
@@ -37,6 +39,8 @@ export interface CoordinatorConfigInput {
   port: number;
   metricsPort: number;
   etcdClientPort: number;
+  /** `host:port` the coordinator dials for etcd instead of `<host>:<etcdClientPort>` (its fault proxy). */
+  etcdEndpoint?: string;
   logLevel: LogLevel;
   m3Version?: M3Version;
   overrides?: Record<string, unknown>;
@@ -100,9 +104,11 @@ function flushHandler(backend: FlushBackend, topic = SINK_TOPIC): unknown {
  * advertises, which is the same loopback address here. The timeouts are m3's defaults, written
  * out so the rendered file shows them.
  */
-function applyVersionSchema(doc: Document, etcdPath: Array<string | number>, profile: VersionProfile): void {
+function applyVersionSchema(doc: Document, etcdPath: Array<string | number>, profile: VersionProfile, proxied: boolean): void {
   if (!profile.config.etcdTimeouts) return;
-  doc.setIn([...etcdPath, "autoSyncInterval"], "1m");
+  // Through a fault proxy, autosync would swap the proxy for the address etcd advertises (its own):
+  // a minute in, the etcd link would bypass the proxy and cuts would no longer apply. -1s = off.
+  doc.setIn([...etcdPath, "autoSyncInterval"], proxied ? "-1s" : "1m");
   doc.setIn([...etcdPath, "dialTimeout"], "15s");
 }
 
@@ -139,11 +145,11 @@ export function renderAggregatorConfig(input: AggregatorConfigInput): string {
   doc.setIn(["metrics", "prometheus", "listenAddress"], address(input.ports.metrics));
   doc.setIn(["http", "listenAddress"], address(input.ports.http));
   doc.setIn(["rawtcp", "listenAddress"], address(input.ports.tcp));
-  doc.setIn(["kvClient", "etcd", "etcdClusters", 0, "endpoints"], [address(input.etcdClientPort)]);
+  doc.setIn(["kvClient", "etcd", "etcdClusters", 0, "endpoints"], [input.etcdEndpoint ?? address(input.etcdClientPort)]);
   doc.setIn(["aggregator", "electionManager", "election", "ttlSeconds"], input.electionTtlSeconds);
   doc.setIn(["aggregator", "flush", "handlers"], [flushHandler(input.backend, input.topic)]);
   const profile = versionProfile(input.m3Version ?? defaultM3Version());
-  applyVersionSchema(doc, ["kvClient", "etcd", "etcdClusters", 0], profile);
+  applyVersionSchema(doc, ["kvClient", "etcd", "etcdClusters", 0], profile, input.etcdEndpoint !== undefined);
   if (profile.config.clientReadTimeout) {
     doc.setIn(["aggregator", "client", "connection", "readTimeout"], "15s");
   }
@@ -162,8 +168,8 @@ export function renderCoordinatorConfig(input: CoordinatorConfigInput): string {
   doc.setIn(["listenAddress"], address(input.port));
   doc.setIn(["logging", "level"], input.logLevel);
   doc.setIn(["metrics", "prometheus", "listenAddress"], address(input.metricsPort));
-  doc.setIn(["clusterManagement", "etcd", "etcdClusters", 0, "endpoints"], [address(input.etcdClientPort)]);
-  applyVersionSchema(doc, ["clusterManagement", "etcd", "etcdClusters", 0], versionProfile(input.m3Version ?? defaultM3Version()));
+  doc.setIn(["clusterManagement", "etcd", "etcdClusters", 0, "endpoints"], [input.etcdEndpoint ?? address(input.etcdClientPort)]);
+  applyVersionSchema(doc, ["clusterManagement", "etcd", "etcdClusters", 0], versionProfile(input.m3Version ?? defaultM3Version()), input.etcdEndpoint !== undefined);
   mergeInto(doc, input.overrides ?? {});
   return doc.toString();
 }

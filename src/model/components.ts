@@ -3,11 +3,14 @@
 /** A container kind of the cluster (label `org.m3agg.component`). */
 export type Component = "etcd" | "m3coordinator" | "m3aggregator";
 
+/** Every kind of container a plan may run: the components, and the fault proxy of a `faults: true` cluster. */
+export type ContainerComponent = Component | "toxiproxy";
+
 /** Every component, in start order. */
 export const COMPONENTS: readonly Component[] = ["etcd", "m3coordinator", "m3aggregator"];
 
 /** What has an image: the components, and the debug build of m3aggregator (debug mode only). */
-export type ImageComponent = Component | "m3aggregatorDebug";
+export type ImageComponent = Component | "m3aggregatorDebug" | "toxiproxy";
 
 /** Image names of the three components; see README "Images". */
 export interface ImageNames {
@@ -16,6 +19,8 @@ export interface ImageNames {
   etcd: string;
   /** Debug build of m3aggregator (-N -l) with delve at /bin/dlv; used only with the `debug` option. */
   m3aggregatorDebug?: string;
+  /** Toxiproxy server (entrypoint /usr/local/bin/toxiproxy); used only with the `faults` option. */
+  toxiproxy?: string;
 }
 
 /** Where an image name came from. */

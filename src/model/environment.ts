@@ -23,6 +23,7 @@ export const IMAGE_ENV_VARS: Readonly<Record<ImageComponent, string>> = {
   m3coordinator: "M3AGG_COORDINATOR_IMAGE",
   etcd: "M3AGG_ETCD_IMAGE",
   m3aggregatorDebug: "M3AGG_AGGREGATOR_DEBUG_IMAGE",
+  toxiproxy: "M3AGG_TOXIPROXY_IMAGE",
 };
 
 /** What the environment says about a cluster to start; options given in code win over it. */

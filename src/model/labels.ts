@@ -2,7 +2,7 @@
  * Docker labels on everything the fixture starts: how a cluster's containers
  * are found again (stop, leak checks, sweeps) without remembering ids.
  */
-import type { Component } from "./components";
+import type { ContainerComponent } from "./components";
 
 export const LABEL_PREFIX = "org.m3agg";
 export const LABEL_CLUSTER = `${LABEL_PREFIX}.cluster`;
@@ -29,7 +29,7 @@ export interface ClusterLabels {
 }
 
 /** The labels that say what a container is: cluster, component, node, ports, reuse key. Pure: part of the plan. */
-export function identityLabels(cluster: ClusterLabels, component: Component, ports: object, node?: string): Record<string, string> {
+export function identityLabels(cluster: ClusterLabels, component: ContainerComponent, ports: object, node?: string): Record<string, string> {
   return {
     [LABEL_CLUSTER]: cluster.clusterId,
     [LABEL_COMPONENT]: component,

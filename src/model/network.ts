@@ -26,4 +26,20 @@ export interface PortPlan {
   coordinator: number;
   coordinatorMetrics: number;
   nodes: NodePorts[];
+  /** With `faults: true`: Toxiproxy's API, its proxies' listeners and the sink's own port. */
+  faults?: FaultPorts;
+}
+
+/** Ports a `faults: true` cluster adds to its plan (all from the allocator, on the cluster's host). */
+export interface FaultPorts {
+  /** Toxiproxy's HTTP API. */
+  api: number;
+  /** The coordinator → etcd proxy. */
+  coordinatorEtcd: number;
+  /** The sink's own listener (proxies forward to it). */
+  sink: number;
+  /** Port of every node's flush proxy (each on the node's own loopback address). */
+  flush: number;
+  /** Per node, in node order. */
+  nodes: Array<{ etcd: number; ingest: number }>;
 }

@@ -109,6 +109,14 @@ export interface M3AggregatorClusterOptions {
    * e.g. `{ aggregator: { aggregator: { entryTTL: "10m" } } }`.
    */
   configOverrides?: { aggregator?: Record<string, unknown>; coordinator?: Record<string, unknown> };
+  /**
+   * Route every link through one Toxiproxy so tests can cut, slow and heal them
+   * (`node.network`, `cluster.etcd.network`, `cluster.isolate()`): each node's link to etcd, the
+   * clients' and peers' link to its raw TCP port (the placement endpoint becomes the proxy's), its
+   * flush link to the sink, and the coordinator's link to etcd. Default false: the direct path.
+   * Needs a loopback `host` (the flush proxies listen on 127.0.1.<n>). README "Faults".
+   */
+  faults?: boolean;
 }
 
 /** Options after defaults, as the rest of the package uses them. */
@@ -143,6 +151,8 @@ export interface ResolvedClusterOptions {
   reuseKey: string | undefined;
   onProgress: ((event: ProgressEvent) => void) | undefined;
   configOverrides: { aggregator: Record<string, unknown>; coordinator: Record<string, unknown> };
+  /** Links through Toxiproxy (README "Faults"). */
+  faults: boolean;
 }
 
 /** A bad option: names the option, the value given and the rule it breaks. */

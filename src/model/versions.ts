@@ -38,6 +38,7 @@ export interface VersionEntry {
 export interface VersionTable {
   defaultM3Version: M3Version;
   delveVersion: string;
+  toxiproxyVersion: string;
   /** Newest first. */
   m3Versions: Record<M3Version, VersionEntry>;
 }
@@ -68,6 +69,11 @@ export function useVersionTable(replacement: VersionTable): () => void {
 /** Supported m3 versions, newest first. */
 export function supportedM3Versions(): M3Version[] {
   return Object.keys(versionTable().m3Versions);
+}
+
+/** Tag of the Toxiproxy image `npm run images` builds (faults: true clusters). */
+export function toxiproxyImageTag(): string {
+  return `m3agg-local/toxiproxy:${versionTable().toxiproxyVersion}`;
 }
 
 /** The version a cluster runs when none is asked for. */

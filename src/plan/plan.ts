@@ -14,7 +14,7 @@
 import { buildPlacementInitRequest } from "../m3/placement";
 import type { PlacementInitRequest } from "../m3/types";
 import { renderAggregatorConfig, renderCoordinatorConfig, SINK_TOPIC } from "../m3/config-render";
-import type { Component } from "../model/components";
+import type { Component, ContainerComponent } from "../model/components";
 import { identityLabels, LABEL_PLAN } from "../model/labels";
 import type { M3Version } from "../model/versions";
 import type { NetworkModel, NodePorts } from "../model/network";
@@ -22,6 +22,7 @@ import { CONTAINER_TLS_DIR, TLS_FILES, type TlsSettings } from "../model/tls";
 import { tlsDirOf } from "../tls/material";
 import { encodePlanLabel, type PlanInputs } from "./label";
 import type { ContainerSpec, FileSpec } from "./spec";
+import { type FaultsPlan, nodeLinks, planFaults } from "../faults/plan";
 
 export { decodePlanLabel, encodePlanLabel, PLAN_LABEL_VERSION, type PlanImages, type PlanInputs } from "./label";
 export type { ContainerSpec, FileSpec, WaitSpec } from "./spec";
@@ -33,8 +34,10 @@ export interface NodePlan {
   /** Address the node's listeners bind and clients dial. */
   host: string;
   ports: NodePorts;
-  /** `${host}:${tcp}`: the node's raw TCP address, and its endpoint in the placement. */
+  /** `${host}:${tcp}`: the node's raw TCP address (its placement endpoint unless faults are on). */
   tcpEndpoint: string;
+  /** The node's endpoint in the placement: tcpEndpoint, or with faults its ingest proxy's listener. */
+  placementEndpoint: string;
   httpUrl: string;
   metricsUrl: string;
   /** m3aggregator.yml of this node (also one of its container's files). */
@@ -56,6 +59,8 @@ export interface ClusterPlan {
   etcd: { clientPort: number; peerPort: number; url: string; container: ContainerSpec };
   coordinator: { port: number; metricsPort: number; adminUrl: string; config: string; container: ContainerSpec };
   nodes: NodePlan[];
+  /** `faults: true`: the fault proxies (links, proxies, the Toxiproxy container), else undefined. */
+  faults: (FaultsPlan & { container: ContainerSpec }) | undefined;
   /** The aggregator placement to create (its shards are then cut over at once: see m3/create-placement.ts). */
   placement: PlacementInitRequest;
   /**
@@ -116,7 +121,7 @@ export function etcdArgs(host: string, clientPort: number, peerPort: number, dat
 export type NodeContext = Pick<ClusterPlan, "inputs" | "host" | "network">;
 
 /** Identity labels of a container of the plan, the plan label included. */
-function labelsOf(inputs: PlanInputs, component: Component, componentPorts: object, node?: string): Record<string, string> {
+function labelsOf(inputs: PlanInputs, component: ContainerComponent, componentPorts: object, node?: string): Record<string, string> {
   const { clusterId, reuseKey } = inputs.options;
   return { ...identityLabels({ clusterId, reuseKey }, component, componentPorts, node), [LABEL_PLAN]: encodePlanLabel(inputs) };
 }
@@ -140,10 +145,15 @@ export function planNode(plan: NodeContext, index: number, ports: NodePorts): No
   const image = debug === undefined ? images.m3aggregator.image : images.m3aggregatorDebug?.image;
   if (image === undefined) throw new Error(`cluster ${options.clusterId}: debug mode without a debug image`);
   if (debug !== undefined && ports.debug === undefined) throw new Error(`${id}: debug mode without a debug port`);
+  // faults: true: the node dials etcd through its proxy, is dialled through its ingest proxy, and resolves the sink to its flush proxy.
+  const faultPorts = plan.inputs.ports.faults;
+  if (options.faults && faultPorts === undefined) throw new Error(`cluster ${options.clusterId}: faults without fault ports`);
+  const links = options.faults && faultPorts !== undefined ? nodeLinks(host, faultPorts, index) : undefined;
   const config = renderAggregatorConfig({
     host,
     ports,
     etcdClientPort: plan.inputs.ports.etcdClient,
+    etcdEndpoint: links?.etcdEndpoint,
     electionTtlSeconds: options.electionTtlSeconds,
     backend: options.backend,
     logLevel: options.logLevel,
@@ -169,6 +179,7 @@ export function planNode(plan: NodeContext, index: number, ports: NodePorts): No
     host,
     ports,
     tcpEndpoint: `${host}:${ports.tcp}`,
+    placementEndpoint: links?.ingestEndpoint ?? `${host}:${ports.tcp}`,
     httpUrl: `http://${host}:${ports.http}`,
     metricsUrl: `http://${host}:${ports.metrics}/metrics`,
     config,
@@ -184,6 +195,7 @@ export function planNode(plan: NodeContext, index: number, ports: NodePorts): No
       startupTimeoutMs: STARTUP_TIMEOUT_MS.m3aggregator,
       labels: labelsOf(plan.inputs, "m3aggregator", ports, id),
       network: plan.network,
+      ...(links === undefined ? {} : { extraHosts: links.extraHosts }),
     },
   };
 }
@@ -194,11 +206,13 @@ export function planCluster(inputs: PlanInputs): ClusterPlan {
   const host = ports.host;
   const network: NetworkModel = "loopback";
   const nodes = ports.nodes.map((nodePorts, i) => planNode({ inputs, host, network }, i, nodePorts));
+  const faults = planFaultsOf(inputs, nodes, network);
   const coordinatorConfig = renderCoordinatorConfig({
     host,
     port: ports.coordinator,
     metricsPort: ports.coordinatorMetrics,
     etcdClientPort: ports.etcdClient,
+    etcdEndpoint: faults?.coordinatorEtcdEndpoint,
     logLevel: options.logLevel,
     m3Version: options.m3Version,
     overrides: options.configOverrides.coordinator,
@@ -253,18 +267,48 @@ export function planCluster(inputs: PlanInputs): ClusterPlan {
     },
     nodes,
     placement: buildPlacementInitRequest({
-      nodes: nodes.map((n) => ({ id: n.id, endpoint: n.tcpEndpoint, debugPort: n.ports.debug })),
+      nodes: nodes.map((n) => ({ id: n.id, endpoint: n.placementEndpoint, debugPort: n.ports.debug })),
       rf: options.rf,
       numShards: options.numShards,
       isolationGroups: options.isolationGroups,
     }),
+    faults,
     sink: options.backend === "sink" ? { topic: SINK_TOPIC } : undefined,
     readiness: options.debug?.waitForDebugger === true ? "debugger" : "election",
     tls: options.tls === undefined ? undefined : { settings: options.tls, hostDir: tlsDirOf(options.clusterId), serverName: host },
   };
 }
 
-/** Every container of the plan, in the order the start runs them: etcd, the coordinator, the nodes. */
+/** Every container of the plan, in the order the start runs them: the fault proxy (faults: true), etcd, the coordinator, the nodes. */
 export function containerSpecs(plan: ClusterPlan): ContainerSpec[] {
-  return [plan.etcd.container, plan.coordinator.container, ...plan.nodes.map((n) => n.container)];
+  return [...(plan.faults === undefined ? [] : [plan.faults.container]), plan.etcd.container, plan.coordinator.container, ...plan.nodes.map((n) => n.container)];
+}
+
+/** The fault proxies of a `faults: true` plan: one Toxiproxy container, one proxy per link; else undefined. */
+function planFaultsOf(inputs: PlanInputs, nodes: NodePlan[], network: NetworkModel): ClusterPlan["faults"] {
+  const { options, ports, images } = inputs;
+  if (!options.faults) return undefined;
+  if (ports.faults === undefined || images.toxiproxy === undefined) throw new Error(`cluster ${options.clusterId}: faults without fault ports or a Toxiproxy image`);
+  const faults = planFaults({
+    image: images.toxiproxy.image, host: ports.host, etcdClientPort: ports.etcdClient, ports: ports.faults,
+    nodes: nodes.map((n) => ({ id: n.id, tcpPort: n.ports.tcp })),
+  });
+  return {
+    ...faults,
+    container: {
+      name: "toxiproxy",
+      component: "toxiproxy",
+      image: faults.image,
+      entrypoint: ["/usr/local/bin/toxiproxy"],
+      command: faults.args,
+      env: {},
+      files: [],
+      tmpfs: {},
+      capabilities: [],
+      wait: { kind: "http", url: `${faults.apiUrl}/version` },
+      startupTimeoutMs: 30_000,
+      labels: labelsOf(inputs, "toxiproxy", ports.faults),
+      network,
+    },
+  };
 }

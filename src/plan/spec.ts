@@ -4,7 +4,7 @@
  * for etcd, the coordinator, the aggregators and whatever a plan adds later (proxies in front of
  * links: one more spec each). Nothing about a component is decided after its spec.
  */
-import type { Component } from "../model/components";
+import type { ContainerComponent } from "../model/components";
 import type { NetworkModel } from "../model/network";
 
 /** A file put into the container before it starts: inline content, or a file of the host (read at start). */
@@ -22,7 +22,7 @@ export type WaitSpec =
 export interface ContainerSpec {
   /** Names the container in logs and errors: `etcd`, `m3coordinator`, `m3aggregator01`, … */
   name: string;
-  component: Component;
+  component: ContainerComponent;
   image: string;
   entrypoint: string[];
   command: string[];
@@ -39,4 +39,6 @@ export interface ContainerSpec {
   labels: Record<string, string>;
   /** How it reaches the others: see {@link NetworkModel}. */
   network: NetworkModel;
+  /** /etc/hosts entries (name → address), e.g. the sink's name → a node's own flush proxy (faults: true). */
+  extraHosts?: Record<string, string>;
 }

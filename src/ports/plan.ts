@@ -47,12 +47,22 @@ export function describePorts(plan: PortPlan): Array<{ port: number; purpose: st
       { port: n.tcp, purpose: `node ${i + 1} raw TCP` },
       ...(n.debug === undefined ? [] : [{ port: n.debug, purpose: `node ${i + 1} delve` }]),
     ]),
+    ...(plan.faults === undefined ? [] : [
+      { port: plan.faults.api, purpose: "Toxiproxy API" },
+      { port: plan.faults.coordinatorEtcd, purpose: "coordinator etcd proxy" },
+      { port: plan.faults.sink, purpose: "sink" },
+      { port: plan.faults.flush, purpose: "flush proxies (127.0.1.<n>)" },
+      ...plan.faults.nodes.flatMap((n, i) => [
+        { port: n.etcd, purpose: `node ${i + 1} etcd proxy` },
+        { port: n.ingest, purpose: `node ${i + 1} ingest proxy` },
+      ]),
+    ]),
   ];
 }
 
 /** What {@link planPorts} needs of the options (clusterId names the owner of the reservations). */
 export type PlanOptions = Pick<ResolvedClusterOptions, "nodes" | "basePort" | "coordinatorPort" | "etcdPort"> &
-  Partial<Pick<ResolvedClusterOptions, "debug" | "host" | "clusterId">>;
+  Partial<Pick<ResolvedClusterOptions, "debug" | "host" | "clusterId" | "faults">>;
 
 /** Extra inputs of {@link planPorts}. */
 export interface PlanContext {
@@ -118,6 +128,10 @@ export async function planPorts(options: PlanOptions, context: PlanContext = {})
       coordinatorMetrics: await free(),
       nodes: nodePorts,
     };
+    if (options.faults === true) {
+      plan.faults = { api: await free(), coordinatorEtcd: await free(), sink: await free(), flush: await free(), nodes: [] };
+      for (let i = 0; i < nodes; i++) plan.faults.nodes.push({ etcd: await free(), ingest: await free() });
+    }
     const planned = new Map<number, string>();
     for (const { port, purpose } of describePorts(plan)) {
       const other = planned.get(port);
