@@ -11,8 +11,8 @@ const TIERS = [
   ["docker", "tls", "ports", "debug", "sink", "faults"], // one outside thing each: the engine, certificates, host ports, delve, m3msg in, Toxiproxy
   ["m3", "lifecycle"], //                            m3's configs, APIs and images; teardown, sweep, phase timing
   ["ingest", "plan"], //                             metrics into a cluster; the pure plan of a cluster
-  ["containers", "load"], //                         the executor of the plan's container specs; the load harness
-  ["cluster"], //                                    start (named phases), attach, the started handle
+  ["containers", "load", "targets"], //              the executor of the plan's container specs; the load harness; the plan rendered for other engines
+  ["cluster", "doctor"], //                          start (named phases), attach, the started handle; the machine checks
   ["jest", "cli"], //                                the entry points' helpers
   ["<root>"], //                                     index.ts, internals.ts, vitest.mts
 ];

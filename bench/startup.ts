@@ -3,9 +3,12 @@
  * binaries started as plain processes (no Docker) with the same configs and
  * the same bring-up sequence (etcd, coordinator and aggregators start together in both), so
  * the fixture's overhead is a ratio. Phases overlap, so they do not add up to READY.
- * In one run: m3 v1.6.0 with TLS (the default), v1.6.0 without TLS, v1.5.0; bare processes of both versions.
+ * In one run: m3 v1.6.0 with TLS (the default), v1.6.0 without TLS, v1.5.0, v1.6.0 with m3's shipped
+ * (old) election intervals instead of the fixture's tuned ones; bare processes of both versions with
+ * the fixture's configs, and of v1.6.0 with the old intervals. "overhead" is fixture ready minus bare ready
+ * of the same configs in the same run.
  *
- *   npm run bench:startup            # 3 runs each, 4 nodes rf 2
+ *   npm run bench:startup            # 7 runs each, 4 nodes rf 2
  *   BENCH_RUNS=5 BENCH_NODES=2 BENCH_RF=2 npm run bench:startup
  *
  * Prints a table, then one JSON document on the last line.
@@ -26,12 +29,14 @@ import type { M3AggregatorClusterOptions } from "../src/model/options";
 import { resolveOptions } from "../src/cluster/options";
 import { planPorts } from "../src/ports";
 import { waitForElection } from "../src/cluster/readiness";
+import { OLD_INTERVALS } from "./old-intervals";
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const NODES = Number(process.env.BENCH_NODES ?? 4);
 const RF = Number(process.env.BENCH_RF ?? 2);
 
 type Phases = Record<string, number>;
+
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -73,8 +78,9 @@ async function extractBinaries(dir: string, version: M3Version): Promise<Record<
 }
 
 /** The fixture's sequence with plain processes: etcd, coordinator, placement, aggregators in parallel, election. */
-async function bareRun(bin: Record<"etcd" | "m3coordinator" | "m3aggregator", string>, workDir: string, version: M3Version): Promise<{ phases: Phases; ready: number; stop: number }> {
-  const options = resolveOptions({ nodes: NODES, rf: RF, m3Version: version, tls: false });
+async function bareRun(bin: Record<"etcd" | "m3coordinator" | "m3aggregator", string>, workDir: string, version: M3Version,
+  configOverrides?: M3AggregatorClusterOptions["configOverrides"]): Promise<{ phases: Phases; ready: number; stop: number }> {
+  const options = resolveOptions({ nodes: NODES, rf: RF, m3Version: version, tls: false, configOverrides });
   const processes: ChildProcess[] = [];
   const phases: Phases = {};
   const t0 = Date.now();
@@ -141,16 +147,23 @@ async function fixtureRun(variant: M3AggregatorClusterOptions): Promise<{ phases
   return { phases: phases as Phases, ready, stop: cluster.getStopTimeMs() ?? NaN };
 }
 
-const FIXTURE_VARIANTS: Array<{ name: string; bare: M3Version; options: M3AggregatorClusterOptions }> = [
-  { name: "v1.6.0 TLS", bare: "v1.6.0", options: { m3Version: "v1.6.0" } },
-  { name: "v1.6.0 plain", bare: "v1.6.0", options: { m3Version: "v1.6.0", tls: false } },
-  { name: "v1.5.0", bare: "v1.5.0", options: { m3Version: "v1.5.0" } },
+const FIXTURE_VARIANTS: Array<{ name: string; bare: string; options: M3AggregatorClusterOptions }> = [
+  { name: "v1.6.0 TLS", bare: "bare v1.6.0", options: { m3Version: "v1.6.0" } },
+  { name: "v1.6.0 plain", bare: "bare v1.6.0", options: { m3Version: "v1.6.0", tls: false } },
+  { name: "v1.5.0", bare: "bare v1.5.0", options: { m3Version: "v1.5.0" } },
+  { name: "v1.6.0 old", bare: "bare 1.6 old", options: { m3Version: "v1.6.0", configOverrides: OLD_INTERVALS } },
 ];
 const BARE_VERSIONS: M3Version[] = ["v1.6.0", "v1.5.0"];
+const BARE_VARIANTS: Array<{ name: string; version: M3Version; overrides?: M3AggregatorClusterOptions["configOverrides"] }> = [
+  { name: "bare v1.6.0", version: "v1.6.0" },
+  { name: "bare v1.5.0", version: "v1.5.0" },
+  { name: "bare 1.6 old", version: "v1.6.0", overrides: OLD_INTERVALS },
+];
 
 type Run = { phases: Phases; ready: number; stop: number };
 
 async function main(): Promise<void> {
+  const loadBefore = os.loadavg().map((l) => Math.round(l * 100) / 100);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "m3agg-bench-"));
   try {
     const bins = Object.fromEntries(await Promise.all(BARE_VERSIONS.map(async (v) => [v, await extractBinaries(workDir, v)] as const)));
@@ -158,23 +171,24 @@ async function main(): Promise<void> {
     const record = (name: string, run: Run) => runs.set(name, [...(runs.get(name) ?? []), run]);
     // Warm-up of each (page cache, image layers), not counted.
     for (const variant of FIXTURE_VARIANTS) await fixtureRun(variant.options);
-    for (const v of BARE_VERSIONS) await bareRun(bins[v]!, workDir, v);
+    for (const v of BARE_VARIANTS) await bareRun(bins[v.version]!, workDir, v.version, v.overrides);
     for (let i = 0; i < RUNS; i++) {
       for (const variant of FIXTURE_VARIANTS) record(variant.name, await fixtureRun(variant.options));
-      for (const v of BARE_VERSIONS) record(`bare ${v}`, await bareRun(bins[v]!, workDir, v));
+      for (const v of BARE_VARIANTS) record(v.name, await bareRun(bins[v.version]!, workDir, v.version, v.overrides));
     }
     const summarize = (list: Run[]) => ({
-      readyMs: { median: median(list.map((r) => r.ready)), runs: list.map((r) => r.ready) },
+      readyMs: { median: median(list.map((r) => r.ready)), min: Math.min(...list.map((r) => r.ready)), max: Math.max(...list.map((r) => r.ready)), runs: list.map((r) => r.ready) },
       stopMs: { median: median(list.map((r) => r.stop)), runs: list.map((r) => r.stop) },
       phasesMedianMs: Object.fromEntries([...new Set(list.flatMap((r) => Object.keys(r.phases)))].map((k) => [k, median(list.map((r) => r.phases[k] ?? 0))])),
     });
     const results = Object.fromEntries([...runs.entries()].map(([name, list]) => [name, summarize(list)]));
     const ratios = Object.fromEntries(FIXTURE_VARIANTS.map((v) => [v.name,
-      Math.round((results[v.name]!.readyMs.median / results[`bare ${v.bare}`]!.readyMs.median) * 100) / 100]));
+      Math.round((results[v.name]!.readyMs.median / results[v.bare]!.readyMs.median) * 100) / 100]));
+    const overheads = Object.fromEntries(FIXTURE_VARIANTS.map((v) => [v.name, results[v.name]!.readyMs.median - results[v.bare]!.readyMs.median]));
     const result = {
       benchmark: "startup", nodes: NODES, rf: RF, runs: RUNS,
-      machine: { cpus: os.cpus().length, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-      results, readyRatioToBare: ratios, goalRatio: 1.5,
+      machine: { cpus: os.cpus().length, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverage: { before: loadBefore, after: os.loadavg().map((l) => Math.round(l * 100) / 100) } },
+      results, readyRatioToBare: ratios, overheadMs: overheads, goals: { readyMedianMs: 1000, overheadMs: 250 },
     };
     const names = [...runs.keys()];
     const phaseNames = [...new Set(names.flatMap((n) => Object.keys(results[n]!.phasesMedianMs)))];
@@ -185,10 +199,15 @@ async function main(): Promise<void> {
       console.log([label, ...names.map((n) => String(pick(n) ?? "-"))].map((s) => s.padStart(width)).join(""));
     for (const phase of phaseNames) row(phase, (n) => results[n]!.phasesMedianMs[phase]);
     row("READY", (n) => results[n]!.readyMs.median);
+    row("ready min", (n) => results[n]!.readyMs.min);
+    row("ready max", (n) => results[n]!.readyMs.max);
     row("stop", (n) => results[n]!.stopMs.median);
-    for (const [name, ratio] of Object.entries(ratios)) {
-      console.log(`${name}: ready ${ratio}x of bare processes of the same version (goal ≤ ${result.goalRatio}): ${ratio <= result.goalRatio ? "met" : "NOT met"}`);
+    for (const v of FIXTURE_VARIANTS) {
+      const ready = results[v.name]!.readyMs.median;
+      console.log(`${v.name}: ready ${ready} ms (goal ≤ ${result.goals.readyMedianMs}: ${ready <= result.goals.readyMedianMs ? "met" : "NOT met"}), ` +
+        `overhead over ${v.bare} ${overheads[v.name]} ms (goal ≤ ${result.goals.overheadMs}: ${overheads[v.name]! <= result.goals.overheadMs ? "met" : "NOT met"}), ratio ${ratios[v.name]}x`);
     }
+    console.log(`load average (1/5/15 min) before ${loadBefore.join(" ")}, after ${result.machine.loadAverage.after.join(" ")} on ${os.cpus().length} CPUs`);
     console.log(JSON.stringify(result));
   } finally {
     fs.rmSync(workDir, { recursive: true, force: true });

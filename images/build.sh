@@ -6,6 +6,8 @@
 #   images/build.sh                         m3 images of the default version (images.json) + its etcd
 #   images/build.sh --m3-version v1.5.0     that version (repeatable); --all-versions: every supported one
 #   images/build.sh --with-debug            also the debug image (m3aggregator -N -l + delve)
+#   images/build.sh --list-inputs [...]     builds nothing: prints "<m3 version> <tag> <inputs hash>" per image
+#                                           the other flags select (doctor and the image cache read this)
 #   images/build.sh --toxiproxy-only        only the Toxiproxy image (every other run builds it too)
 #   images/build.sh --m3-source DIR --source-tag TAG [--with-debug]
 #                                           m3aggregator + m3coordinator built from a local m3 checkout,
@@ -32,6 +34,7 @@ truthy() { case "${1:-}" in 1|true|TRUE|yes) return 0;; *) return 1;; esac; }
 
 versions=()
 with_debug=false
+list_only=false
 toxiproxy_only=false
 source_dir=""
 source_tag=""
@@ -40,10 +43,11 @@ while [ $# -gt 0 ]; do
     --with-debug) with_debug=true ;;
     --toxiproxy-only) toxiproxy_only=true ;;
     --m3-version) [ $# -ge 2 ] || { current_step=arguments; fail "--m3-version needs a value"; }; versions+=("$2"); shift ;;
+    --list-inputs) list_only=true ;;
     --all-versions) mapfile -t all < <(json "Object.keys(j.m3Versions).join('\n')"); versions+=("${all[@]}") ;;
     --m3-source) [ $# -ge 2 ] || { current_step=arguments; fail "--m3-source needs a directory"; }; source_dir=$2; shift ;;
     --source-tag) [ $# -ge 2 ] || { current_step=arguments; fail "--source-tag needs a value"; }; source_tag=$2; shift ;;
-    *) current_step=arguments; fail "unknown argument $1 (known: --m3-version V, --all-versions, --with-debug, --toxiproxy-only, --m3-source DIR --source-tag TAG)" ;;
+    *) current_step=arguments; fail "unknown argument $1 (known: --m3-version V, --all-versions, --with-debug, --toxiproxy-only, --list-inputs, --m3-source DIR --source-tag TAG)" ;;
   esac
   shift
 done
@@ -53,10 +57,20 @@ for v in "${versions[@]}"; do
   [ "$(json "String(Boolean(j.m3Versions['$v']))")" = true ] || { current_step=arguments; fail "m3 version $v is not supported (supported: $(json "Object.keys(j.m3Versions).join(', ')"))"; }
 done
 
+if [ "$list_only" = true ]; then
+  [ -z "$source_dir" ] || { current_step=arguments; fail "--list-inputs lists release images only"; }
+else
 current_step="docker engine"
 step "checking the Docker engine"
 bash "$root/scripts/ensure-docker.sh"
-command -v go >/dev/null || fail "Go is not installed (needed to build m3 and etcd from the module proxy)"
+fi
+if [ "$list_only" != true ]; then
+  # A Go new enough for the modules: the one on PATH, else the toolchain fetched (and verified against
+  # the checksum database) from the Go module proxy into a cache, once (scripts/ensure-go.sh).
+  current_step="go toolchain"
+  gobin=$(bash "$root/scripts/ensure-go.sh") || fail "no Go toolchain to build with (see above)"
+  export PATH="$gobin:$PATH"
+fi
 export CGO_ENABLED=0 GOFLAGS="-buildvcs=false"
 mkdir -p "$out"
 
@@ -80,7 +94,9 @@ inputs_hash() { # dockerfile, extra text, module dirs...
 }
 
 # True (and says so) when the image's inputs label matches and no rebuild is forced.
+# With --list-inputs: prints the tag and hash instead and is always true (nothing is built).
 up_to_date() { # tag, inputs hash, force flag
+  if [ "$list_only" = true ]; then printf '%s %s %s\n' "$list_version" "$1" "$2"; return 0; fi
   local have
   have=$(docker image inspect -f '{{index .Config.Labels "org.m3agg.inputs"}}' "$1" 2>/dev/null || true)
   if [ "$2" = "$have" ] && ! truthy "$3" && ! truthy "${FORCE_BUILD:-}"; then
@@ -112,6 +128,7 @@ m3_main() { echo "github.com/m3db/m3/src/cmd/services/$1/main"; }
 
 # Release images of one m3 version, from images/go/m3-<version>.
 build_version() { # m3 version
+  list_version=$1
   local v=$1 mod="$here/go/m3-$1" extra etcd_version ldflags
   extra=$(json "j.m3Versions['$v'].ldflags || ''")
   etcd_version=$(json "j.m3Versions['$v'].etcd")
@@ -205,6 +222,7 @@ build_source() {
 
 if [ -n "$source_dir" ]; then build_source; fi
 for v in "${versions[@]}"; do build_version "$v"; done
+list_version=any # (--list-inputs) shared by every m3 version
 build_toxiproxy
 current_step=done
 step "images ready"

@@ -13,12 +13,16 @@ export { M3AggregatorCluster } from "./cluster/start";
 export { StartedM3AggregatorCluster } from "./cluster/started";
 export { type StartupTimings } from "./model/phases";
 export { attachCluster, AttachError } from "./cluster/attach";
+export { StartedSwarmCluster, SwarmNode } from "./cluster/swarm";
 export type { ClusterPlan, NodePlan, PlanInputs, PlanImages, ContainerSpec, FileSpec, WaitSpec } from "./plan/plan";
 export { StartedM3AggregatorNode } from "./containers/m3aggregator";
 export { StartedM3CoordinatorContainer } from "./containers/m3coordinator";
 export { StartedEtcdContainer } from "./containers/etcd";
 export { ControllableContainer, type ContainerState } from "./containers/controllable";
 export type { ShardSetElection } from "./cluster/readiness";
+export { registerResetStep, ResetError, type ResetOptions, type ResetReport, type ResetStep } from "./cluster/reset";
+export type { FollowLogsOptions, LogFollower } from "./docker/follow-logs";
+export type { LogLine } from "./util/log-render";
 export { M3AdminClient, type PlacementService } from "./m3/admin-client";
 export type * from "./m3/types";
 export type { AggregatorApi, AggregatorStatus, ElectionState } from "./m3/aggregator-api";
@@ -32,10 +36,14 @@ export { StartedToxiproxyContainer } from "./containers/toxiproxy";
 export { ToxiproxyClient, type ToxiproxyProxy, type Toxic, type ToxicSpec } from "./faults/toxiproxy-client";
 
 // Options and errors
+export type { TargetOption, SwarmTargetOptions, KubernetesTargetOptions } from "./model/options";
 export { InvalidOptionError, type M3AggregatorClusterOptions, type ResolvedClusterOptions, type FlushBackend, type LogLevel, type DebugOptions } from "./model/options";
 export { type ProgressEvent } from "./model/phases";
 export { type ImageNames } from "./model/components";
 export { ClusterStartError } from "./cluster/errors";
+export { ClusterIdInUseError } from "./lifecycle/claim";
+export { StartAbortedError, StartTimeoutError } from "./lifecycle/budget";
+export { TeardownError, type TeardownReport } from "./lifecycle/live";
 export { type StartPhase, type LogTail } from "./model/phases";
 export { PortInUseError } from "./ports";
 export { type PortPlan, type NodePorts } from "./model/network";
@@ -48,6 +56,12 @@ export { supportedM3Versions, defaultM3Version, type M3Version } from "./model/v
 export { SourceBuildError } from "./m3/source-build";
 export type { ClusterTls } from "./tls/material";
 export type { TlsMode, TlsOption, TlsSettings } from "./model/tls";
+
+// Beyond one machine: the plan rendered for other engines (README "Beyond one machine")
+export { planForTarget } from "./cluster/target-plan";
+export { renderKubernetes, kubernetesYaml, type KubernetesObject } from "./targets/kubernetes";
+export { renderSwarmStack, swarmStackYaml, type SwarmStack } from "./targets/swarm";
+export type { TlsFiles } from "./targets/workloads";
 
 // Ingest client and metric types
 export { M3IngestClient, DeliveryError, type IngestClientOptions, type PlacementSource, type DeliveryReport, type EndpointReport } from "./ingest/client";
@@ -71,4 +85,7 @@ export { PrometheusMetrics, PrometheusParseError, type PrometheusSample, type Pr
 
 // Test-runner helpers
 export { useM3AggregatorCluster, globalSuiteHooks, type ClusterHandle, type SuiteHooks } from "./jest/helper";
-export { sharedClusterSetup, sharedClusterTeardown, useSharedM3AggregatorCluster, SHARED_CLUSTER_ENV } from "./jest/shared-cluster";
+export { workerMetricPrefix } from "./util/worker-prefix";
+export {
+  sharedClusterSetup, sharedClusterTeardown, useSharedM3AggregatorCluster, SHARED_CLUSTER_ENV, m3aggGlobalSetup, type ProvidingProject,
+} from "./jest/shared-cluster";

@@ -2,11 +2,25 @@
  * Command-line and seed env-var parsing for the CLI. Flags win over the
  * seed's env vars (M3_AGGREGATOR_NODE_COUNT, …), which win over defaults.
  */
+import type { M3AggregatorClusterOptions } from "../model/options";
 import type { Metric } from "../ingest/encoder";
 import { eachFlag, parseUp, type Target, toInteger, type UpCommand, UsageError } from "./up-args";
 import { type LoadCommand, LOAD_USAGE, parseLoadArgs } from "./load";
 
 export { parseUp, type Target, type UpCommand, UsageError } from "./up-args";
+
+/** `logs`: captured lines of one container or all, or (--follow) live. */
+export interface LogsCommand {
+  command: "logs";
+  target: Target;
+  component: string | undefined;
+  tail: number | undefined;
+  follow: boolean;
+  /** Keep m3's JSON lines as they are (default: rendered as `time level msg key=value`). */
+  raw: boolean;
+  /** Only lines since this time (RFC 3339, or a duration like 10s, 5m, 1h ago). */
+  since: string | undefined;
+}
 
 export type Command =
   | { command: "help" }
@@ -15,10 +29,47 @@ export type Command =
   | { command: "status"; target: Target; json: boolean }
   | { command: "send"; target: Target; json: boolean; node: string | undefined; metrics: Metric[] }
   | { command: "connectivity"; target: Target; json: boolean }
-  | { command: "logs"; target: Target; component: string | undefined; tail: number | undefined }
+  | LogsCommand
+  | { command: "doctor"; fix: boolean; json: boolean }
   | LoadCommand
   /** Runs the package's images/build.sh with `args` (only its known flags, in the order given). */
-  | { command: "images"; args: string[] };
+  | { command: "images"; args: string[]; save?: string; load?: string }
+  | RenderCommand;
+
+/** `m3agg render --target kubernetes|swarm [up's cluster flags] [--registry R] [--out DIR]`. */
+export interface RenderCommand {
+  command: "render";
+  target: "kubernetes" | "swarm";
+  options: M3AggregatorClusterOptions;
+  /** Directory to write the files to (swarm: the stack file and its config files). */
+  out: string | undefined;
+}
+
+/** `render`: its own flags, then up's cluster flags (nodes, rf, tls, m3 version, cluster id, …). */
+function parseRender(rest: string[], env: NodeJS.ProcessEnv): RenderCommand {
+  let target: string | undefined;
+  let registry: string | undefined;
+  let out: string | undefined;
+  const clusterFlags: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const flag = rest[i] as string;
+    const value = (): string => {
+      const next = rest[++i];
+      if (next === undefined || next.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+      return next;
+    };
+    if (flag === "--target") target = value();
+    else if (flag === "--registry") registry = value();
+    else if (flag === "--out") out = value();
+    else clusterFlags.push(flag);
+  }
+  if (target !== "kubernetes" && target !== "swarm") throw new UsageError(`render needs --target kubernetes or --target swarm, got ${JSON.stringify(target ?? null)}`);
+  if (registry !== undefined && target !== "kubernetes") throw new UsageError("--registry is for --target kubernetes (a swarm without a registry gets the images loaded onto each engine)");
+  const { options, json, detach } = parseUp(clusterFlags, env);
+  if (json || detach) throw new UsageError("render takes neither --json nor --detach");
+  const targetOption = target === "kubernetes" ? { kubernetes: registry === undefined ? {} : { registry } } : { swarm: {} };
+  return { command: "render", target, options: { ...options, target: targetOption }, out };
+}
 
 export const USAGE = `usage: m3agg <command> [flags]
 
@@ -33,11 +84,25 @@ commands:
                  TCP port (--node, default the first), like nc
   connectivity   the seed's four checks: host to each node, container to each node, placement
                  endpoints, a framed metric send
-  logs [name]    captured output of a container (node id, "etcd", "coordinator"; default all)
+  logs [name]    output of a container (node id, "etcd", "coordinator"; default all), each line
+                 prefixed with its component; m3's JSON lines rendered as \`time level msg key=value\`
+                 (--raw keeps them); --follow streams live until Ctrl-C; --since T, --tail N
+  doctor         checks this machine: Docker endpoint and version (rootless, Podman, Docker
+                 Desktop), host networking both ways, the cgroup freezer, the port pool, images per
+                 m3 version, Node, Go, leftovers of dead runs; each failure says how to fix it;
+                 --fix sweeps the leftovers; exit 1 when a check failed
 ${LOAD_USAGE}
   images         build the local images (or check they are up to date) with the package's
                  images/build.sh: --with-debug also the delve image, --m3-version V (repeatable) or --all-versions
-                 the m3 versions; needs Go and Docker; progress on stderr, exit code of the build
+                 the m3 versions; needs Go and Docker; progress on stderr, exit code of the build.
+                 --save DIR / --load DIR: the image cache for CI instead of a build: docker save / load
+                 of the selected images, one archive per image named by its input hash (a stale
+                 archive is never loaded); --load loads what matches, a build then makes the rest
+  render         print the cluster as engine manifests, without starting anything:
+                 --target kubernetes (YAML for kubectl apply; --registry R names the images under R)
+                 --target swarm (a docker stack file; --out DIR also writes the config files next to it
+                 for \`docker stack deploy -c DIR/docker-stack.yml ID\`); up's cluster flags apply
+                 (--nodes, --rf, --tls, --m3-version, --cluster-id, …)
   help           this text
 
 flags of up (env var of the seed scripts in brackets):
@@ -65,24 +130,59 @@ flags of the other commands:
   --cluster ID       the cluster to act on
   --node ID          (send) target node: instance id or 1-based number
   --all              (down) every fixture cluster on this Docker engine
-  --tail N           (logs) only the last N lines
+  --tail N           (logs) only the last N lines of each container
+  --since T          (logs) lines since T: RFC 3339 time or a duration ago (30s, 5m, 2h)
+  --follow, -f       (logs) keep streaming new lines until Ctrl-C
+  --raw              (logs) m3's JSON lines as they are
+  --fix              (doctor) sweep orphan containers, stale reservations, locks and TLS folders
 common:
   --json             machine-readable output (one JSON document)
 
 exit codes: 0 ok, 1 failure (cluster failed, a check failed), 2 usage error, 3 no such cluster`;
 
-/** `images`: only build.sh's flags, passed through as given (the script owns their meaning). */
+/** `images`: only build.sh's flags, passed through as given (the script owns their meaning); --save/--load DIR: the image cache. */
 function parseImages(rest: string[]): Command {
   const args: string[] = [];
+  let save: string | undefined;
+  let load: string | undefined;
   const positional = eachFlag(rest, (flag, value) => {
     if (flag === "--with-debug") args.push(flag);
     else if (flag === "--m3-version") args.push(flag, value());
     else if (flag === "--all-versions") args.push(flag);
+    else if (flag === "--save") save = value();
+    else if (flag === "--load") load = value();
     else return false;
     return true;
   });
   if (positional.length > 0) throw new UsageError(`images takes no arguments, got ${JSON.stringify(positional[0])}`);
-  return { command: "images", args };
+  if (save !== undefined && load !== undefined) throw new UsageError("--save and --load exclude each other (load, build, then save)");
+  return { command: "images", args, ...(save === undefined ? {} : { save }), ...(load === undefined ? {} : { load }) };
+}
+
+/** `doctor`: --fix, --json. */
+function parseDoctor(rest: string[]): Command {
+  let fix = false;
+  let json = false;
+  const positional = eachFlag(rest, (flag) => {
+    if (flag === "--fix") fix = true;
+    else if (flag === "--json") json = true;
+    else return false;
+    return true;
+  });
+  if (positional.length > 0) throw new UsageError(`doctor takes no arguments, got ${JSON.stringify(positional[0])}`);
+  return { command: "doctor", fix, json };
+}
+
+/** --since: an RFC 3339 time, or a duration ago (`30s`, `5m`, `2h`); returned as Docker takes it (Unix seconds). */
+export function parseSince(text: string, now = Date.now()): string {
+  const duration = /^(\d+)(ms|s|m|h)$/.exec(text);
+  if (duration !== null) {
+    const ms = Number(duration[1]) * ({ ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as Record<string, number>)[duration[2] as string]!;
+    return String(Math.floor((now - ms) / 1000));
+  }
+  const at = Date.parse(text);
+  if (/^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(at)) return String(Math.floor(at / 1000));
+  throw new UsageError(`--since ${JSON.stringify(text)}: expected a duration (30s, 5m, 2h) or an RFC 3339 time (2026-12-01T13:00:00Z)`);
 }
 
 /** `counter:id=3`, `gauge:id=1.5`, `timer:id=1,2,3` → a metric for the ingest client (checked and converted here, once). */
@@ -104,19 +204,26 @@ export function parseMetricFlag(text: string): Metric {
 
 /** Parses argv (without node and script) and the environment. Throws {@link UsageError}. */
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): Command {
-  const [command, ...rest] = argv;
+  const [command, ...args] = argv;
+  let rest = args;
   if (command === undefined || command === "help" || command === "--help" || command === "-h") return { command: "help" };
   if (command === "up") return parseUp(rest, env);
   if (command === "load") return parseLoadArgs(rest, env);
   if (command === "images") return parseImages(rest);
+  if (command === "doctor") return parseDoctor(rest);
+  if (command === "render") return parseRender(rest, env);
 
   const target: Target = { clusterId: undefined };
   let json = false;
   let all = false;
   let node: string | undefined;
   let tail: number | undefined;
+  let follow = false;
+  let raw = false;
+  let since: string | undefined;
   const metrics: string[] = [];
   const known = new Set(["down", "status", "send", "connectivity", "logs"]);
+  if (command === "logs") rest = rest.map((a) => (a === "-f" ? "--follow" : a));
   if (!known.has(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   const positional = eachFlag(rest, (flag, value) => {
     if (flag === "--cluster") target.clusterId = value();
@@ -125,6 +232,9 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     else if (flag === "--node" && command === "send") node = value();
     else if (["--counter", "--gauge", "--timer"].includes(flag) && command === "send") metrics.push(`${flag.slice(2)}:${value()}`);
     else if (flag === "--tail" && command === "logs") tail = toInteger(flag, value());
+    else if ((flag === "--follow" || flag === "-f") && command === "logs") follow = true;
+    else if (flag === "--raw" && command === "logs") raw = true;
+    else if (flag === "--since" && command === "logs") since = parseSince(value());
     else return false;
     return true;
   });
@@ -148,6 +258,6 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
       return { command, target, json };
     default:
       if (positional.length > 1) throw new UsageError(`logs takes at most one container name, got ${positional.length}`);
-      return { command: "logs", target, component: positional[0], tail };
+      return { command: "logs", target, component: positional[0], tail, follow, raw, since };
   }
 }

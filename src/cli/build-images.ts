@@ -10,6 +10,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { BUILD_SCRIPT } from "../m3/source-build";
+import { defaultM3Version } from "../model/versions";
+import { m3VersionSetting } from "../model/environment";
+import { imageInputs } from "../m3/image-inputs";
+import { loadImages, saveImages } from "../docker/image-cache";
 
 export { BUILD_SCRIPT };
 
@@ -18,7 +22,6 @@ function skipReason(env: NodeJS.ProcessEnv): string | undefined {
   if (skipBuild(env)) return `M3AGG_SKIP_BUILD=${env.M3AGG_SKIP_BUILD}`;
   if (env.M3AGG_IMAGES === "official") return "M3AGG_IMAGES=official";
   if (!fs.existsSync(BUILD_SCRIPT)) return `${BUILD_SCRIPT} is not there`;
-  if (spawnSync("go", ["version"]).status !== 0) return "Go is not installed (needed to build images offline)";
   return undefined;
 }
 
@@ -50,4 +53,26 @@ export function runImageBuild(args: readonly string[], script: string = BUILD_SC
   }
   if (result.status === null) process.stderr.write(`m3agg: ${path.basename(script)} was ended by ${result.signal}\n`);
   return result.status ?? 1;
+}
+
+/**
+ * `m3agg images --save DIR` / `--load DIR`: the image cache (docker/image-cache.ts) over the images
+ * `args` select (the build script's flags). One line per image, exit 1 when a load failed.
+ */
+export function runImageCache(args: readonly string[], mode: { save?: string; load?: string }): number {
+  const versions: string[] = [];
+  for (let i = 0; i < args.length; i++) if (args[i] === "--m3-version") versions.push(args[++i] as string);
+  const entries = imageInputs({
+    debug: args.includes("--with-debug"),
+    versions: args.includes("--all-versions") ? undefined : versions.length > 0 ? versions : [m3VersionSetting() ?? defaultM3Version()],
+  });
+  const log = (line: string) => process.stderr.write(`m3agg: ${line}\n`);
+  try {
+    const results = mode.save !== undefined ? saveImages(mode.save, entries, log) : loadImages(mode.load as string, entries, log);
+    for (const r of results) process.stdout.write(`${r.action.padEnd(18)} ${r.tag} (inputs ${r.hash})${r.ms > 0 ? ` in ${(r.ms / 1000).toFixed(1)} s` : ""}\n`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`m3agg: ${(error as Error).message}\n`);
+    return 1;
+  }
 }

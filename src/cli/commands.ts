@@ -4,22 +4,29 @@
  */
 import { M3AggregatorCluster } from "../cluster/start";
 import { M3IngestClient } from "../ingest/client";
+import { containerLogLines } from "../docker/client";
+import { sweepLocks } from "../util/file-lock";
 import { sendRaw } from "../util/socket";
 import { describeElection } from "../cluster/readiness";
 import type { Command } from "./args";
 import { runConnectivity } from "./connectivity";
 import { formatTable, summarize } from "./endpoints";
 import { clearState, resolveTarget, runningClusters } from "./state";
+import { formatLogLine, type LogLine } from "../util/log-render";
+import { noColor } from "../model/environment";
 
 type Of<C extends Command["command"]> = Extract<Command, { command: C }>;
 const print = (text: string): void => void process.stdout.write(`${text}\n`);
 
 export async function down(command: Of<"down">): Promise<number> {
-  const ids = command.all ? await runningClusters() : [await resolveTarget(command.target)];
+  // An id given by name is torn down even when no container of it runs any more: what a forced
+  // exit left (port reservations, TLS folder) goes too.
+  const ids = command.all ? await runningClusters() : [command.target.clusterId ?? await resolveTarget(command.target)];
   for (const id of ids) {
     await M3AggregatorCluster.remove(id);
     clearState(id);
   }
+  sweepLocks(); // lock files of dead processes
   print(command.json ? JSON.stringify({ removed: ids }) : ids.length === 0 ? "no fixture cluster was running" : `removed ${ids.join(", ")}`);
   return 0;
 }
@@ -78,17 +85,35 @@ export async function send(command: Of<"send">): Promise<number> {
 
 export async function logs(command: Of<"logs">): Promise<number> {
   const cluster = await M3AggregatorCluster.attach(await resolveTarget(command.target));
-  const all = [cluster.etcd, cluster.coordinator, ...cluster.nodes];
-  const wanted = command.component === undefined ? all
-    : all.filter((c) => c.component === command.component || (command.component === "coordinator" && c.component === "m3coordinator"));
-  if (wanted.length === 0) {
-    throw new Error(`no container ${JSON.stringify(command.component)} (containers: ${all.map((c) => c.component).join(", ")})`);
+  const components = command.component === undefined ? undefined : [command.component];
+  const names = [cluster.etcd, cluster.coordinator, ...cluster.nodes].map((c) => c.component);
+  const wanted = components ?? names;
+  const width = Math.max(...wanted.map((n) => (n === "coordinator" ? "m3coordinator" : n).length));
+  const color = process.stdout.isTTY === true && !noColor();
+  const prefix = wanted.length > 1 || command.follow;
+  const onLine = (line: LogLine): void => {
+    const shown = command.raw ? { ...line, text: line.raw } : line;
+    print(prefix ? formatLogLine(shown, { width, colorIndex: names.indexOf(line.component), color }) : shown.text);
+  };
+  const since = command.since === undefined ? undefined : Number(command.since);
+  if (!command.follow) {
+    // One container after the other, each from Docker's own log (exact --since and --tail).
+    for (const name of wanted) {
+      const follower = await cluster.followLogs({ components: [name], since, tail: command.tail, onLine, follow: false });
+      await follower.done;
+    }
+    return 0;
   }
-  await new Promise((resolve) => setTimeout(resolve, 300)); // let the attached log streams deliver
-  for (const c of wanted) {
-    const lines = c.logLines();
-    for (const line of command.tail === undefined ? lines : lines.slice(-command.tail)) print(wanted.length > 1 ? `${c.component} | ${line}` : line);
-  }
+  const follower = await cluster.followLogs({ components, since, tail: command.tail, onLine });
+  const keepAlive = setInterval(() => undefined, 1 << 30); // Docker's log sockets do not hold the process
+  await new Promise<void>((resolve) => {
+    const end = () => resolve();
+    process.once("SIGINT", end);
+    process.once("SIGTERM", end);
+    void follower.done.then(end);
+  });
+  clearInterval(keepAlive);
+  await follower.stop();
   return 0;
 }
 

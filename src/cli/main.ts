@@ -3,16 +3,19 @@
  * m3agg: the seed's start_m3.sh, stop_m3.sh and test_connectivity.sh as one
  * command. Exit codes: 0 ok, 1 failure, 2 usage error, 3 no such cluster.
  */
-import "../util/node-version"; // first: a clear error on a too-old Node instead of undici's TypeError
+import "./node-guard"; // first: one clear line on a too-old Node instead of undici's TypeError and a stack
 import { AttachError } from "../cluster/attach";
 import { M3AggregatorCluster } from "../cluster/start";
 import { InvalidOptionError } from "../model/options";
 import { type Command, parseArgs, USAGE, UsageError } from "./args";
 import { connectivity, down, logs, send, status } from "./commands";
-import { buildImages, runImageBuild } from "./build-images";
+import { buildImages, runImageBuild, runImageCache } from "./build-images";
 import { load } from "./load";
+import { doctor } from "./doctor";
+import { render } from "./render";
 import { formatTable, summarize } from "./endpoints";
 import { NoClusterError, writeState } from "./state";
+import { forceExit } from "../lifecycle/live";
 
 async function up(command: Extract<Command, { command: "up" }>): Promise<number> {
   const begin = Date.now();
@@ -40,12 +43,16 @@ async function up(command: Extract<Command, { command: "up" }>): Promise<number>
     return 0;
   }
   if (!command.json) process.stdout.write("\nrunning; Ctrl-C removes it\n");
-  let stopping = false;
+  let stopping: Promise<void> | undefined;
+  let stopped = false;
   const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(`${signal}: removing cluster ${cluster.getClusterId()} …\n`);
-    await cluster.stop();
+    if (stopped) return; // our own re-raised signal after the teardown: exiting anyway
+    if (stopping !== undefined) forceExit(signal); // the second Ctrl-C: exit now, say what is left
+    process.stderr.write(`${signal}: removing cluster ${cluster.getClusterId()} … (${signal} again exits at once)
+`);
+    stopping = cluster.stop();
+    await stopping;
+    stopped = true;
     process.stderr.write(`removed in ${cluster.getStopTimeMs()} ms\n`);
     process.exit(0);
   };
@@ -75,15 +82,22 @@ async function run(command: Command): Promise<number> {
     case "load":
       return load(command);
     case "images":
-      return runImageBuild(command.args);
+      return command.save !== undefined || command.load !== undefined ? runImageCache(command.args, command) : runImageBuild(command.args);
+    case "doctor":
+      return doctor(command);
+    case "render":
+      return render(command);
   }
 }
 
 async function main(argv: string[]): Promise<number> {
+  // A closed stdout or stderr (`m3agg up | head -1`, a pager quit, Ctrl-C on `| tee`) fails writes
+  // with EPIPE: ignore it, so the teardown runs to its end instead of the process dying mid-way.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
   let command: Command;
   try {
     command = parseArgs(argv);
-    if (command.command === "up") new M3AggregatorCluster(command.options); // validate before anything prints
+    if (command.command === "up" || command.command === "render") new M3AggregatorCluster(command.options); // validate before anything prints
     if (command.command === "load" && command.clusterId === undefined) new M3AggregatorCluster(command.cluster);
   } catch (error) {
     if (error instanceof UsageError || error instanceof InvalidOptionError) {

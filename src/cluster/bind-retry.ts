@@ -8,15 +8,17 @@ import type { ResolvedClusterOptions } from "../model/options";
 import { bindFailures, describePorts, explicitPorts, PortBindRetriesExhaustedError, PortInUseError, type BindAttempt } from "../ports";
 import { ClusterStartError } from "./errors";
 import { StartContext } from "./phases";
+import type { StartBudget } from "../lifecycle/budget";
 
 /** Starts (each on newly planned ports) before a port another program keeps taking fails the start. */
 const MAX_BIND_ATTEMPTS = 3;
 
-export async function withBindRetries<T>(options: ResolvedClusterOptions, portsFixed: boolean, startOnce: (ctx: StartContext) => Promise<T>): Promise<T> {
+/** `budget`: the whole start's deadline and abort signal, shared by every attempt. */
+export async function withBindRetries<T>(options: ResolvedClusterOptions, portsFixed: boolean, startOnce: (ctx: StartContext) => Promise<T>, budget?: StartBudget): Promise<T> {
   const attempts: BindAttempt[] = [];
   const exclude = new Set<number>();
   for (;;) {
-    const ctx = new StartContext(options, exclude);
+    const ctx = new StartContext(options, exclude, budget);
     try {
       return await startOnce(ctx);
     } catch (error) {
@@ -27,10 +29,10 @@ export async function withBindRetries<T>(options: ResolvedClusterOptions, portsF
       const onExplicit = failures.flatMap((f) => explicit.filter((e) => e.port === f.port).map((e) => ({ ...e, line: f.line })))[0];
       if (onExplicit !== undefined) {
         throw new ClusterStartError(options.clusterId, error.phase, new PortInUseError(onExplicit.port, onExplicit.purpose, ctx.ports.host,
-          `was taken by another program after the check (${onExplicit.line})`), error.logTails);
+          `was taken by another program after the check (${onExplicit.line})`), error.logTails, error.teardown);
       }
       if (portsFixed || attempts.length >= MAX_BIND_ATTEMPTS) {
-        throw new ClusterStartError(options.clusterId, error.phase, new PortBindRetriesExhaustedError(attempts), error.logTails);
+        throw new ClusterStartError(options.clusterId, error.phase, new PortBindRetriesExhaustedError(attempts), error.logTails, error.teardown);
       }
       // Next plan: none of this attempt's ports (explicit ones are exempt from exclusion), nor the port named in the line.
       for (const p of describePorts(ctx.ports)) exclude.add(p.port);

@@ -3,6 +3,7 @@
  * and the last lines each involved container printed.
  */
 import { formatLogTail } from "../util/log-tail";
+import { describeTeardown, type TeardownReport } from "../lifecycle/live";
 
 import type { LogTail, StartPhase } from "../model/phases";
 
@@ -14,17 +15,22 @@ export class ClusterStartError extends Error {
     readonly phase: StartPhase,
     override readonly cause: unknown,
     readonly logTails: LogTail[] = [],
+    /**
+     * What the teardown after the failure removed and what it could not (undefined: the start
+     * failed before it had started anything).
+     */
+    readonly teardown?: TeardownReport,
   ) {
-    super(ClusterStartError.format(clusterId, phase, cause, logTails), { cause });
+    super(ClusterStartError.format(clusterId, phase, cause, logTails, teardown), { cause });
   }
 
-  private static format(clusterId: string, phase: StartPhase, cause: unknown, tails: LogTail[]): string {
+  private static format(clusterId: string, phase: StartPhase, cause: unknown, tails: LogTail[], teardown: TeardownReport | undefined): string {
     const reason = cause instanceof Error ? cause.message : String(cause);
     const logs = tails
       .filter((t) => t.lines.length > 0)
       .map((t) => formatLogTail(t.component, t.lines, t.lines.length))
       .join("\n");
     return `cluster ${clusterId} failed to start in phase "${phase}": ${reason}` +
-      "\n(everything it had started was removed)" + (logs === "" ? "" : `\n${logs}`);
+      `\n(${teardown === undefined ? "nothing had been started" : describeTeardown(teardown)})` + (logs === "" ? "" : `\n${logs}`);
   }
 }

@@ -18,9 +18,9 @@ import { defaultM3Version, type M3Version, profileOfSource, supportedM3Versions,
 import type { TlsMode, TlsOption, TlsSettings } from "../model/tls";
 import type { ImageComponent, ImageNames } from "../model/components";
 import { type ClusterEnvironment, readClusterEnvironment } from "../model/environment";
-import { LOOPBACK } from "../model/network";
+import { DNS_LABEL, LOOPBACK } from "../model/network";
 import {
-  type DebugOptions, type FlushBackend, type ImageMode, InvalidOptionError, type LogLevel, type M3AggregatorClusterOptions, type ResolvedClusterOptions,
+  type DebugOptions, type FlushBackend, type ImageMode, InvalidOptionError, type LogLevel, type M3AggregatorClusterOptions, type ResolvedClusterOptions, type ResolvedTarget,
 } from "../model/options";
 
 export const DEFAULTS = {
@@ -90,6 +90,55 @@ function oneOf<T extends string>(option: string, value: unknown, allowed: readon
 
 function randomClusterId(): string {
   return `m3agg-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** The target option, checked. */
+function resolveTarget(value: unknown): ResolvedTarget {
+  const rule = 'must be "docker", { swarm: { engines?: [DOCKER_HOST, …] } } or { kubernetes: { kubeconfig?, context?, registry? } }';
+  if (value === undefined || value === "docker") return { kind: "docker" };
+  if (typeof value !== "object" || value === null || Object.keys(value).length !== 1) throw new InvalidOptionError("target", value, rule);
+  if ("swarm" in value) {
+    const engines = (value.swarm as { engines?: unknown } | null)?.engines ?? [];
+    if (!Array.isArray(engines) || !engines.every((e) => typeof e === "string" && /^(unix|tcp|ssh):\/\/\S+$/.test(e))) {
+      throw new InvalidOptionError("target.swarm.engines", engines, "must be a list of Docker hosts (unix:///…, tcp://…, ssh://…), the first a swarm manager");
+    }
+    const relays = (value.swarm as { relays?: { engines?: unknown; sink?: unknown } }).relays;
+    if (relays !== undefined) {
+      const ok = Array.isArray(relays.engines) && relays.engines.length === engines.length && relays.engines.every((r) => typeof r === "string" && r !== "") && typeof relays.sink === "string" && relays.sink !== "";
+      if (!ok) throw new InvalidOptionError("target.swarm.relays", relays, "must be { engines: [one relay socket per engine], sink: socket }");
+    }
+    return { kind: "swarm", engines: [...(engines as string[])], relays: relays === undefined ? undefined : { engines: [...(relays.engines as string[])], sink: relays.sink as string } };
+  }
+  if ("kubernetes" in value) {
+    const k = (value.kubernetes ?? {}) as Record<string, unknown>;
+    const text = (key: string): string | undefined => {
+      const v = k[key];
+      if (v !== undefined && (typeof v !== "string" || v.trim() === "")) throw new InvalidOptionError(`target.kubernetes.${key}`, v, "must be a non-empty string");
+      return v as string | undefined;
+    };
+    for (const key of Object.keys(k)) {
+      if (!["kubeconfig", "context", "registry"].includes(key)) throw new InvalidOptionError(`target.kubernetes.${key}`, k[key], "is not an option (known: kubeconfig, context, registry)");
+    }
+    return { kind: "kubernetes", kubeconfig: text("kubeconfig"), context: text("context"), registry: text("registry") };
+  }
+  throw new InvalidOptionError("target", value, rule);
+}
+
+/**
+ * The rules of the named network model (swarm, kubernetes): the engine owns addresses and ports,
+ * so the loopback model's port and host options do not apply, and names must be DNS labels.
+ */
+function checkNamedModel(options: M3AggregatorClusterOptions, target: ResolvedTarget, clusterId: string): void {
+  const loopbackOnly = ["basePort", "host", "coordinatorPort", "etcdPort", "debug", "reuse", "m3Source", "faults"] as const;
+  for (const key of loopbackOnly) {
+    const given = options[key];
+    if (given !== undefined && given !== false) {
+      throw new InvalidOptionError(key, given, `applies to target "docker" only: on ${target.kind} ports are fixed and addresses are DNS names (the named network model)`);
+    }
+  }
+  if (!DNS_LABEL.test(clusterId) || clusterId.length > 40) {
+    throw new InvalidOptionError("clusterId", clusterId, `on ${target.kind} it names a ${target.kind === "kubernetes" ? "namespace" : "stack"}: 1–40 lowercase letters, digits or '-', starting and ending with a letter or digit`);
+  }
 }
 
 /** The options resolved so far (a rule reads those of the rules before it), the raw options, and the environment. */
@@ -226,6 +275,11 @@ export const OPTION_RULES = {
     }
     return { faults };
   },
+  target: (given, context) => {
+    const target = resolveTarget(given);
+    if (target.kind !== "docker") checkNamedModel(context.options, target, earlier(context, "clusterId"));
+    return { target, network: target.kind === "docker" ? { model: "loopback" } : { model: "named", dns: target.kind } };
+  },
 } satisfies { [K in keyof Required<M3AggregatorClusterOptions>]: OptionRule<K> };
 
 /** Every option's name (the table's keys). */
@@ -250,9 +304,14 @@ export function resolveOptions(options: M3AggregatorClusterOptions = {}, env: No
     Object.assign(context.resolved, rule(options[key], context));
   }
   const resolved = context.resolved as ResolvedClusterOptions;
-  if (options.reuse ?? context.env.reuse) {
+  // Reuse keeps a cluster of this engine between runs; a named target refuses the option (M3AGG_REUSE does not apply).
+  if ((options.reuse ?? context.env.reuse) && resolved.target.kind === "docker") {
     if (options.clusterId !== undefined) {
       throw new InvalidOptionError("clusterId", options.clusterId, "cannot be set with reuse: the id is derived from the options");
+    }
+    if (resolved.backend === "sink") {
+      throw new InvalidOptionError("backend", "sink", "cannot be used with reuse: the sink lives in the process that starts the cluster, " +
+        "and a kept cluster outlives that process (its aggregators would flush to nobody); use backend \"logging\" or \"blackhole\" with reuse, or reuse: false");
     }
     resolved.reuseKey = reuseKeyOf(resolved);
     resolved.clusterId = `reuse-${resolved.reuseKey}`;

@@ -24,12 +24,13 @@ import { StartedM3CoordinatorContainer } from "../containers/m3coordinator";
 import { dockerClient } from "../docker/client";
 import { resolveDebugImage, resolveImages, resolveToxiproxyImage } from "../docker/images";
 import { StartedToxiproxyContainer } from "../containers/toxiproxy";
-import { registerLiveCluster, teardown, unregisterLiveCluster } from "../lifecycle/live";
+import { registerLiveCluster, teardown, TeardownError, type TeardownReport } from "../lifecycle/live";
+import { StartBudget } from "../lifecycle/budget";
 import { failedPhase, PhaseRunner } from "../lifecycle/phase-runner";
 import { sweepOrphans } from "../lifecycle/sweep";
 import { keepReservations, planPorts } from "../ports";
 import { M3MsgSink } from "../sink/sink";
-import { createTlsMaterial, removeTlsMaterial } from "../tls/material";
+import { createTlsMaterial } from "../tls/material";
 import { LOG_TAIL_LINES } from "../util/log-tail";
 import { ClusterStartError } from "./errors";
 import { waitForElection } from "./readiness";
@@ -38,16 +39,18 @@ import { StartedM3AggregatorCluster } from "./started";
 /** One start's shared state: its phase runner and deadline, what it launched, and their log buffers. */
 export class StartContext {
   readonly phases: PhaseRunner;
+  /** The whole start's deadline and abort signal (shared by every bind-retry attempt). */
+  readonly budget: StartBudget;
   /** Log buffers of every container this start created, for the error of a failed start. */
   private readonly logs: Array<{ name: string; buffer: LogBuffer }> = [];
-  /** Phases running concurrently; a failed start waits for them before its final teardown. */
-  private readonly inFlight: Array<Promise<unknown>> = [];
   /** The ports this start planned (the bind retry avoids them next time). */
   ports: PortPlan | undefined;
+  /** The sink, as soon as it listens (also when the start was abandoned meanwhile: the failure stops it). */
   sink: M3MsgSink | undefined;
 
-  constructor(readonly options: ResolvedClusterOptions, readonly exclude: ReadonlySet<number> = new Set()) {
-    this.phases = new PhaseRunner(options.startTimeoutMs, options.onProgress);
+  constructor(readonly options: ResolvedClusterOptions, readonly exclude: ReadonlySet<number> = new Set(), budget?: StartBudget) {
+    this.budget = budget ?? new StartBudget(options.startTimeoutMs);
+    this.phases = new PhaseRunner(this.budget, options.onProgress);
   }
 
   get clusterId(): string {
@@ -59,9 +62,9 @@ export class StartContext {
     return this.phases.run(name, work);
   }
 
-  /** Keeps a phase that runs concurrently with others, so a failed start also removes what it started. */
+  /** A phase that runs concurrently with others: its failure is handled where it is awaited, or by {@link fail}. */
   track<T>(work: Promise<T>): Promise<T> {
-    this.inFlight.push(work.catch(() => undefined));
+    work.catch(() => undefined); // no unhandled rejection while another phase is awaited first
     return work;
   }
 
@@ -78,31 +81,55 @@ export class StartContext {
    * a {@link ClusterStartError} with the failed phase and every container's last log lines.
    */
   async fail(error: unknown): Promise<never> {
-    await teardown(this.clusterId).catch(() => undefined);
-    await Promise.all(this.inFlight); // every container that will start has started: remove them all
+    // Every phase's work, also what a deadline or an abort left running, settles; meanwhile the
+    // cluster is torn down every 250 ms, so a container created late is removed too.
+    const early = await removeUntilSettled(this.clusterId, this.phases.settled());
     const { phase, cause } = failedPhase(error, "validate");
     const tails = this.logs.map((l) => ({ component: l.name, lines: l.buffer.tail(LOG_TAIL_LINES) }));
+    let report: TeardownReport;
     try {
       await this.sink?.stop();
-      await teardown(this.clusterId);
-      unregisterLiveCluster(this.clusterId);
+      report = await teardown(this.clusterId);
     } catch (teardownError) {
-      tails.push({ component: "teardown", lines: [String(teardownError)] });
+      report = teardownError instanceof TeardownError ? teardownError.report
+        : { clusterId: this.clusterId, removed: [], left: ["(unknown: the teardown could not ask Docker)"], portsReleased: [], error: String(teardownError) };
     }
-    throw new ClusterStartError(this.clusterId, phase, cause, tails);
+    throw new ClusterStartError(this.clusterId, phase, cause, tails, mergeReports(early, report));
   }
 }
 
-/** Until start() returns, a signal or exit removes whatever this start created. */
-export function guardUntilStarted(ctx: StartContext): void {
-  registerLiveCluster({ id: ctx.clusterId, stop: () => teardown(ctx.clusterId) });
+/**
+ * Tears the cluster down every 250 ms until `settled` resolves (a start in flight may still create
+ * a container); resolves with what these rounds removed.
+ */
+async function removeUntilSettled(clusterId: string, settled: Promise<unknown>): Promise<TeardownReport[]> {
+  let done = false;
+  void settled.then(() => (done = true));
+  const reports: TeardownReport[] = [];
+  while (!done) {
+    const report = await teardown(clusterId).catch((error: unknown) => (error instanceof TeardownError ? error.report : undefined));
+    if (report !== undefined) reports.push(report);
+    await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 250))]);
+  }
+  return reports;
+}
+
+/** The final teardown's report, with what the earlier rounds removed. */
+function mergeReports(early: TeardownReport[], last: TeardownReport): TeardownReport {
+  const all = [...early, last];
+  return {
+    ...last,
+    removed: [...new Set(all.flatMap((r) => r.removed))],
+    portsReleased: [...new Set(all.flatMap((r) => r.portsReleased))].sort((a, b) => a - b),
+    tlsFolderRemoved: all.find((r) => r.tlsFolderRemoved !== undefined)?.tlsFolderRemoved,
+  };
 }
 
 /** Removes containers (and certificates) of fixture processes that died without cleaning up; checks the engine answers. */
 export function sweep(ctx: StartContext): Promise<void> {
   return ctx.phase("sweep", async () => {
     await dockerClient(); // a clear error before anything else when no engine answers
-    for (const swept of await sweepOrphans()) removeTlsMaterial(swept);
+    await sweepOrphans(); // (their reservations, TLS folders and lock files too)
   });
 }
 
@@ -171,8 +198,7 @@ export function coordinator(ctx: StartContext, plan: ClusterPlan): Promise<Start
 export async function sink(ctx: StartContext, plan: ClusterPlan): Promise<M3MsgSink | undefined> {
   if (plan.sink === undefined) return undefined;
   // With faults the sink listens on the plan's port: the flush proxies forward to it.
-  ctx.sink = await ctx.track(ctx.phase("sink", () => M3MsgSink.start(plan.faults?.sinkListen ?? { host: plan.host })));
-  return ctx.sink;
+  return ctx.track(ctx.phase("sink", async () => (ctx.sink = await M3MsgSink.start(plan.faults?.sinkListen ?? { host: plan.host }))));
 }
 
 /** Starts every node in parallel; fails naming each node that did not start. */
@@ -206,7 +232,7 @@ export function election(ctx: StartContext, plan: ClusterPlan, created: Placemen
     const missing = plan.nodes.filter((n) => created.instances[n.id] === undefined).map((n) => n.id);
     if (missing.length > 0) throw new Error(`placement lacks instances ${missing.join(", ")}`);
     const apis = new Map<string, AggregatorApi>(nodes.map((n) => [n.id, n.api]));
-    if (plan.readiness === "election") await waitForElection(shardSetsOf(created), apis, ctx.phases.remaining());
+    if (plan.readiness === "election") await waitForElection(shardSetsOf(created), apis, ctx.phases.remaining(), 100, ctx.budget.signal);
   });
 }
 
@@ -214,11 +240,9 @@ export function election(ctx: StartContext, plan: ClusterPlan, created: Placemen
 export function handle(ctx: StartContext, plan: ClusterPlan, parts: {
   etcd: StartedEtcdContainer; coordinator: StartedM3CoordinatorContainer; nodes: StartedM3AggregatorNode[]; toxiproxy?: StartedToxiproxyContainer;
 }): StartedM3AggregatorCluster {
+  ctx.budget.check(); // aborted at the last moment: remove it rather than hand it out
   const cluster = new StartedM3AggregatorCluster(plan, parts.etcd, parts.coordinator, parts.nodes, ctx.phases.finish(), false, ctx.sink, parts.toxiproxy);
   if (plan.inputs.options.reuseKey === undefined) registerLiveCluster({ id: plan.clusterId, stop: () => cluster.stop() });
-  else {
-    unregisterLiveCluster(plan.clusterId); // a reused cluster outlives this process on purpose
-    keepReservations(plan.clusterId); // and keeps its ports until its containers are gone
-  }
+  else keepReservations(plan.clusterId); // a reused cluster outlives this process on purpose, and keeps its ports until its containers are gone
   return cluster;
 }

@@ -48,19 +48,20 @@ export function describeElection(elections: ShardSetElection[]): string {
     .join("\n");
 }
 
-/** Polls until {@link isElectionSettled}; rejects after `timeoutMs` with the last states. */
+/** Polls until {@link isElectionSettled}; rejects after `timeoutMs` with the last states, or when `signal` aborts. */
 export async function waitForElection(
   shardSets: Map<number, string[]>,
   apis: Map<string, AggregatorApi>,
   timeoutMs: number,
-  intervalMs = 100,
+  intervalMs = 25,
+  signal?: AbortSignal,
 ): Promise<ShardSetElection[]> {
   let last: ShardSetElection[] = [];
   return poll(async () => {
     last = await readElection(shardSets, apis);
     return isElectionSettled(last) ? last : undefined;
   }, {
-    timeoutMs, intervalMs, what: "settled election",
+    timeoutMs, intervalMs, signal, what: "settled election",
     onTimeout: () => new Error(`no settled election after ${timeoutMs} ms (want exactly one leader and verified followers per shard set):\n${describeElection(last)}`),
   });
 }

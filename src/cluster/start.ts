@@ -6,11 +6,16 @@
  */
 import type { M3AggregatorClusterOptions, ResolvedClusterOptions } from "../model/options";
 import { type ClusterPlan, planCluster } from "../plan/plan";
-import { teardown } from "../lifecycle/live";
+import { registerLiveCluster, teardown, unregisterLiveCluster } from "../lifecycle/live";
+import { StartAbortedError, StartBudget } from "../lifecycle/budget";
+import { claimClusterId, ClusterIdInUseError, releaseClusterId } from "../lifecycle/claim";
+import { ClusterStartError } from "./errors";
 import { sourceImageTags, sourceTreeTag } from "../m3/source-build";
 import { acquireLock } from "../util/file-lock";
 import { attachCluster } from "./attach";
 import { withBindRetries } from "./bind-retry";
+import type { SwarmTargetOptions } from "../model/options";
+import { type StartedSwarmCluster, startSwarmCluster } from "./swarm";
 import { resolveOptions } from "./options";
 import * as phase from "./phases";
 import type { StartContext } from "./phases";
@@ -18,7 +23,6 @@ import type { StartedM3AggregatorCluster } from "./started";
 
 /** One start: the plan made here (or the one given), run phase by phase. */
 async function startOnce(ctx: StartContext, given: ClusterPlan | undefined): Promise<StartedM3AggregatorCluster> {
-  phase.guardUntilStarted(ctx);
   try {
     await phase.sweep(ctx);
     let plan = given;
@@ -75,9 +79,16 @@ export class M3AggregatorCluster {
     this.plan = undefined;
   }
 
-  /** Validates, starts and waits until ready. Shorthand for `new M3AggregatorCluster(options).start()`. */
-  static async start(options: M3AggregatorClusterOptions = {}): Promise<StartedM3AggregatorCluster> {
-    return new M3AggregatorCluster(options).start(); // async: a bad option rejects, like any other failure
+  /**
+   * Validates, starts and waits until ready. Shorthand for `new M3AggregatorCluster(options).start()`.
+   * With `target: { swarm }` it deploys the cluster as a stack on a Docker Swarm (README "Beyond one machine").
+   */
+  static async start(options: M3AggregatorClusterOptions & { target: { swarm: SwarmTargetOptions } }): Promise<StartedSwarmCluster>;
+  static async start(options?: M3AggregatorClusterOptions): Promise<StartedM3AggregatorCluster>;
+  static async start(options: M3AggregatorClusterOptions = {}): Promise<StartedM3AggregatorCluster | StartedSwarmCluster> {
+    const fixture = new M3AggregatorCluster(options); // async: a bad option rejects, like any other failure
+    if (fixture.options.target.kind === "swarm") return startSwarmCluster(fixture.options);
+    return fixture.start();
   }
 
   /**
@@ -97,45 +108,99 @@ export class M3AggregatorCluster {
   }
 
   /** Removes every container of cluster `clusterId`, its certificates and port reservations (no error when none). */
-  static remove(clusterId: string): Promise<void> {
-    return teardown(clusterId);
+  static async remove(clusterId: string): Promise<void> {
+    await teardown(clusterId);
   }
 
   /**
    * Starts etcd, the coordinator, creates the placement (shards cut over at
    * once), starts all aggregators in parallel and waits for a settled
    * election. On any failure everything started is removed and a
-   * {@link ClusterStartError} carries the phase and the last log lines.
+   * {@link ClusterStartError} carries the phase, the last log lines and what the teardown removed.
    * In reuse mode, attaches to the kept cluster of the same options when it is whole and ready.
+   *
+   * `startTimeoutMs` bounds all of it: lock waits, retries on other ports and every wait. `signal`
+   * aborts the start (e.g. a test runner's hook gave up): it removes whatever it brought up and
+   * rejects. A clusterId that a live cluster uses is refused at once ({@link ClusterIdInUseError}).
    */
-  async start(): Promise<StartedM3AggregatorCluster> {
-    const key = this.options.reuseKey;
-    if (key === undefined) return this.startNew();
-    // Reuse: one process at a time decides between attaching and starting.
-    const release = await acquireLock(`reuse-${key}`);
+  async start(options: { signal?: AbortSignal } = {}): Promise<StartedM3AggregatorCluster> {
+    const target = this.options.target.kind;
+    if (target === "swarm") throw new Error("a swarm cluster starts with the static M3AggregatorCluster.start(options), which returns its handle");
+    if (target === "kubernetes") throw new Error("target kubernetes: starting is not implemented yet; `m3agg render --target kubernetes` prints the manifests");
+    const clusterId = this.options.clusterId;
+    const budget = new StartBudget(this.options.startTimeoutMs, options.signal);
+    // Until start() returns, a signal aborts it, and the start removes whatever it brought up.
+    let settled!: () => void;
+    const done = new Promise<void>((resolve) => (settled = resolve));
+    const starting = { id: clusterId, stop: () => { budget.abort(new StartAbortedError(new Error("interrupted by a signal"))); return done; } };
+    registerLiveCluster(starting);
     try {
-      try {
-        const existing = await attachCluster(this.options.clusterId);
-        const source = this.options.m3Source;
-        if (source !== undefined && existing.plan.nodes[0]?.container.image !== expectedSourceImage(source, this.options.debug !== undefined)) {
-          throw new Error("the kept cluster runs binaries of an older state of the source tree"); // rebuild and restart
-        }
-        // A kept faults cluster starts healed: no toxic of an earlier run stays on a link.
-        await existing.toxiproxy?.client.resetAll();
-        await existing.waitForReady({ timeoutMs: 15_000 });
-        return existing;
-      } catch {
-        await teardown(this.options.clusterId); // absent, partial or unhealthy: start afresh
-      }
-      return await this.startNew();
+      return await guarded(budget, clusterId, this.options.reuseKey, () => this.startNew(budget));
+    } catch (error) {
+      if (error instanceof ClusterStartError || error instanceof ClusterIdInUseError) throw error;
+      throw new ClusterStartError(clusterId, "claim", error); // outside any phase: the reuse lock wait, or the claim (nothing started)
     } finally {
-      release();
+      budget.dispose();
+      unregisterLiveCluster(clusterId, starting); // a started cluster is registered by its handle (a kept one is not)
+      settled();
     }
   }
 
   /** A planned start, again on new ports when another program took one (see bind-retry.ts); a given plan's ports never move. */
-  private startNew(): Promise<StartedM3AggregatorCluster> {
+  private startNew(budget: StartBudget): Promise<StartedM3AggregatorCluster> {
     const given = this.plan;
-    return withBindRetries(this.options, given !== undefined, (ctx) => startOnce(ctx, given));
+    return withBindRetries(this.options, given !== undefined, (ctx) => startOnce(ctx, given), budget);
+  }
+}
+
+/**
+ * Reuse: attaches to the kept cluster, or starts it (one process at a time decides). Otherwise:
+ * claims the cluster id (refused at once when a live cluster uses it), then starts.
+ */
+async function guarded(budget: StartBudget, clusterId: string, reuseKey: string | undefined,
+  startNew: () => Promise<StartedM3AggregatorCluster>): Promise<StartedM3AggregatorCluster> {
+  if (reuseKey === undefined) return claimed(budget, clusterId, startNew, false);
+  const release = await acquireLock(`reuse-${reuseKey}`, budget.remaining(), undefined, { signal: budget.signal });
+  try {
+    try {
+      const existing = await attachCluster(clusterId);
+      const source = existing.options.m3Source;
+      if (source !== undefined && existing.plan.nodes[0]?.container.image !== expectedSourceImage(source, existing.options.debug !== undefined)) {
+        throw new Error("the kept cluster runs binaries of an older state of the source tree"); // rebuild and restart
+      }
+      // A kept faults cluster starts healed: no toxic of an earlier run stays on a link.
+      await budget.race(existing.toxiproxy?.client.resetAll() ?? Promise.resolve());
+      await budget.race(existing.waitForReady({ timeoutMs: Math.min(15_000, budget.remaining()) }));
+      return existing;
+    } catch {
+      budget.check(); // out of time or aborted: no fresh start
+      await teardown(clusterId); // absent, partial or unhealthy: start afresh
+    }
+    // A kept cluster outlives this process: the id is claimed only while it starts.
+    return await claimed(budget, clusterId, startNew, true);
+  } finally {
+    release();
+  }
+}
+
+/** Runs `work` holding the claim on the cluster id; refuses at once when a live cluster uses it. */
+async function claimed(budget: StartBudget, clusterId: string, work: () => Promise<StartedM3AggregatorCluster>,
+  releaseAfter: boolean): Promise<StartedM3AggregatorCluster> {
+  try {
+    budget.check();
+    await claimClusterId(clusterId); // not raced: a claim that lands after an abort must still be released below
+  } catch (error) {
+    if (error instanceof ClusterIdInUseError) throw error;
+    throw new ClusterStartError(clusterId, "claim", error); // nothing was started
+  }
+  let ok = false;
+  try {
+    budget.check();
+    const cluster = await work();
+    ok = true;
+    return cluster;
+  } finally {
+    // The claim lives as long as this process owns the cluster (released by stop()).
+    if (!ok || releaseAfter) releaseClusterId(clusterId);
   }
 }

@@ -14,6 +14,7 @@ import type { StartedM3AggregatorNode } from "../containers/m3aggregator";
 import type { StartedM3CoordinatorContainer } from "../containers/m3coordinator";
 import type { ResolvedImage, ImageNames } from "../model/components";
 import { teardown, unregisterLiveCluster } from "../lifecycle/live";
+import { releaseClusterId } from "../lifecycle/claim";
 import type { M3Version } from "../model/versions";
 import type { ResolvedClusterOptions } from "../model/options";
 import type { PortPlan } from "../model/network";
@@ -24,6 +25,8 @@ import type { StartupTimings } from "../model/phases";
 import type { M3MsgSink } from "../sink/sink";
 import { type ClusterTls, clusterTlsHandle } from "../tls/material";
 import { formatLogTail } from "../util/log-tail";
+import { type ResetOptions, type ResetReport, resetCluster } from "./reset";
+import { followContainerLogs, type FollowLogsOptions, type LogFollower } from "../docker/follow-logs";
 import type { StartedToxiproxyContainer } from "../containers/toxiproxy";
 import { FaultLog, type FaultRecord, FaultsDisabledError, LinkFaults, nodeLinkMap } from "../faults/network";
 
@@ -179,7 +182,7 @@ export class StartedM3AggregatorCluster {
   }
 
   /** Every container of the cluster: etcd, coordinator, then the nodes. */
-  private get components(): Array<{ component: string; logLines(): string[] }> {
+  private get components(): Array<{ component: string; logLines(): string[]; getId(): string }> {
     return [this.etcd, this.coordinator, ...this.nodes, ...(this.toxiproxy === undefined ? [] : [this.toxiproxy])];
   }
 
@@ -260,13 +263,59 @@ export class StartedM3AggregatorCluster {
     return folder;
   }
 
+  /**
+   * Puts the cluster back into the state start() left it in, for a cluster shared between tests:
+   * heals every fault (`faults: true`: the Toxiproxy container running again, then `healAll()`), runs
+   * the registered reset steps (`registerResetStep`), brings
+   * every paused, stopped or killed container back, empties the sink (when this process has it)
+   * and waits for one leader and verified followers per shard set. Rejects with a
+   * `ResetError` naming the step that failed. Placement changes made by a test are not undone.
+   */
+  async reset(options: ResetOptions = {}): Promise<ResetReport> {
+    const sink = this.flushSink;
+    const proxy = this.toxiproxy;
+    return resetCluster(this, {
+      containers: [this.etcd, this.coordinator, ...this.nodes],
+      faults: proxy === undefined ? undefined : { proxy, heal: () => this.healAll() },
+      clearSink: sink === undefined ? undefined : () => {
+        const dropped = sink.datapoints().length;
+        sink.clear();
+        return dropped;
+      },
+      waitForReady: (timeoutMs) => this.waitForReady({ timeoutMs }),
+    }, options);
+  }
+
+  /**
+   * Streams the output of every container (or of `components`: "etcd", "m3coordinator" (or
+   * "coordinator"), node ids) line by line to `onLine`, live, like `docker compose logs -f`;
+   * a container that is stopped and started again is followed again. Each line comes raw and
+   * rendered (`time level msg key=value` for m3's and etcd's JSON lines). `stop()` ends it.
+   * `follow: false` delivers what there is and ends (`done` resolves).
+   *
+   * @example
+   * const logs = await cluster.followLogs({ onLine: (l) => console.log(`${l.component} | ${l.text}`) });
+   * // … the test …
+   * await logs.stop();
+   */
+  async followLogs(options: FollowLogsOptions & { components?: string[] }): Promise<LogFollower> {
+    const all = this.components;
+    const wanted = options.components === undefined ? all
+      : all.filter((c) => options.components!.some((name) => name === c.component || (name === "coordinator" && c.component === "m3coordinator")));
+    const unknown = (options.components ?? []).filter((name) => !all.some((c) => c.component === name || (name === "coordinator" && c.component === "m3coordinator")));
+    if (unknown.length > 0) throw new Error(`no container ${unknown.map((u) => JSON.stringify(u)).join(", ")} in cluster ${this.getClusterId()} (containers: ${all.map((c) => c.component).join(", ")})`);
+    return followContainerLogs(wanted.map((c) => ({ component: c.component, id: c.getId() })), options);
+  }
+
   /** Milliseconds the last stop() took (undefined before). */
   getStopTimeMs(): number | undefined {
     return this.stoppedInMs;
   }
 
   /**
-   * Removes every container of the cluster. Idempotent: later calls wait for the first.
+   * Removes every container of the cluster, then its port reservations and TLS folder.
+   * Idempotent: later calls wait for the first. When the teardown fails (it rejects with a
+   * TeardownError saying what was removed and what is left), a later call tries again.
    * A reuse-mode cluster is left running (this handle is just dropped) unless `remove: true`.
    */
   stop(options: { remove?: boolean } = {}): Promise<void> {
@@ -277,7 +326,11 @@ export class StartedM3AggregatorCluster {
       await teardown(this.getClusterId());
       this.stoppedInMs = Date.now() - t0;
       unregisterLiveCluster(this.getClusterId());
-    })();
+      if (!this.attached) releaseClusterId(this.getClusterId()); // the id is free for another start
+    })().catch((error: unknown) => {
+      this.stopping = undefined; // not stopped: the next stop() tries again
+      throw error;
+    });
     return this.stopping;
   }
 

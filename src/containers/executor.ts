@@ -5,7 +5,7 @@
  * start, so no line is lost and a failed start can still show the container's last lines.
  */
 import { GenericContainer, type StartedTestContainer } from "testcontainers";
-import { ownerLabels } from "../docker/labels";
+import { isKept, ownerLabels } from "../docker/labels";
 import type { ContainerSpec } from "../plan/spec";
 import { LogBuffer } from "./log-buffer";
 import { waitStrategyOf } from "./wait";
@@ -17,6 +17,12 @@ export interface PreparedContainer {
   readonly logBuffer: LogBuffer;
   /** Creates and starts the container; resolves once its wait strategy passed (within `timeoutMs`, at most the spec's). */
   start(timeoutMs?: number): Promise<StartedTestContainer>;
+  /**
+   * True when Testcontainers will give the container its session label
+   * (org.testcontainers.session-id), by which Ryuk removes a session's containers: false for a
+   * kept (reuse) cluster, which outlives the process that made it.
+   */
+  readonly reapedWithSession: boolean;
 }
 
 /** The Testcontainers container of a spec, labelled with the spec's labels plus the owner labels. */
@@ -27,7 +33,8 @@ function containerOf(spec: ContainerSpec, logBuffer: LogBuffer): GenericContaine
     .withEntrypoint(spec.entrypoint)
     .withCommand(spec.command)
     .withEnvironment(spec.env)
-    .withWaitStrategy(waitStrategyOf(spec.wait));
+    .withWaitStrategy(waitStrategyOf(spec.wait))
+    .withAutoCleanup(!isKept(spec.labels)); // Testcontainers adds the session label (Ryuk reaps by it) only with auto-cleanup
   switch (spec.network) {
     case "loopback": // host network: every listener on the plan's host address, nothing mapped, no bridge traffic
       container.withNetworkMode("host");
@@ -51,6 +58,8 @@ export function prepareContainer(spec: ContainerSpec): PreparedContainer {
   return {
     spec,
     logBuffer,
+    // The flag GenericContainer.start() reads to decide on the session label (protected in Testcontainers 12).
+    reapedWithSession: (container as unknown as { autoCleanup: boolean }).autoCleanup,
     start: (timeoutMs = spec.startupTimeoutMs) => container.withStartupTimeout(Math.min(spec.startupTimeoutMs, timeoutMs)).start(),
   };
 }

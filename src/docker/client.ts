@@ -84,3 +84,29 @@ export async function containerCpuSecondsEach(ids: string[]): Promise<number[]> 
     return stats.cpu_stats.cpu_usage.total_usage / 1e9;
   }));
 }
+
+/**
+ * Everything container `id` printed so far (stdout and stderr, in order), read once without
+ * following: the engine's answer ends when all of it is delivered, so nothing is missed and
+ * nothing is waited for. Lines, without the trailing empty one.
+ */
+export async function containerLogLines(id: string): Promise<string[]> {
+  const client = await dockerClient();
+  const raw = (await client.container.dockerode.getContainer(id).logs({ follow: false, stdout: true, stderr: true })) as unknown as Buffer;
+  return demuxLogs(Buffer.from(raw)).split("\n").map((l) => l.replace(/\r$/, "")).filter((l, i, all) => l !== "" || i < all.length - 1);
+}
+
+/**
+ * Docker's multiplexed log format (a container without a TTY): frames of an 8-byte header
+ * (stream type, 3 zero bytes, payload size big-endian) and the payload.
+ */
+export function demuxLogs(raw: Buffer): string {
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at + 8 <= raw.length) {
+    const size = raw.readUInt32BE(at + 4);
+    parts.push(raw.subarray(at + 8, at + 8 + size));
+    at += 8 + size;
+  }
+  return Buffer.concat(parts).toString("utf8");
+}

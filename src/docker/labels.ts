@@ -1,15 +1,27 @@
 /** The labels added when a container is created: who created it and when (the sweep reads them). */
-import * as os from "node:os";
-import { LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_REUSE, LABEL_STARTED_AT } from "../model/labels";
+import { LABEL_OWNER_HOST, LABEL_OWNER_NS, LABEL_OWNER_PID, LABEL_OWNER_START, LABEL_REUSE, LABEL_STARTED_AT } from "../model/labels";
+import { selfIdentity } from "../util/process-alive";
 
 /**
  * The labels that say who created a container and when, added at creation: the sweep removes
- * containers whose owner process died. A reuse-mode container has no owner pid (it outlives its owner).
+ * containers whose owner process died (pid, and its start time, so a reused pid is not taken for
+ * the owner). A reuse-mode container has no owner pid (it outlives its owner).
  */
 export function ownerLabels(labels: Record<string, string>): Record<string, string> {
+  const me = selfIdentity();
   return {
-    [LABEL_OWNER_HOST]: os.hostname(),
+    [LABEL_OWNER_HOST]: me.host,
     [LABEL_STARTED_AT]: new Date().toISOString(),
-    ...(labels[LABEL_REUSE] === undefined ? { [LABEL_OWNER_PID]: String(process.pid) } : {}),
+    ...(isKept(labels) ? {} : { [LABEL_OWNER_PID]: String(me.pid), [LABEL_OWNER_START]: me.start, [LABEL_OWNER_NS]: me.ns }),
   };
+}
+
+/** A container of a kept (reuse) cluster: it outlives the process that made it. */
+export function isKept(labels: Record<string, string>): boolean {
+  return labels[LABEL_REUSE] !== undefined;
+}
+
+/** The owner process named by a container's labels (for ownerAlive). */
+export function ownerOf(labels: Record<string, string>): { pid: number; host: string | undefined; start: string | undefined; ns: string | undefined } {
+  return { pid: Number(labels[LABEL_OWNER_PID]), host: labels[LABEL_OWNER_HOST], start: labels[LABEL_OWNER_START], ns: labels[LABEL_OWNER_NS] };
 }

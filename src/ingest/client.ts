@@ -42,6 +42,8 @@ export type PlacementSource =
     getM3Version?(): M3Version;
     /** The cluster's TLS settings: the client dials TLS with `clientOptions()` when present. */
     readonly tls?: { clientOptions?(): tls.ConnectionOptions } | undefined;
+    /** The address this process reaches a placement endpoint at (named network model). */
+    dialAddress?(endpoint: string): string;
   };
 
 /** One endpoint (instance) in a {@link DeliveryReport}: its connections summed. */
@@ -161,6 +163,7 @@ export class M3IngestClient {
     const client = new M3IngestClient(placement, {
       ...options,
       m3Version: options.m3Version ?? source.getM3Version?.(),
+      ...(options.dial === undefined && source.dialAddress !== undefined ? { dial: (e: string) => source.dialAddress?.(e) ?? e } : {}),
       ...(tlsOptions === undefined ? {} : { tls: tlsOptions }),
     }, source, version);
     client.lastPlacementJson = JSON.stringify(placement);
@@ -263,7 +266,7 @@ export class M3IngestClient {
   private connection(instanceId: string, spread: number): EndpointConnection {
     let entry = this.endpoints.get(instanceId);
     if (entry === undefined) {
-      const endpoint = this.currentRouter.endpointOf(instanceId);
+      const endpoint = this.resolved.dial(this.currentRouter.endpointOf(instanceId));
       const separator = endpoint.lastIndexOf(":");
       const host = endpoint.slice(0, separator);
       const port = Number(endpoint.slice(separator + 1));

@@ -64,6 +64,11 @@ export interface IngestClientOptions {
   maxMessageBytes?: number;
   /** How sockets are made (tests). Default net.connect / tls.connect. */
   connect?: (host: string, port: number) => net.Socket;
+  /**
+   * Where to dial a placement endpoint (`host:port` → `host:port`): the dial map of a cluster whose
+   * endpoints are DNS names of its engine (swarm, kubernetes). Default: the source's `dialAddress`, else as is.
+   */
+  dial?: (endpoint: string) => string;
 }
 
 /**
@@ -93,12 +98,13 @@ export interface ResolvedClientOptions {
   shardCutoffLingerMs: number;
   maxMessageBytes: number;
   connect: ((host: string, port: number) => net.Socket) | undefined;
+  dial: (endpoint: string) => string;
 }
 
 const KNOWN = new Set([
   "connectionsPerEndpoint", "m3Version", "tls", "batchBytes", "flushIntervalMs", "connectTimeoutMs", "reconnectDelayMs",
   "maxReconnectDelayMs", "writeTimeoutMs", "maxQueueBytes", "closeTimeoutMs", "strict", "followPlacement",
-  "shardCutoverWarmupMs", "shardCutoffLingerMs", "maxMessageBytes", "connect",
+  "shardCutoverWarmupMs", "shardCutoffLingerMs", "maxMessageBytes", "connect", "dial",
 ]);
 
 function int(options: IngestClientOptions, option: keyof IngestClientOptions, fallback: number, min: number, max: number): number {
@@ -144,6 +150,7 @@ export function resolveClientOptions(options: IngestClientOptions, followDefault
   } else throw new InvalidClientOptionError("followPlacement", f, "must be true, false or { intervalMs }");
   if (options.strict !== undefined && typeof options.strict !== "boolean") throw new InvalidClientOptionError("strict", options.strict, "must be true or false");
   if (options.connect !== undefined && typeof options.connect !== "function") throw new InvalidClientOptionError("connect", options.connect, "must be a function (host, port) => net.Socket");
+  if (options.dial !== undefined && typeof options.dial !== "function") throw new InvalidClientOptionError("dial", options.dial, "must be a function (endpoint) => host:port");
   return {
     connectionsPerEndpoint: int(options, "connectionsPerEndpoint", 1, 1, 64),
     m3Version,
@@ -162,5 +169,6 @@ export function resolveClientOptions(options: IngestClientOptions, followDefault
     shardCutoffLingerMs: int(options, "shardCutoffLingerMs", DEFAULT_SHARD_CUTOFF_LINGER_MS, 0, 24 * 3_600_000),
     maxMessageBytes: int(options, "maxMessageBytes", DEFAULT_MAX_MESSAGE_BYTES, 64, 52_428_800),
     connect: options.connect,
+    dial: options.dial ?? ((endpoint: string) => endpoint),
   };
 }

@@ -7,7 +7,7 @@ import type { Circus } from "@jest/types";
 import { TestEnvironment } from "jest-environment-node";
 import { FAILURE_COUNTER } from "./failure-counter";
 
-export default class M3AggregatorTestEnvironment extends TestEnvironment {
+class M3AggregatorTestEnvironment extends TestEnvironment {
   handleTestEvent(event: Circus.Event): void {
     if (event.name === "test_fn_failure" || event.name === "hook_failure") {
       const counters = this.global as unknown as Record<string, number>;
@@ -15,3 +15,7 @@ export default class M3AggregatorTestEnvironment extends TestEnvironment {
     }
   }
 }
+
+// module.exports = the class (not exports.default): jest, Node's ESM loader and bundlers all find it
+// the same way (publint and arethetypeswrong check this on the packed tarball).
+export = M3AggregatorTestEnvironment;

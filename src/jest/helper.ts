@@ -42,7 +42,9 @@ export function globalSuiteHooks(): SuiteHooks {
 
 /**
  * Registers beforeAll (start; timeout = startTimeoutMs + 30 s) and afterAll
- * (stop). Options are validated right here, while jest collects tests, so a
+ * (stop). When the runner gives up on beforeAll (its timeout) while the start goes on,
+ * afterAll aborts the start and waits until it removed what it brought up: nothing
+ * outlives the worker. Options are validated right here, while jest collects tests, so a
  * bad option fails the file at once. With the fixture's jest environment
  * (`testEnvironment: "m3-aggregator-testcontainers/jest-environment"`), when
  * a test or hook failed, afterAll first writes every container's log to
@@ -61,13 +63,22 @@ export function globalSuiteHooks(): SuiteHooks {
 export function useM3AggregatorCluster(options: M3AggregatorClusterOptions = {}, hooks: SuiteHooks = globalSuiteHooks()): ClusterHandle {
   const fixture = new M3AggregatorCluster(options);
   let started: StartedM3AggregatorCluster | undefined;
+  let starting: Promise<StartedM3AggregatorCluster> | undefined;
+  const abort = new AbortController();
   const startTimeoutMs = options.startTimeoutMs ?? DEFAULTS.startTimeoutMs;
 
   hooks.beforeAll(async () => {
-    started = await fixture.start();
+    starting = fixture.start({ signal: abort.signal });
+    started = await starting;
   }, startTimeoutMs + 30_000);
 
   hooks.afterAll(async () => {
+    if (started === undefined && starting !== undefined) {
+      // The runner gave up on beforeAll (its timeout) while the start went on: abort it. The start
+      // then removes what it brought up and rejects; if it finished first, its cluster is stopped below.
+      abort.abort(new Error(`the test runner's beforeAll hook gave up on cluster ${fixture.options.clusterId}`));
+      started = await starting.catch(() => undefined);
+    }
     if (started === undefined) return;
     if (failuresSoFar() > 0 || writeLogsAlways()) {
       console.log(`cluster ${started.getClusterId()}: container logs written to ${started.writeLogs()}`);

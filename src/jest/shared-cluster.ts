@@ -13,6 +13,8 @@
  * // any test file
  * const m3 = useSharedM3AggregatorCluster();
  */
+import { randomBytes } from "node:crypto";
+import { RUN_TOKEN_ENV } from "../util/worker-prefix";
 import { M3AggregatorCluster } from "../cluster/start";
 import { type StartedM3AggregatorCluster } from "../cluster/started";
 import { type ClusterHandle, globalSuiteHooks, type SuiteHooks } from "./helper";
@@ -28,6 +30,7 @@ export function sharedClusterSetup(options: M3AggregatorClusterOptions = {}): ()
     const cluster = await M3AggregatorCluster.start(options);
     process.env[SHARED_CLUSTER_ENV] = cluster.getClusterId();
     process.env[SHARED_REUSE_ENV] = cluster.options.reuseKey === undefined ? "" : "1";
+    process.env[RUN_TOKEN_ENV] ??= randomBytes(3).toString("hex"); // workerMetricPrefix(): one token per run
   };
 }
 
@@ -53,5 +56,34 @@ export function useSharedM3AggregatorCluster(hooks: SuiteHooks = globalSuiteHook
       if (cluster === undefined) throw new Error("the shared cluster is not attached (did beforeAll fail?)");
       return cluster;
     },
+  };
+}
+
+/** The part of vitest's TestProject a globalSetup uses. */
+export interface ProvidingProject {
+  provide(key: "m3aggClusterId" | "m3aggRunToken", value: string): void;
+}
+
+/**
+ * A vitest `globalSetup`: starts one cluster (with `reuse: true`, attaches to a kept one) before
+ * any test file runs, `provide`s its id and a run token to every file, and removes it after the
+ * run (a reuse-mode cluster is kept). Test files attach with `m3Test` from
+ * "m3-aggregator-testcontainers/vitest". Import it from the main entry: a globalSetup file runs
+ * outside any test file, where the vitest entry cannot load.
+ *
+ * @example
+ * // vitest.config.mts: test: { globalSetup: ["./m3-setup.mts"] }
+ * // m3-setup.mts
+ * import { m3aggGlobalSetup } from "m3-aggregator-testcontainers";
+ * export default m3aggGlobalSetup({ nodes: 4, rf: 2 });
+ */
+export function m3aggGlobalSetup(options: M3AggregatorClusterOptions = {}): (project: ProvidingProject) => Promise<() => Promise<void>> {
+  return async (project) => {
+    const cluster = await M3AggregatorCluster.start(options);
+    project.provide("m3aggClusterId", cluster.getClusterId());
+    project.provide("m3aggRunToken", randomBytes(3).toString("hex"));
+    return async () => {
+      await cluster.stop();
+    };
   };
 }

@@ -4,6 +4,7 @@
  * phase it happened in (phases run concurrently, so the first failing one must travel with it).
  */
 import type { ProgressEvent, StartPhase, StartupTimings } from "../model/phases";
+import { StartBudget } from "./budget";
 
 
 /** An error that happened in `phase`; the runner converts it to a ClusterStartError at the end. */
@@ -18,17 +19,17 @@ export function failedPhase(error: unknown, fallback: StartPhase): { phase: Star
   return error instanceof PhaseFailure ? { phase: error.phase, cause: error.cause } : { phase: fallback, cause: error };
 }
 
-/** The least time a phase is given, even past the deadline: enough to fail with its own error. */
-const MIN_REMAINING_MS = 1_000;
-
 /** Runs the named phases of one start within its deadline, reporting and timing each. */
 export class PhaseRunner {
   readonly timings: StartupTimings = { total: 0 };
   private readonly begin = Date.now();
-  private deadline: number;
+  private readonly works: Array<Promise<unknown>> = [];
+  /** The start's one deadline and abort signal: every phase ends as soon as it aborts. */
+  readonly budget: StartBudget;
 
-  constructor(private readonly timeoutMs: number, private readonly onProgress?: (event: ProgressEvent) => void) {
-    this.deadline = this.begin + timeoutMs;
+  /** `budget`: the start's (or a timeout in ms, for a budget of the runner's own). */
+  constructor(budget: StartBudget | number, private readonly onProgress?: (event: ProgressEvent) => void) {
+    this.budget = typeof budget === "number" ? new StartBudget(budget) : budget;
   }
 
   /** Reports a phase's state; a throwing progress printer does not break the start. */
@@ -45,7 +46,10 @@ export class PhaseRunner {
     const t0 = Date.now();
     this.progress(phase, "begin");
     try {
-      const result = await work();
+      this.budget.check();
+      const running = work();
+      this.works.push(running.catch(() => undefined));
+      const result = await this.budget.race(running); // the deadline or an abort ends the phase at once
       this.progress(phase, "end", Date.now() - t0);
       return result;
     } catch (error) {
@@ -56,14 +60,22 @@ export class PhaseRunner {
     }
   }
 
-  /** Milliseconds left until the deadline (at least {@link MIN_REMAINING_MS}). */
+  /** Milliseconds left until the deadline (at least 1 s). */
   remaining(): number {
-    return Math.max(MIN_REMAINING_MS, this.deadline - Date.now());
+    return this.budget.remaining();
   }
 
   /** Starts the deadline anew: a cold source build takes minutes and does not count against the start. */
   restartDeadline(): void {
-    this.deadline = Date.now() + this.timeoutMs;
+    this.budget.restart();
+  }
+
+  /**
+   * Resolves once the work of every phase run so far has settled, including work a deadline or an
+   * abort left running (a container still being created, a port reservation, the TLS folder).
+   */
+  async settled(): Promise<void> {
+    for (let seen = 0; seen < this.works.length; seen = this.works.length) await Promise.all(this.works.slice(seen));
   }
 
   /** The timings with `total` set to the time since the runner was made. */

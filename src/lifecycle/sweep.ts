@@ -1,14 +1,19 @@
 /**
- * Removes containers left behind by fixture processes that died without
- * cleaning up (SIGKILL, OOM, a crashed runner). A container is an orphan when
- * its owner process, named by the owner-pid and owner-host labels, no longer
- * runs on this host. Live clusters of other processes are never touched.
- * Port reservations (ports/reservations.ts) of such owners are swept here too.
+ * Removes what fixture processes that died without cleaning up (SIGKILL, OOM, a crashed runner,
+ * a forced exit) left behind: containers whose owner process (owner-pid, owner-start, owner-host
+ * labels) no longer runs on this host, port reservations of dead owners, TLS folders of clusters
+ * that no longer exist, and lock files of dead owners. Live clusters of other processes are never
+ * touched.
  */
-import * as os from "node:os";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { containersWithLabel, removeContainers } from "../docker/client";
-import { LABEL_CLUSTER, LABEL_OWNER_HOST, LABEL_OWNER_PID } from "../model/labels";
-import { processAlive } from "../util/process-alive";
+import { LABEL_CLUSTER, LABEL_OWNER_PID } from "../model/labels";
+import { ownerOf } from "../docker/labels";
+import { ownerAlive } from "../util/process-alive";
+import { removeTlsMaterial, tlsDirOf, tlsOwnerIn } from "../tls/material";
+import { clusterLockName } from "./claim";
+import { lockDir, lockOwner, sweepLocks } from "../util/file-lock";
 import { listReservations, ownerProcessDead, removeStale, removeStaleTempFiles, type Reservation } from "../ports/reservations";
 
 /**
@@ -30,14 +35,50 @@ export async function sweepReservations(dir?: string): Promise<number[]> {
   return removeStale(all.filter(stale).map((r) => r.port), stale, dir);
 }
 
-/** Removes orphaned fixture containers (and stale port reservations); resolves with the ids of the clusters the containers belonged to. */
+/** A TLS folder without an owner record (made by an older version) is judged by its age. */
+const UNOWNED_TLS_MAX_AGE_MS = 15 * 60_000;
+
+/**
+ * Removes the TLS folders of clusters that are gone: no container carries the cluster id, no live
+ * process holds the cluster's id lock (a start holds it from before the folder is made until its
+ * containers are gone), and the folder's owner process is dead. Resolves with the folders removed.
+ */
+export async function sweepTlsFolders(root = path.dirname(tlsDirOf("x")), locks = lockDir()): Promise<string[]> {
+  let ids: string[];
+  try {
+    ids = fs.readdirSync(root);
+  } catch {
+    return [];
+  }
+  if (ids.length === 0) return [];
+  const since = Date.now();
+  const withContainers = new Set((await containersWithLabel(LABEL_CLUSTER)).map((c) => c.labels[LABEL_CLUSTER] ?? ""));
+  const removed: string[] = [];
+  for (const id of ids) {
+    const dir = path.join(root, id);
+    if (withContainers.has(id) || lockOwner(clusterLockName(id), locks) !== undefined) continue;
+    const stat = fs.statSync(dir, { throwIfNoEntry: false });
+    if (stat === undefined || stat.mtimeMs > since - 1_000) continue; // made after the container list was read
+    const owner = tlsOwnerIn(dir);
+    const gone = owner === undefined ? since - stat.mtimeMs > UNOWNED_TLS_MAX_AGE_MS : !ownerAlive(owner);
+    if (!gone) continue;
+    fs.rmSync(dir, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
+}
+
+/**
+ * Removes orphaned fixture containers, then stale port reservations, TLS folders of clusters that
+ * are gone, and dead owners' lock files; resolves with the ids of the clusters the containers belonged to.
+ */
 export async function sweepOrphans(): Promise<string[]> {
-  const host = os.hostname();
-  const orphans = (await containersWithLabel(LABEL_OWNER_PID)).filter((c) => {
-    const pid = Number(c.labels[LABEL_OWNER_PID]);
-    return c.labels[LABEL_OWNER_HOST] === host && Number.isInteger(pid) && pid > 0 && !processAlive(pid);
-  });
+  const orphans = (await containersWithLabel(LABEL_OWNER_PID)).filter((c) => !ownerAlive(ownerOf(c.labels)));
   await removeContainers(orphans.map((c) => c.id));
+  const ids = [...new Set(orphans.map((c) => c.labels[LABEL_CLUSTER] ?? "?"))];
+  for (const id of ids) if (lockOwner(clusterLockName(id)) === undefined) removeTlsMaterial(id);
   await sweepReservations();
-  return [...new Set(orphans.map((c) => c.labels[LABEL_CLUSTER] ?? "?"))];
+  sweepLocks();
+  await sweepTlsFolders();
+  return ids;
 }

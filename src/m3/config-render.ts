@@ -20,8 +20,10 @@ export interface AggregatorConfigInput {
   host?: string;
   ports: NodePorts;
   etcdClientPort: number;
-  /** `host:port` the node dials for etcd instead of `<host>:<etcdClientPort>` (its fault proxy). */
+  /** `host:port` the node dials for etcd instead of `<host>:<etcdClientPort>`: its fault proxy, or (named network model) etcd's DNS name. */
   etcdEndpoint?: string;
+  /** The name the TLS clients verify in the server certificate (default `host`). */
+  tlsServerName?: string;
   electionTtlSeconds: number;
   backend: FlushBackend;
   /** m3msg topic of the sink backend (default `aggregated_metrics`). */
@@ -39,7 +41,7 @@ export interface CoordinatorConfigInput {
   port: number;
   metricsPort: number;
   etcdClientPort: number;
-  /** `host:port` the coordinator dials for etcd instead of `<host>:<etcdClientPort>` (its fault proxy). */
+  /** `host:port` the coordinator dials for etcd instead of `<host>:<etcdClientPort>`: its fault proxy, or (named network model) etcd's DNS name. */
   etcdEndpoint?: string;
   logLevel: LogLevel;
   m3Version?: M3Version;
@@ -156,7 +158,7 @@ export function renderAggregatorConfig(input: AggregatorConfigInput): string {
   if (input.tls !== undefined && !profile.supportsTls) {
     throw new Error(`m3 ${profile.version} has no raw TCP TLS`);
   }
-  applyTls(doc, input.tls, input.host ?? LOOPBACK);
+  applyTls(doc, input.tls, input.tlsServerName ?? input.host ?? LOOPBACK);
   mergeInto(doc, input.overrides ?? {});
   return doc.toString();
 }

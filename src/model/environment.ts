@@ -71,3 +71,14 @@ export const portRangeSetting = (env: NodeJS.ProcessEnv = process.env): string |
 export const portsDirSetting = (env: NodeJS.ProcessEnv = process.env): string | undefined => envValue(env.M3AGG_PORTS_DIR);
 /** M3AGG_STATE_DIR: where `m3agg up` writes state.json. */
 export const stateDirSetting = (env: NodeJS.ProcessEnv = process.env): string | undefined => env.M3AGG_STATE_DIR;
+/** DOCKER_HOST: the engine endpoint Testcontainers and the docker CLI use (default: the local socket). */
+export const dockerEndpoint = (env: NodeJS.ProcessEnv = process.env): string => envValue(env.DOCKER_HOST) ?? "unix:///var/run/docker.sock";
+/** NO_COLOR (any value): `m3agg logs` prints no colors. */
+export const noColor = (env: NodeJS.ProcessEnv = process.env): boolean => env.NO_COLOR !== undefined;
+/** M3AGG_RUN_TOKEN: the run part of workerMetricPrefix() (sharedClusterSetup sets it). */
+export const RUN_TOKEN_ENV = "M3AGG_RUN_TOKEN";
+export const runTokenSetting = (env: NodeJS.ProcessEnv = process.env): string | undefined => envValue(env[RUN_TOKEN_ENV]);
+/** The test runner's worker: vitest's VITEST_POOL_ID, else jest's JEST_WORKER_ID. */
+export const testWorkerId = (env: NodeJS.ProcessEnv = process.env): string | undefined => envValue(env.VITEST_POOL_ID) ?? envValue(env.JEST_WORKER_ID);
+/** M3AGG_M3_VERSION alone (the CLI's image commands default to it). */
+export const m3VersionSetting = (env: NodeJS.ProcessEnv = process.env): string | undefined => envValue(env.M3AGG_M3_VERSION);

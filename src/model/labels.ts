@@ -10,6 +10,12 @@ export const LABEL_COMPONENT = `${LABEL_PREFIX}.component`;
 export const LABEL_NODE = `${LABEL_PREFIX}.node`;
 export const LABEL_OWNER_PID = `${LABEL_PREFIX}.owner-pid`;
 export const LABEL_OWNER_HOST = `${LABEL_PREFIX}.owner-host`;
+/** The owner process's start time (/proc/<pid>/stat field 22): a reused pid is not taken for the owner. */
+export const LABEL_OWNER_START = `${LABEL_PREFIX}.owner-start`;
+/** The owner process's pid namespace. */
+export const LABEL_OWNER_NS = `${LABEL_PREFIX}.owner-ns`;
+/** The label Testcontainers' reaper (Ryuk) removes containers by when their session ends; kept clusters do not carry it. */
+export const LABEL_RYUK_SESSION = "org.testcontainers.session-id";
 export const LABEL_STARTED_AT = `${LABEL_PREFIX}.started-at`;
 /** JSON of the container's listening ports, so a cluster can be attached to from another process. */
 export const LABEL_PORTS = `${LABEL_PREFIX}.ports`;

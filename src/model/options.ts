@@ -6,6 +6,42 @@ import type { ImageNames } from "./components";
 import type { ProgressEvent } from "./phases";
 import type { TlsOption, TlsSettings } from "./tls";
 import type { M3Version } from "./versions";
+import type { NetworkOption } from "./network";
+
+/** Docker Swarm: the engines of one swarm, by Docker host (`unix:///…`, `tcp://…`). */
+export interface SwarmTargetOptions {
+  /** The first is a manager; images are loaded onto each one without a registry. Default: the engine of DOCKER_HOST. */
+  engines?: string[];
+  /**
+   * Engines in network namespaces of this machine (scripts/swarm-engines.sh): per engine the unix
+   * socket of its relay, through which this process reaches the engine's published ports, and the
+   * socket the relays forward the containers' sink connections to.
+   */
+  relays?: { engines: string[]; sink: string };
+}
+
+/** Kubernetes: the cluster to apply to and the registry its nodes pull the images from. */
+export interface KubernetesTargetOptions {
+  /** Kubeconfig file (default: KUBECONFIG, then ~/.kube/config). */
+  kubeconfig?: string;
+  /** Context of the kubeconfig (default: its current context). */
+  context?: string;
+  /** Registry the images were pushed to; the manifests name the images under it. */
+  registry?: string;
+}
+
+/**
+ * Where the cluster runs: "docker" (default: one engine, host network, loopback ports),
+ * `{ swarm }` (a Docker Swarm across engines) or `{ kubernetes }` (render only, for now). Swarm and
+ * Kubernetes use the named network model (fixed ports, DNS names).
+ */
+export type TargetOption = "docker" | { swarm: SwarmTargetOptions } | { kubernetes: KubernetesTargetOptions };
+
+/** The target after validation. */
+export type ResolvedTarget =
+  | { kind: "docker" }
+  | { kind: "swarm"; engines: string[]; relays: { engines: string[]; sink: string } | undefined }
+  | { kind: "kubernetes"; kubeconfig: string | undefined; context: string | undefined; registry: string | undefined };
 
 /**
  * Where the aggregators flush aggregated metrics: "blackhole" (discard, the seed's), "logging" (one
@@ -109,6 +145,8 @@ export interface M3AggregatorClusterOptions {
    * e.g. `{ aggregator: { aggregator: { entryTTL: "10m" } } }`.
    */
   configOverrides?: { aggregator?: Record<string, unknown>; coordinator?: Record<string, unknown> };
+  /** Where the cluster runs (see {@link TargetOption}). Default "docker". */
+  target?: TargetOption;
   /**
    * Route every link through one Toxiproxy so tests can cut, slow and heal them
    * (`node.network`, `cluster.etcd.network`, `cluster.isolate()`): each node's link to etcd, the
@@ -151,6 +189,10 @@ export interface ResolvedClusterOptions {
   reuseKey: string | undefined;
   onProgress: ((event: ProgressEvent) => void) | undefined;
   configOverrides: { aggregator: Record<string, unknown>; coordinator: Record<string, unknown> };
+  /** Where the cluster runs. */
+  target: ResolvedTarget;
+  /** How its containers reach each other: `loopback` for docker, `named` for swarm and kubernetes. */
+  network: NetworkOption;
   /** Links through Toxiproxy (README "Faults"). */
   faults: boolean;
 }

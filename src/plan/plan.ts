@@ -17,7 +17,8 @@ import { renderAggregatorConfig, renderCoordinatorConfig, SINK_TOPIC } from "../
 import type { Component, ContainerComponent } from "../model/components";
 import { identityLabels, LABEL_PLAN } from "../model/labels";
 import type { M3Version } from "../model/versions";
-import type { NetworkModel, NodePorts } from "../model/network";
+import { ANY_ADDRESS, type NamedDns, type NetworkModel, type NodePorts } from "../model/network";
+import { type NamedHosts, namedHosts, namedNodeId, namedPortPlan } from "./network";
 import { CONTAINER_TLS_DIR, TLS_FILES, type TlsSettings } from "../model/tls";
 import { tlsDirOf } from "../tls/material";
 import { encodePlanLabel, type PlanInputs } from "./label";
@@ -52,6 +53,11 @@ export interface ClusterPlan {
   host: string;
   /** How the containers reach each other. */
   network: NetworkModel;
+  /**
+   * The named model's names (swarm, kubernetes; undefined for loopback): which DNS, the namespace
+   * (Kubernetes namespace / Swarm stack: the cluster id) and the DNS name of every component.
+   */
+  names: { dns: NamedDns; namespace: string; hosts: NamedHosts } | undefined;
   version: M3Version;
   /** Local m3 checkout the images were built from, or undefined for release images. */
   source: string | undefined;
@@ -117,8 +123,21 @@ export function etcdArgs(host: string, clientPort: number, peerPort: number, dat
   ];
 }
 
+/**
+ * etcd's command line in the named model: clients on 0.0.0.0, advertised under its DNS name
+ * (m3's etcd clients replace their endpoints with the advertised ones); the single member's
+ * peer URL stays on loopback, since no other member ever dials it.
+ */
+export function namedEtcdArgs(advertiseHost: string, clientPort: number, peerPort: number, dataDir = ETCD_DATA_DIR): string[] {
+  const args = etcdArgs("127.0.0.1", clientPort, peerPort, dataDir);
+  const set = (flag: string, value: string) => { args[args.indexOf(flag) + 1] = value; };
+  set("--listen-client-urls", `http://${ANY_ADDRESS}:${clientPort}`);
+  set("--advertise-client-urls", `http://${advertiseHost}:${clientPort}`);
+  return args;
+}
+
 /** What {@link planNode} needs of the plan it adds a node to. */
-export type NodeContext = Pick<ClusterPlan, "inputs" | "host" | "network">;
+export type NodeContext = Pick<ClusterPlan, "inputs" | "host" | "network" | "names">;
 
 /** Identity labels of a container of the plan, the plan label included. */
 function labelsOf(inputs: PlanInputs, component: ContainerComponent, componentPorts: object, node?: string): Record<string, string> {
@@ -140,7 +159,10 @@ function tlsFiles(inputs: PlanInputs): FileSpec[] {
 export function planNode(plan: NodeContext, index: number, ports: NodePorts): NodePlan {
   const { options, images } = plan.inputs;
   const host = plan.host;
-  const id = instanceIdOf(index);
+  const hosts = plan.names?.hosts;
+  // Named model: the pod / service name is the id, and the node is dialled by its DNS name.
+  const id = hosts === undefined ? instanceIdOf(index) : namedNodeId(index);
+  const dialHost = hosts?.nodes[index] ?? host;
   const debug = options.debug;
   const image = debug === undefined ? images.m3aggregator.image : images.m3aggregatorDebug?.image;
   if (image === undefined) throw new Error(`cluster ${options.clusterId}: debug mode without a debug image`);
@@ -153,7 +175,8 @@ export function planNode(plan: NodeContext, index: number, ports: NodePorts): No
     host,
     ports,
     etcdClientPort: plan.inputs.ports.etcdClient,
-    etcdEndpoint: links?.etcdEndpoint,
+    etcdEndpoint: links?.etcdEndpoint ?? (hosts === undefined ? undefined : `${hosts.etcd}:${plan.inputs.ports.etcdClient}`),
+    ...(hosts === undefined ? {} : { tlsServerName: hosts.tlsServerName }),
     electionTtlSeconds: options.electionTtlSeconds,
     backend: options.backend,
     logLevel: options.logLevel,
@@ -162,7 +185,7 @@ export function planNode(plan: NodeContext, index: number, ports: NodePorts): No
     overrides: options.configOverrides.aggregator,
   });
   const aggregator = ["-f", AGGREGATOR_CONFIG_PATH];
-  const httpReady = { kind: "http" as const, url: `http://${host}:${ports.http}/health` };
+  const httpReady = { kind: "http" as const, url: `http://${dialHost}:${ports.http}/health` };
   // Debug mode: the aggregator runs under a headless delve. Waiting for the debugger, the program is
   // stopped before main and only delve answers.
   const run = debug === undefined
@@ -178,10 +201,10 @@ export function planNode(plan: NodeContext, index: number, ports: NodePorts): No
     id,
     host,
     ports,
-    tcpEndpoint: `${host}:${ports.tcp}`,
-    placementEndpoint: links?.ingestEndpoint ?? `${host}:${ports.tcp}`,
-    httpUrl: `http://${host}:${ports.http}`,
-    metricsUrl: `http://${host}:${ports.metrics}/metrics`,
+    tcpEndpoint: `${dialHost}:${ports.tcp}`,
+    placementEndpoint: links?.ingestEndpoint ?? `${dialHost}:${ports.tcp}`,
+    httpUrl: `http://${dialHost}:${ports.http}`,
+    metricsUrl: `http://${dialHost}:${ports.metrics}/metrics`,
     config,
     container: {
       name: id,
@@ -202,17 +225,25 @@ export function planNode(plan: NodeContext, index: number, ports: NodePorts): No
 
 /** The plan of a cluster: pure (same inputs, same plan). */
 export function planCluster(inputs: PlanInputs): ClusterPlan {
-  const { options, ports, images } = inputs;
+  const { options, images } = inputs;
+  const namedDns = options.network.model === "named" ? options.network.dns : undefined;
+  // The named model's ports are fixed (never allocated): whatever the inputs say, they are these.
+  const ports = namedDns === undefined ? inputs.ports : namedPortPlan(options.nodes);
+  if (namedDns !== undefined) inputs = { ...inputs, ports };
   const host = ports.host;
-  const network: NetworkModel = "loopback";
-  const nodes = ports.nodes.map((nodePorts, i) => planNode({ inputs, host, network }, i, nodePorts));
+  const network: NetworkModel = namedDns === undefined ? "loopback" : "named";
+  const names = namedDns === undefined ? undefined
+    : { dns: namedDns, namespace: options.clusterId, hosts: namedHosts(namedDns, options.clusterId, options.nodes) };
+  const etcdHost = names?.hosts.etcd ?? host;
+  const coordinatorHost = names?.hosts.coordinator ?? host;
+  const nodes = ports.nodes.map((nodePorts, i) => planNode({ inputs, host, network, names }, i, nodePorts));
   const faults = planFaultsOf(inputs, nodes, network);
   const coordinatorConfig = renderCoordinatorConfig({
     host,
     port: ports.coordinator,
     metricsPort: ports.coordinatorMetrics,
     etcdClientPort: ports.etcdClient,
-    etcdEndpoint: faults?.coordinatorEtcdEndpoint,
+    etcdEndpoint: faults?.coordinatorEtcdEndpoint ?? (names === undefined ? undefined : `${etcdHost}:${ports.etcdClient}`),
     logLevel: options.logLevel,
     m3Version: options.m3Version,
     overrides: options.configOverrides.coordinator,
@@ -221,24 +252,25 @@ export function planCluster(inputs: PlanInputs): ClusterPlan {
     clusterId: options.clusterId,
     host,
     network,
+    names,
     version: options.m3Version,
     source: options.m3Source,
     inputs,
     etcd: {
       clientPort: ports.etcdClient,
       peerPort: ports.etcdPeer,
-      url: `http://${host}:${ports.etcdClient}`,
+      url: `http://${etcdHost}:${ports.etcdClient}`,
       container: {
         name: "etcd",
         component: "etcd",
         image: images.etcd.image,
         entrypoint: ["/usr/local/bin/etcd"],
-        command: etcdArgs(host, ports.etcdClient, ports.etcdPeer),
+        command: names === undefined ? etcdArgs(host, ports.etcdClient, ports.etcdPeer) : namedEtcdArgs(etcdHost, ports.etcdClient, ports.etcdPeer),
         env: {},
         files: [],
         tmpfs: { [ETCD_DATA_DIR]: "rw" },
         capabilities: [],
-        wait: { kind: "http", url: `http://${host}:${ports.etcdClient}/health`, bodyIncludes: '"health":"true"' },
+        wait: { kind: "http", url: `http://${etcdHost}:${ports.etcdClient}/health`, bodyIncludes: '"health":"true"' },
         startupTimeoutMs: STARTUP_TIMEOUT_MS.etcd,
         labels: labelsOf(inputs, "etcd", { client: ports.etcdClient, peer: ports.etcdPeer }),
         network,
@@ -247,7 +279,7 @@ export function planCluster(inputs: PlanInputs): ClusterPlan {
     coordinator: {
       port: ports.coordinator,
       metricsPort: ports.coordinatorMetrics,
-      adminUrl: `http://${host}:${ports.coordinator}`,
+      adminUrl: `http://${coordinatorHost}:${ports.coordinator}`,
       config: coordinatorConfig,
       container: {
         name: "m3coordinator",
@@ -259,7 +291,7 @@ export function planCluster(inputs: PlanInputs): ClusterPlan {
         files: [{ content: coordinatorConfig, target: COORDINATOR_CONFIG_PATH }],
         tmpfs: {},
         capabilities: [],
-        wait: { kind: "http", url: `http://${host}:${ports.coordinator}/health` },
+        wait: { kind: "http", url: `http://${coordinatorHost}:${ports.coordinator}/health` },
         startupTimeoutMs: STARTUP_TIMEOUT_MS.m3coordinator,
         labels: labelsOf(inputs, "m3coordinator", { admin: ports.coordinator, metrics: ports.coordinatorMetrics }),
         network,
@@ -275,7 +307,7 @@ export function planCluster(inputs: PlanInputs): ClusterPlan {
     faults,
     sink: options.backend === "sink" ? { topic: SINK_TOPIC } : undefined,
     readiness: options.debug?.waitForDebugger === true ? "debugger" : "election",
-    tls: options.tls === undefined ? undefined : { settings: options.tls, hostDir: tlsDirOf(options.clusterId), serverName: host },
+    tls: options.tls === undefined ? undefined : { settings: options.tls, hostDir: tlsDirOf(options.clusterId), serverName: names?.hosts.tlsServerName ?? host },
   };
 }
 

@@ -6,6 +6,7 @@
  * a large part of a second. Generated with @peculiar/x509 on Node's WebCrypto.
  */
 import { webcrypto } from "node:crypto";
+import { isIP } from "node:net";
 
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
@@ -55,7 +56,7 @@ function serial(): string {
 }
 
 /**
- * A CA and two leaf certificates signed by it: the server's (SAN = `host`, an IPv4 address,
+ * A CA and two leaf certificates signed by it: the server's (SAN = `host`, an IPv4 address or a DNS name,
  * plus DNS `localhost`; extended key usage serverAuth) and the client's (clientAuth).
  * `clusterId` goes into the subjects so a certificate says which cluster it belongs to.
  */
@@ -86,7 +87,11 @@ export async function generateCertificates(clusterId: string, host: string): Pro
       ],
     });
   const server = await leaf(`CN=m3aggregator ${clusterId}`, serverKeys, lib.ExtendedKeyUsage.serverAuth,
-    new lib.SubjectAlternativeNameExtension([{ type: "ip", value: host }, { type: "dns", value: "localhost" }], false));
+    new lib.SubjectAlternativeNameExtension([
+      // An IPv4 address (loopback model) or a DNS name (named model: the aggregators' service name).
+      isIP(host) === 0 ? { type: "dns", value: host } : { type: "ip", value: host },
+      { type: "dns", value: "localhost" },
+    ], false));
   const client = await leaf(`CN=m3agg client ${clusterId}`, clientKeys, lib.ExtendedKeyUsage.clientAuth);
   return {
     caCert: ca.toString("pem"),

@@ -11,6 +11,7 @@ import * as path from "node:path";
 import type * as tls from "node:tls";
 import { generateCertificates } from "./certificates";
 import { TLS_FILES, type TlsMode, type TlsSettings } from "../model/tls";
+import { type ProcessIdentity, selfIdentity } from "../util/process-alive";
 
 /** `cluster.tls`: what a client needs to talk TLS to the cluster's raw TCP endpoints. */
 export interface ClusterTls {
@@ -30,9 +31,24 @@ export interface ClusterTls {
 }
 
 
+/** The folder holding every cluster's TLS folder. */
+export const TLS_ROOT = path.join(os.tmpdir(), "m3agg-tls");
+
 /** The cluster's TLS folder: derived from the id, so every process finds it. */
 export function tlsDirOf(clusterId: string): string {
-  return path.join(os.tmpdir(), "m3agg-tls", clusterId);
+  return path.join(TLS_ROOT, clusterId);
+}
+
+/** The owner file of a TLS folder: the process that made it (the orphan sweep asks whether it still runs). */
+const OWNER_FILE = "owner.json";
+
+/** The process that made the TLS folder `dir`, or undefined (no folder, or made by an older version). */
+export function tlsOwnerIn(dir: string): ProcessIdentity | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, OWNER_FILE), "utf8")) as ProcessIdentity;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Removes the cluster's TLS folder (no error when there is none). */
@@ -78,4 +94,7 @@ export async function createTlsMaterial(clusterId: string, serverName: string): 
     fs.writeFileSync(file, content[name], { mode });
     fs.chmodSync(file, mode); // the umask may have narrowed or the file may have existed
   }
+  // The process that made it: the orphan sweep removes the folder once that process is gone.
+  fs.writeFileSync(path.join(dir, OWNER_FILE), JSON.stringify(selfIdentity()), { mode: 0o644 });
+  fs.chmodSync(path.join(dir, OWNER_FILE), 0o644);
 }

@@ -20,6 +20,8 @@ export interface PollOptions {
   what: string;
   /** The error to throw on timeout instead of a {@link PollTimeoutError} (e.g. with the last state seen). */
   onTimeout?: () => Error;
+  /** Ends the poll at once with the signal's reason when it aborts (e.g. the start's deadline or the caller gave up). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -37,10 +39,20 @@ export async function poll<T>(check: () => T | undefined | Promise<T | undefined
     throw new RangeError(`poll(${options.what}): intervalMs=${String(options.intervalMs)} must be a finite number of ms >= 0`);
   }
   const deadline = Date.now() + options.timeoutMs;
+  const signal = options.signal;
   for (;;) {
+    signal?.throwIfAborted();
     const result = await check();
     if (result !== undefined) return result;
     if (Date.now() >= deadline) throw options.onTimeout?.() ?? new PollTimeoutError(options.what, options.timeoutMs);
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, options.intervalMs ?? 100);
+      function done(): void {
+        signal?.removeEventListener("abort", done);
+        clearTimeout(timer);
+        resolve();
+      }
+      signal?.addEventListener("abort", done, { once: true });
+    });
   }
 }

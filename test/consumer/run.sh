@@ -4,6 +4,8 @@
 #   - runs the bin: `npx m3agg help`, `npx m3agg images` (must find the images up to date),
 #   - type-checks every ```ts block of the README against the installed package,
 #   - runs a jest suite and a vitest suite that import only the package name (README examples),
+#   - runs the vitest shared-cluster example (globalSetup + m3Test + reset()),
+#   - lints the tarball (publint, arethetypeswrong), imports it from an ES module and from CommonJS,
 #   - checks that no fixture container is left.
 # Needs the cluster images already built (npm run images) and Node >= 22.22 (run it through
 # scripts/ensure-node.sh). Starts containers: on shared machines run it under
@@ -32,8 +34,19 @@ cp -r "$here/project" "$work/project"
 cd "$work/project"
 # Versions a user would pick today; the package itself brings testcontainers, undici, protobufjs.
 npm install --no-audit --no-fund --prefer-offline --loglevel=error \
-  "$tarball" jest@30 ts-jest@29 typescript@5 @types/jest@30 @types/node@24 "vitest@${M3AGG_CONSUMER_VITEST:-4}" >/dev/null
+  "$tarball" jest@30 ts-jest@29 typescript@5 @types/jest@30 @types/node@24 "vitest@${M3AGG_CONSUMER_VITEST:-4}" \
+  publint@0.3 @arethetypeswrong/cli@0.18 >/dev/null
 [ ! -e node_modules/m3-aggregator-testcontainers/src ] || fail "the package ships its TypeScript sources"
+
+step "publint and arethetypeswrong on the tarball"
+npx --no-install publint --strict "$tarball" || fail "publint found problems in the tarball"
+# node16 profile: the package needs Node >= 22.22, so node10 resolution (no "exports") does not apply.
+# cjs-resolves-to-esm: the ./vitest entry is ESM on purpose (vitest is ESM-only).
+npx --no-install attw "$tarball" --profile node16 --ignore-rules cjs-resolves-to-esm || fail "arethetypeswrong found problems in the tarball"
+
+step "the package from an ES module and from CommonJS"
+node esm/consumer.mjs || fail "importing the package from an ES module failed"
+node esm/consumer.cjs || fail "requiring the package failed"
 
 step "npx m3agg help"
 help=$(npx --no-install m3agg help) || fail "m3agg help exited non-zero"
@@ -57,6 +70,7 @@ if [ -n "${M3AGG_OLD_NODE:-}" ]; then
   step "a too-old Node ($("$M3AGG_OLD_NODE" --version)) gets a clear error"
   if out=$("$M3AGG_OLD_NODE" node_modules/m3-aggregator-testcontainers/dist/cli/main.js help 2>&1); then fail "m3agg ran on $("$M3AGG_OLD_NODE" --version)"; fi
   grep -q 'needs Node >= 22.22' <<<"$out" || fail "no clear error on an old Node: $out"
+  [ "$(wc -l <<<"$out")" = 1 ] || fail "the CLI's old-Node error is not one line: $out"
 fi
 
 step "type-checking the README's ts blocks against the installed package"
@@ -70,4 +84,7 @@ npx --no-install jest --ci
 step "vitest suite (README example, vitest entry and global hooks)"
 npx --no-install vitest run
 [ "$(left)" = 0 ] || fail "fixture containers left after vitest"
+step "vitest shared-cluster example (globalSetup, m3Test, reset())"
+npx --no-install vitest run --config vitest.shared.config.mjs
+[ "$(left)" = 0 ] || fail "fixture containers left after the shared-cluster example"
 step "consumer test passed"

@@ -9,7 +9,9 @@ import * as path from "node:path";
 
 const canUnshare = spawnSync("unshare", ["--mount", "true"]).status === 0;
 
-(canUnshare ? test : test.skip)("no reachable engine: the start fails naming DOCKER_HOST and the fix", () => {
+// Skipped only on a developer's machine without root/unshare: in CI (CI=true) it runs, and fails there if unshare cannot.
+(canUnshare || process.env.CI === "true" ? test : test.skip)("no reachable engine: the start fails naming DOCKER_HOST and the fix", () => {
+  expect({ canUnshare }).toEqual({ canUnshare: true }); // CI must be able to hide the engine (root, unshare)
   const child = path.join(__dirname, "child-start.ts");
   const tsx = path.resolve(__dirname, "../../node_modules/.bin/tsx");
   const result = spawnSync("unshare", ["--mount", "sh", "-c",

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { M3AggregatorCluster } from "../../src/cluster/start";
 import { containersWithLabel } from "../../src/docker/client";
-import { LABEL_CLUSTER } from "../../src/model/labels";
+import { LABEL_CLUSTER, LABEL_RYUK_SESSION } from "../../src/model/labels";
 import { clusterContainers } from "./helpers";
 
 const containerIds = async (clusterId: string) => (await containersWithLabel(LABEL_CLUSTER, clusterId)).map((c) => c.id).sort();
@@ -17,6 +17,9 @@ test("reuse: stop() keeps the cluster; the next start with the same options atta
     expect(first.getId()).toMatch(/^reuse-[0-9a-f]{12}$/);
     const ids = await containerIds(first.getId());
     expect(ids).toHaveLength(4);
+    // Kept: none carries the label by which Ryuk removes a session's containers (this process's own clusters do).
+    const labels = (await containersWithLabel(LABEL_CLUSTER, first.getClusterId())).map((c) => c.labels);
+    expect(labels.filter((l) => LABEL_RYUK_SESSION in l)).toEqual([]);
     await first.stop();
     expect(await containerIds(first.getId())).toEqual(ids); // still running
 

@@ -1,14 +1,17 @@
 /**
- * Teardown that never leaks: orphans of SIGKILLed processes are swept on the
- * next start, live clusters of other processes are left alone, SIGTERM removes
+ * Teardown that never leaks: orphans of SIGKILLed processes (containers, port
+ * reservations, TLS folder, lock file) are swept on the next start, live clusters of other processes are left alone, SIGTERM removes
  * a process's clusters, and many start/stop cycles leave nothing behind.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
+import { lockDir } from "../../src/util/file-lock";
+import { tlsDirOf } from "../../src/tls/material";
 import * as readline from "node:readline";
 import { M3AggregatorCluster } from "../../src/cluster/start";
 import { containersWithLabel } from "../../src/docker/client";
-import { LABEL_PREFIX } from "../../src/model/labels";
+import { LABEL_CLUSTER } from "../../src/model/labels";
 import { describePorts, isPortFree, listReservations } from "../../src/ports";
 import { clusterContainers, uniqueClusterId } from "./helpers";
 
@@ -47,34 +50,48 @@ describe("teardown guarantees", () => {
       const reservedBy = (id: string) => listReservations().filter((r) => r.cluster === id).length;
       expect(reservedBy(killedId)).toBe(10); // and so do its port reservations (2 nodes × 3 + 4)
       expect(reservedBy(liveId)).toBe(10);
+      const lockFiles = (id: string) => fs.readdirSync(lockDir()).filter((f) => f.startsWith(`cluster-${id}~`)).length;
+      expect(fs.existsSync(tlsDirOf(killedId))).toBe(true); // its TLS folder (private keys)
+      expect(lockFiles(killedId)).toBe(1); // and its cluster-id lock file
 
       // The next start sweeps (nothing else can remove them: the children ran without Ryuk).
       const mine = await M3AggregatorCluster.start({ nodes: 2, rf: 2 });
       await mine.stop();
       expect(await clusterContainers(killedId)).toEqual([]);
       expect(reservedBy(killedId)).toBe(0);
+      expect(fs.existsSync(tlsDirOf(killedId))).toBe(false);
+      expect(lockFiles(killedId)).toBe(0);
       expect(await clusterContainers(liveId)).toHaveLength(4); // owner alive: untouched
       expect(reservedBy(liveId)).toBe(10);
+      expect(fs.existsSync(tlsDirOf(liveId))).toBe(true);
+      expect(lockFiles(liveId)).toBe(1);
 
       live.kill("SIGTERM");
       await exited(live);
       expect(live.signalCode ?? live.exitCode).toBe("SIGTERM"); // the handler removed the cluster, then let SIGTERM end it
       expect(await clusterContainers(liveId)).toEqual([]);
       expect(reservedBy(liveId)).toBe(0); // the SIGTERM handler's teardown released them
+      expect(fs.existsSync(tlsDirOf(liveId))).toBe(false);
+      expect(lockFiles(liveId)).toBe(0);
     } finally {
       killed.kill("SIGKILL");
       live.kill("SIGKILL");
     }
   }, 180_000);
 
-  test("20 start/stop cycles leave zero containers and no listening ports", async () => {
+  test("20 start/stop cycles leave zero containers of theirs, no reservations and no listening ports", async () => {
     const ports = new Set<number>();
+    const ids: string[] = [];
     for (let i = 0; i < 20; i++) {
       const cluster = await M3AggregatorCluster.start({ nodes: 2, rf: 2, clusterId: uniqueClusterId(`cycle${i}`) });
+      ids.push(cluster.getClusterId());
       for (const { port } of describePorts(cluster.ports)) ports.add(port);
       await cluster.stop();
     }
-    expect(await containersWithLabel(`${LABEL_PREFIX}.cluster`)).toEqual([]);
+    // Only this test's clusters: other clusters (other suites, other users of the engine) may run now.
+    const mine = (await containersWithLabel(LABEL_CLUSTER)).filter((c) => ids.includes(c.labels[LABEL_CLUSTER] ?? ""));
+    expect(mine.map((c) => c.name)).toEqual([]);
+    expect(listReservations().filter((r) => ids.includes(r.cluster))).toEqual([]);
     const stillListening: number[] = [];
     for (const port of ports) if (!(await isPortFree(port))) stillListening.push(port);
     expect(stillListening).toEqual([]);

@@ -2,15 +2,25 @@
 import * as net from "node:net";
 import { M3AggregatorCluster } from "../../src/cluster/start";
 import { type StartedM3AggregatorCluster } from "../../src/cluster/started";
+import { PortAllocator } from "../../src/ports";
 import { clusterContainers, uniqueClusterId } from "./helpers";
 
-async function freeBase(): Promise<number> {
-  // A base whose 2-node seed range is very likely free: find a free port, step back.
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen({ host: "127.0.0.1", port: 0 }, resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return Math.max(1024, port - 3);
+/**
+ * A base whose 2-node seed layout (base+1..3, base+11..13) the allocator reserved for `clusterId`:
+ * outside the ephemeral range, not handed to another fixture process, bindable now. The start with
+ * the same clusterId takes these reservations as its own; its teardown releases them.
+ */
+async function reservedBase(clusterId: string): Promise<number> {
+  const allocator = new PortAllocator({ cluster: clusterId });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = (await allocator.allocate()) - 1;
+    const rest = [base + 2, base + 3, base + 11, base + 12, base + 13];
+    const refused: number[] = [];
+    for (const port of rest) if ((await allocator.tryReserve(port)) !== undefined) refused.push(port);
+    if (refused.length === 0) return base;
+    allocator.releaseAll();
+  }
+  throw new Error("no free 2-node seed layout found in 50 tries");
 }
 
 describe.each([
@@ -39,8 +49,9 @@ describe.each([
 
 describe("basePort", () => {
   test("keeps the seed's layout: node i on base+1+10(i-1) HTTP, +2 metrics, +3 TCP", async () => {
-    const base = await freeBase();
-    const cluster = await M3AggregatorCluster.start({ nodes: 2, rf: 2, basePort: base });
+    const clusterId = uniqueClusterId("base");
+    const base = await reservedBase(clusterId);
+    const cluster = await M3AggregatorCluster.start({ nodes: 2, rf: 2, basePort: base, clusterId });
     try {
       expect(cluster.nodes.map((n) => [n.getHttpPort(), n.getMetricsPort(), n.getTcpPort()])).toEqual([
         [base + 1, base + 2, base + 3],

@@ -30,7 +30,7 @@ describe("m3agg arguments", () => {
   test("cluster commands take --cluster and their own flags only", () => {
     expect(parseArgs(["down", "--all"], {})).toEqual({ command: "down", target: { clusterId: undefined }, all: true, json: false });
     expect(parseArgs(["send", "--cluster", "c1", "--node", "2"], {})).toMatchObject({ command: "send", target: { clusterId: "c1" }, node: "2" });
-    expect(parseArgs(["logs", "etcd", "--tail", "5"], {})).toEqual({ command: "logs", target: { clusterId: undefined }, component: "etcd", tail: 5 });
+    expect(parseArgs(["logs", "etcd", "--tail", "5"], {})).toEqual({ command: "logs", target: { clusterId: undefined }, component: "etcd", tail: 5, follow: false, raw: false, since: undefined });
     expect(() => parseArgs(["status", "--all"], {})).toThrow('unknown flag "--all"');
     expect(() => parseArgs(["down", "--all", "--cluster", "x"], {})).toThrow("exclude each other");
     expect(() => parseArgs(["status", "extra"], {})).toThrow("status takes no arguments");

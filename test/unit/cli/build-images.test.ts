@@ -8,6 +8,8 @@ import { BUILD_SCRIPT } from "../../../src/cli/build-images";
 describe("m3agg images", () => {
   test("passes build.sh's flags through in order", () => {
     expect(parseArgs(["images"], {})).toEqual({ command: "images", args: [] });
+    expect(parseArgs(["images", "--all-versions", "--load", "/c"], {})).toEqual({ command: "images", args: ["--all-versions"], load: "/c" });
+    expect(parseArgs(["images", "--save", "/c", "--with-debug"], {})).toEqual({ command: "images", args: ["--with-debug"], save: "/c" });
     expect(parseArgs(["images", "--m3-version", "v1.5.0", "--with-debug", "--m3-version", "v1.6.0"], {})).toEqual({
       command: "images", args: ["--m3-version", "v1.5.0", "--with-debug", "--m3-version", "v1.6.0"],
     });
@@ -15,6 +17,8 @@ describe("m3agg images", () => {
 
   test.each([
     [["images", "--m3-version"], /--m3-version needs a value/],
+    [["images", "--save", "a", "--load", "b"], /--save and --load exclude each other/],
+    [["images", "--save"], /--save needs a value/],
     [["images", "--force"], /unknown flag "--force"/],
     [["images", "all"], /images takes no arguments, got "all"/],
   ])("%j is a usage error", (argv, message) => {

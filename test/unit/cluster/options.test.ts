@@ -77,6 +77,13 @@ describe("resolveOptions", () => {
     expect(() => resolveOptions({ reuse: true, clusterId: "x" })).toThrow("cannot be set with reuse");
   });
 
+  test("reuse with backend \"sink\" is refused: the sink dies with its process, the kept cluster would not", () => {
+    expect(() => resolveOptions({ reuse: true, backend: "sink" })).toThrow(InvalidOptionError);
+    expect(() => resolveOptions({ reuse: true, backend: "sink" })).toThrow('invalid option backend="sink": cannot be used with reuse');
+    expect(resolveOptions({ reuse: true, backend: "logging" }).reuseKey).toBeDefined();
+    expect(resolveOptions({ backend: "sink" }).backend).toBe("sink");
+  });
+
   test("the environment is read once per resolve, with one boolean convention (1, true, yes), and kept in the resolved options", () => {
     for (const on of ["1", "true", "YES"]) expect(resolveOptions({ nodes: 2, rf: 2 }, { M3AGG_REUSE: on }).reuseKey).toMatch(/^[0-9a-f]{12}$/);
     for (const off of ["0", "false", "", "on"]) expect(resolveOptions({ nodes: 2, rf: 2 }, { M3AGG_REUSE: off }).reuseKey).toBeUndefined();

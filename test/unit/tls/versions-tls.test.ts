@@ -161,6 +161,7 @@ describe("TLS material", () => {
     expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
     expect(Object.fromEntries(fs.readdirSync(dir).sort().map((f) => [f, mode(f).toString(8)]))).toEqual({
       "ca.pem": "644", "client-key.pem": "600", "client.pem": "644", "server-key.pem": "600", "server.pem": "644",
+      "owner.json": "644", // the process that made it: the orphan sweep removes the folder once that process is gone
     });
     expect(clusterTlsHandle(dir, { mode: "enforced", mutualTls: true }, "127.0.0.1")).toMatchObject({ mode: "enforced", mutualTls: true, caFile: path.join(dir, "ca.pem"), keyFile: path.join(dir, "client-key.pem"), serverName: "127.0.0.1" });
     removeTlsMaterial(id);

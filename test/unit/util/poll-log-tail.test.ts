@@ -60,6 +60,19 @@ describe("formatLogTail", () => {
 
   test("ClusterStartError uses it for every container with output", () => {
     const error = new ClusterStartError("c1", "etcd", new Error("boom"), [{ component: "etcd", lines: ["x", "y"] }, { component: "m3coordinator", lines: [] }]);
-    expect(error.message).toBe('cluster c1 failed to start in phase "etcd": boom\n(everything it had started was removed)\n--- last 2 log lines of etcd ---\nx\ny');
+    expect(error.message).toBe('cluster c1 failed to start in phase "etcd": boom\n(nothing had been started)\n--- last 2 log lines of etcd ---\nx\ny');
+  });
+
+  test("ClusterStartError tells the truth about its teardown: what was removed, or what is left and how to remove it", () => {
+    const ok = new ClusterStartError("c1", "etcd", new Error("boom"), [],
+      { clusterId: "c1", removed: ["etcd-1", "coord-1"], left: [], portsReleased: [20001, 20002, 20003], tlsFolderRemoved: "/tmp/m3agg-tls/c1" });
+    expect(ok.message).toContain("(teardown removed everything it had started: 2 containers, 3 port reservations, its TLS folder)");
+    const failed = new ClusterStartError("c1", "etcd", new Error("boom"), [],
+      { clusterId: "c1", removed: ["etcd-1"], left: ["m3agg-c1-node1"], portsReleased: [], error: "engine said 500" });
+    expect(failed.message).toContain("teardown FAILED: left m3agg-c1-node1 (removed: etcd-1; port reservations and TLS folder kept)");
+    expect(failed.message).toContain("npx m3agg down --cluster c1");
+    expect(failed.message).toContain("engine said 500");
+    expect(failed.message).not.toContain("removed everything");
+    expect(failed.teardown?.left).toEqual(["m3agg-c1-node1"]);
   });
 });

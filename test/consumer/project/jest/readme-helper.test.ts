@@ -11,3 +11,11 @@ test("one leader per shard set", async () => {
   expect(endpoints).toHaveLength(4);
   for (const endpoint of endpoints) expect(endpoint).toMatch(/^127\.0\.0\.1:\d+$/);
 });
+
+test("reset() after a test that paused a node: running again, one leader per shard set", async () => {
+  const node = m3.cluster.nodes[2]!;
+  await node.pause();
+  const report = await m3.cluster.reset();
+  expect(report.restored).toEqual([`${node.id}: paused → running`]);
+  expect(report.election.every((set) => set.leader !== undefined)).toBe(true);
+}, 120_000);

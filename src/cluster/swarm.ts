@@ -1,0 +1,367 @@
+/**
+ * Starting a cluster on Docker Swarm (target `{ swarm: { engines } }`): the plan of the named
+ * network model, rendered by {@link renderSwarmStack}, deployed with `docker stack deploy` on the
+ * first engine (a manager). Without a registry the images are copied onto every engine that lacks
+ * them (`docker save | docker load`). The placement is created through the coordinator's published
+ * port, and start resolves once every shard set has one leader and verified followers, as on one engine.
+ *
+ * The placement's endpoints are DNS names of the stack's overlay network; this process reaches a
+ * node through the dial map (placement endpoint → the engine's address and the node's published
+ * port, or, for engines in network namespaces of this machine, a 127.0.0.1 port of a relay).
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { type ClusterPlan, planCluster } from "../plan/plan";
+import { createPlacement } from "../m3/create-placement";
+import { namedPortPlan } from "../plan/network";
+import type { ResolvedClusterOptions } from "../model/options";
+import { describeElection, readElection, type ShardSetElection, waitForElection } from "./readiness";
+import { resolveImages } from "../docker/images";
+import { LABEL_CLUSTER } from "../model/labels";
+import { AggregatorApi } from "../m3/aggregator-api";
+import { M3AdminClient } from "../m3/admin-client";
+import { shardSetsOf } from "../m3/placement";
+import { registerSink } from "../m3/sink-registration";
+import { SINK_TOPIC } from "../m3/config-render";
+import type { Placement } from "../m3/types";
+import type { M3Version } from "../model/versions";
+import { M3MsgSink } from "../sink/sink";
+import { clusterTlsHandle, type ClusterTls, createTlsMaterial, removeTlsMaterial, tlsDirOf } from "../tls/material";
+import { poll } from "../util/poll";
+import { RelayDialer, SinkRelay } from "./engine-relay";
+import { PUBLISHED_BASE, publishedNodePorts, renderSwarmStack, SINK_RELAY, swarmStackYaml } from "../targets/swarm";
+import type { TlsFiles } from "../targets/workloads";
+
+/** Runs the docker CLI against one engine; rejects with its stderr. `input`: piped to its stdin. */
+export function dockerOn(host: string, args: string[], input?: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("docker", ["-H", host, ...args], { stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout?.on("data", (d: Buffer) => { out += d.toString(); });
+    child.stderr?.on("data", (d: Buffer) => { err += d.toString(); });
+    if (input !== undefined && child.stdin !== null) input.pipe(child.stdin);
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`docker -H ${host} ${args.join(" ")} exited ${code}: ${err.trim().split("\n").slice(-5).join(" | ")}`))));
+  });
+}
+
+/** Copies the images an engine lacks from the default engine (no registry): docker save | docker load. */
+async function loadImages(engine: string, images: string[]): Promise<string[]> {
+  const missing: string[] = [];
+  for (const image of images) {
+    try {
+      await dockerOn(engine, ["image", "inspect", "-f", "{{.Id}}", image]);
+    } catch {
+      missing.push(image);
+    }
+  }
+  if (missing.length === 0) return [];
+  const save = spawn("docker", ["save", ...missing], { stdio: ["ignore", "pipe", "inherit"] });
+  await dockerOn(engine, ["load", "-q"], save.stdout);
+  return missing;
+}
+
+/** Where each engine is: its swarm node id and address. */
+interface Engine {
+  host: string;
+  nodeId: string;
+  address: string;
+  relay: RelayDialer | undefined;
+}
+
+/** One aggregator node of a swarm cluster, as this process reaches it. */
+export class SwarmNode {
+  readonly api: AggregatorApi;
+  constructor(
+    /** Instance id = service name = host id. */
+    readonly id: string,
+    /** Index of the engine its task runs on. */
+    readonly engine: number,
+    private readonly placementEndpoint: string,
+    private readonly dialTcp: string,
+    private readonly httpUrl: string,
+  ) {
+    this.api = new AggregatorApi(httpUrl);
+  }
+
+  /** The node's endpoint in the placement: a DNS name of the overlay network. */
+  getTcpEndpoint(): string {
+    return this.placementEndpoint;
+  }
+
+  /** `host:port` where this process reaches the node's raw TCP port. */
+  getDialAddress(): string {
+    return this.dialTcp;
+  }
+
+  getHttpUrl(): string {
+    return this.httpUrl;
+  }
+
+  status(): ReturnType<AggregatorApi["status"]> {
+    return this.api.status();
+  }
+
+  resign(timeoutMs?: number): Promise<void> {
+    return this.api.resign(timeoutMs);
+  }
+}
+
+/** A running swarm cluster: the node APIs, leaders, the sink, the dial map and stop(). */
+export class StartedSwarmCluster {
+  readonly admin: M3AdminClient;
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    readonly plan: ClusterPlan,
+    private readonly engines: Engine[],
+    readonly nodes: readonly SwarmNode[],
+    adminUrl: string,
+    /** Milliseconds from `docker stack deploy` to a settled election, and the whole start. */
+    readonly startupTimings: Readonly<{ applyToReadyMs: number; total: number }>,
+    readonly tls: ClusterTls | undefined,
+    private readonly sink: M3MsgSink | undefined,
+    private readonly sinkRelay: SinkRelay | undefined,
+    private readonly stackDir: string,
+  ) {
+    this.admin = new M3AdminClient(adminUrl);
+  }
+
+  getId(): string {
+    return this.plan.clusterId;
+  }
+
+  getM3Version(): M3Version {
+    return this.plan.version;
+  }
+
+  /** The Docker hosts of the swarm's engines, in the order given. */
+  getEngines(): string[] {
+    return this.engines.map((e) => e.host);
+  }
+
+  /** A node by 0-based index or instance id. */
+  node(which: number | string): SwarmNode {
+    const node = typeof which === "number" ? this.nodes[which] : this.nodes.find((n) => n.id === which);
+    if (node === undefined) throw new Error(`no node ${JSON.stringify(which)} in cluster ${this.getId()} (nodes: ${this.nodes.map((n) => n.id).join(", ")})`);
+    return node;
+  }
+
+  /** The dial map: where this process reaches a placement endpoint (unknown endpoints as they are). */
+  dialAddress(endpoint: string): string {
+    return this.nodes.find((n) => n.getTcpEndpoint() === endpoint)?.getDialAddress() ?? endpoint;
+  }
+
+  getSink(): M3MsgSink {
+    if (this.sink === undefined) throw new Error(`cluster ${this.getId()} has no sink: backend is "${this.plan.inputs.options.backend}", start with backend: "sink"`);
+    return this.sink;
+  }
+
+  async placement(): Promise<Placement> {
+    return (await this.admin.getPlacement("m3aggregator")).placement;
+  }
+
+  async shardSets(): Promise<Map<number, string[]>> {
+    return shardSetsOf(await this.placement());
+  }
+
+  private get apis(): Map<string, AggregatorApi> {
+    return new Map(this.nodes.map((n) => [n.id, n.api]));
+  }
+
+  async election(): Promise<ShardSetElection[]> {
+    return readElection(await this.shardSets(), this.apis);
+  }
+
+  async leaders(): Promise<Map<number, string | undefined>> {
+    return new Map((await this.election()).map((s) => [s.shardSetId, s.leader]));
+  }
+
+  /** Waits until shard set `shardSetId` has exactly one leader (other than `not`) and resolves with it. */
+  async waitForLeader(shardSetId: number, options: { not?: string; timeoutMs?: number } = {}): Promise<string> {
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    let last: ShardSetElection | undefined;
+    return poll(async () => {
+      last = (await this.election()).find((s) => s.shardSetId === shardSetId);
+      return last?.leader !== undefined && last.leader !== options.not ? last.leader : undefined;
+    }, { timeoutMs, what: `a leader of shard set ${shardSetId}`, onTimeout: () => new Error(`shard set ${shardSetId} of cluster ${this.getId()} has no leader${options.not ? ` other than ${options.not}` : ""} after ${timeoutMs} ms: ${describeElection(last === undefined ? [] : [last])}`) });
+  }
+
+  /** Every shard set has one leader and only verified followers. */
+  async waitForReady(options: { timeoutMs?: number } = {}): Promise<ShardSetElection[]> {
+    return waitForElection(await this.shardSets(), this.apis, options.timeoutMs ?? 60_000);
+  }
+
+  /** Kills the container of a node's task on its engine (`docker kill`); Swarm then starts a new task there. */
+  async killNode(which: number | string): Promise<void> {
+    const node = this.node(which);
+    const engine = this.engines[node.engine] as Engine;
+    const ids = (await dockerOn(engine.host, ["ps", "-q", "--filter", `label=com.docker.swarm.service.name=${this.getId()}_${node.id}`])).trim().split("\n").filter(Boolean);
+    if (ids.length === 0) throw new Error(`node ${node.id} has no running container on engine ${engine.host}`);
+    await dockerOn(engine.host, ["kill", ...ids]);
+  }
+
+  /** What of the cluster is left on each engine: containers, services, networks, configs (empty after stop()). */
+  async leftovers(): Promise<string[]> {
+    const id = this.getId();
+    const found: string[] = [];
+    for (const e of this.engines) {
+      const containers = (await dockerOn(e.host, ["ps", "-aq", "--filter", `label=${LABEL_CLUSTER}=${id}`])).trim();
+      if (containers !== "") found.push(`${e.host}: containers ${containers.split("\n").join(" ")}`);
+      const networks = (await dockerOn(e.host, ["network", "ls", "-q", "--filter", `label=com.docker.stack.namespace=${id}`])).trim();
+      if (networks !== "") found.push(`${e.host}: networks ${networks.split("\n").join(" ")}`);
+    }
+    const manager = this.engines[0] as Engine;
+    const services = (await dockerOn(manager.host, ["service", "ls", "-q", "--filter", `label=com.docker.stack.namespace=${id}`])).trim();
+    if (services !== "") found.push(`services ${services.split("\n").join(" ")}`);
+    const configs = (await dockerOn(manager.host, ["config", "ls", "-q", "--filter", `label=com.docker.stack.namespace=${id}`])).trim();
+    if (configs !== "") found.push(`configs ${configs.split("\n").join(" ")}`);
+    return found;
+  }
+
+  /** Removes the stack and waits until nothing of it is left on any engine. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= removeStack(this.getId(), this.engines, this.stackDir, async () => {
+      await this.sink?.stop();
+      await this.sinkRelay?.close();
+    }).then(() => undefined);
+    return this.stopping;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+/** `docker stack rm`, then waits for every engine to have no container and no network of the stack left. */
+async function removeStack(id: string, engines: Engine[], stackDir: string, also: () => Promise<void>): Promise<void> {
+  const manager = engines[0] as Engine;
+  try {
+    await dockerOn(manager.host, ["stack", "rm", id]);
+    await poll(async () => {
+      for (const e of engines) {
+        if ((await dockerOn(e.host, ["ps", "-aq", "--filter", `label=com.docker.stack.namespace=${id}`])).trim() !== "") return undefined;
+        if ((await dockerOn(e.host, ["network", "ls", "-q", "--filter", `label=com.docker.stack.namespace=${id}`])).trim() !== "") return undefined;
+      }
+      return true;
+    }, { timeoutMs: 60_000, intervalMs: 250, what: `stack ${id} removed from every engine` });
+  } finally {
+    await also();
+    await Promise.all(engines.map((e) => e.relay?.close()));
+    fs.rmSync(stackDir, { recursive: true, force: true });
+    removeTlsMaterial(id);
+  }
+}
+
+/** Task placement of each service of the stack: service name → swarm node id (once every task runs). */
+async function runningTasks(manager: string, id: string, services: string[], timeoutMs: number): Promise<Map<string, string>> {
+  return poll(async () => {
+    const where = new Map<string, string>();
+    for (const service of services) {
+      const lines = (await dockerOn(manager, ["service", "ps", `${id}_${service}`, "--filter", "desired-state=running", "--no-trunc", "--format", "{{.CurrentState}}|{{.Node}}|{{.ID}}"])).trim().split("\n").filter(Boolean);
+      const running = lines.find((l) => l.startsWith("Running"));
+      if (running === undefined) return undefined;
+      const taskId = running.split("|")[2] as string;
+      where.set(service, (await dockerOn(manager, ["inspect", "-f", "{{.NodeID}}", taskId])).trim());
+    }
+    return where;
+  }, { timeoutMs, intervalMs: 250, what: `every task of stack ${id} running` });
+}
+
+/**
+ * Starts a cluster on the swarm of `options.target` (see the module comment). On any failure the
+ * stack is removed from every engine before the error is thrown.
+ */
+export async function startSwarmCluster(options: ResolvedClusterOptions): Promise<StartedSwarmCluster> {
+  const t0 = Date.now();
+  const target = options.target;
+  if (target.kind !== "swarm") throw new Error(`startSwarmCluster needs target swarm, got ${target.kind}`);
+  const hosts = target.engines.length > 0 ? target.engines : [process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock"];
+  const id = options.clusterId;
+  const stackDir = fs.mkdtempSync(path.join(os.tmpdir(), `m3agg-stack-${id}-`));
+  let engines: Engine[] = hosts.map((host, i) => ({ host, nodeId: "", address: "", relay: target.relays === undefined ? undefined : new RelayDialer(target.relays.engines[i] as string) }));
+  let sink: M3MsgSink | undefined;
+  let sinkRelay: SinkRelay | undefined;
+  const deadline = t0 + options.startTimeoutMs;
+  const remaining = () => Math.max(1_000, deadline - Date.now());
+  let deployed = false;
+  try {
+    if (options.backend === "sink" && target.relays === undefined) {
+      throw new Error(`backend "sink" on swarm needs the engines' relays (target.swarm.relays, from scripts/swarm-engines.sh): the containers reach this process's sink through them`);
+    }
+    engines = await Promise.all(engines.map(async (e) => {
+      const nodeId = (await dockerOn(e.host, ["info", "-f", "{{.Swarm.NodeID}}"])).trim();
+      if (nodeId === "") throw new Error(`engine ${e.host} is not part of a swarm (docker swarm init / join)`);
+      const address = (await dockerOn(hosts[0] as string, ["node", "inspect", "-f", "{{.Status.Addr}}", nodeId])).trim();
+      return { ...e, nodeId, address };
+    }));
+    const resolved = await resolveImages(options);
+    const images = { m3aggregator: resolved.m3aggregator, m3coordinator: resolved.m3coordinator, etcd: resolved.etcd };
+    for (const e of engines) await loadImages(e.host, Object.values(images).map((i) => i.image));
+    const plan = planCluster({ options, ports: namedPortPlan(options.nodes), images });
+    if (plan.names === undefined) throw new Error("a swarm plan is of the named model");
+    let tlsFiles: TlsFiles | undefined;
+    let tls: ClusterTls | undefined;
+    if (options.tls !== undefined) {
+      await createTlsMaterial(id, plan.names.hosts.tlsServerName);
+      const file = (name: string) => fs.readFileSync(path.join(tlsDirOf(id), name), "utf8");
+      tlsFiles = { ca: file("ca.pem"), serverCert: file("server.pem"), serverKey: file("server-key.pem"), clientCert: file("client.pem"), clientKey: file("client-key.pem") };
+      const handle = clusterTlsHandle(tlsDirOf(id), options.tls, plan.names.hosts.tlsServerName);
+      // This process dials 127.0.0.1 or an engine address: the certificate names the service.
+      tls = { ...handle, clientOptions: () => ({ ...handle.clientOptions(), servername: handle.serverName }) };
+    }
+    const stack = renderSwarmStack(plan, tlsFiles);
+    fs.writeFileSync(path.join(stackDir, "docker-stack.yml"), swarmStackYaml(stack));
+    for (const [name, content] of Object.entries(stack.files)) fs.writeFileSync(path.join(stackDir, name), content, { mode: 0o600 });
+    if (options.backend === "sink" && target.relays !== undefined) {
+      sink = await M3MsgSink.start({ host: "127.0.0.1" });
+      sinkRelay = await SinkRelay.start(target.relays.sink, sink.port);
+    }
+
+    const applied = Date.now();
+    deployed = true;
+    await dockerOn(hosts[0] as string, ["stack", "deploy", "--resolve-image", "never", "-c", path.join(stackDir, "docker-stack.yml"), id]);
+    const services = ["etcd", "m3coordinator", ...plan.nodes.map((n) => n.id)];
+    const where = await runningTasks(hosts[0] as string, id, services, remaining());
+    const engineOf = (service: string): number => {
+      const index = engines.findIndex((e) => e.nodeId === where.get(service));
+      if (index < 0) throw new Error(`service ${service} runs on swarm node ${where.get(service)}, which is none of the engines given`);
+      return index;
+    };
+    const reach = async (engine: number, port: number): Promise<string> => {
+      const e = engines[engine] as Engine;
+      return e.relay === undefined ? `${e.address}:${port}` : `127.0.0.1:${await e.relay.expose(port)}`;
+    };
+    const adminUrl = `http://${await reach(engineOf("m3coordinator"), PUBLISHED_BASE.coordinator)}`;
+    const nodes = await Promise.all(plan.nodes.map(async (n, i) => {
+      const engine = engineOf(n.id);
+      const pub = publishedNodePorts(i);
+      return new SwarmNode(n.id, engine, n.tcpEndpoint, await reach(engine, pub.tcp), `http://${await reach(engine, pub.http)}`);
+    }));
+    const admin = new M3AdminClient(adminUrl);
+    await poll(async () => ((await admin.isHealthy()) ? true : undefined), { timeoutMs: remaining(), what: "the coordinator's /health" });
+    // The flush topic first: an aggregator that reads its placement before the topic exists exits.
+    if (sink !== undefined) await registerSink(admin, SINK_TOPIC, `${SINK_RELAY.host}:${SINK_RELAY.port}`, SINK_RELAY.port);
+    const placement = await createPlacement(admin, plan.placement);
+    await waitForElection(shardSetsOf(placement), new Map(nodes.map((n) => [n.id, n.api])), remaining());
+    const now = Date.now();
+    return new StartedSwarmCluster(plan, engines, nodes, adminUrl, { applyToReadyMs: now - applied, total: now - t0 }, tls, sink, sinkRelay, stackDir);
+  } catch (error) {
+    const cleanUp = async () => {
+      await sink?.stop();
+      await sinkRelay?.close();
+    };
+    if (deployed) await removeStack(id, engines, stackDir, cleanUp).catch(() => undefined);
+    else {
+      // Nothing was deployed: no engine is touched again.
+      await cleanUp();
+      await Promise.all(engines.map((e) => e.relay?.close()));
+      fs.rmSync(stackDir, { recursive: true, force: true });
+      removeTlsMaterial(id);
+    }
+    throw new Error(`cluster ${id} on swarm (${hosts.join(", ")}) failed to start: ${(error as Error).message}`, { cause: error });
+  }
+}

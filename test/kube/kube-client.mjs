@@ -1,0 +1,41 @@
+// The API layer's client: @kubernetes/client-node (ESM only, so jest runs this file as a child
+// process). One JSON document in on stdin, one out on stdout.
+//   node kube-client.mjs apply KUBECONFIG        objects → [{ kind, name, error }] (server-side apply, field manager m3agg)
+//   node kube-client.mjs create-pod KUBECONFIG   a Pod → { error }                 (a plain create: admission decides)
+//   node kube-client.mjs pods KUBECONFIG NS      (no input) → pod names in NS
+import * as k8s from "@kubernetes/client-node";
+
+const [command, kubeconfig, namespace] = process.argv.slice(2);
+const kc = new k8s.KubeConfig();
+kc.loadFromFile(kubeconfig);
+let input = "";
+if (command !== "pods") for await (const chunk of process.stdin) input += chunk;
+const message = (error) => String(error?.body ?? error?.message ?? error);
+
+if (command === "apply") {
+  const client = k8s.KubernetesObjectApi.makeApiClient(kc);
+  const results = [];
+  for (const object of JSON.parse(input)) {
+    try {
+      await client.patch(object, undefined, undefined, "m3agg", true, k8s.PatchStrategy.ServerSideApply);
+      results.push({ kind: object.kind, name: object.metadata.name, error: null });
+    } catch (error) {
+      results.push({ kind: object.kind, name: object.metadata.name, error: message(error) });
+    }
+  }
+  process.stdout.write(JSON.stringify(results));
+} else if (command === "create-pod") {
+  const pod = JSON.parse(input);
+  try {
+    await kc.makeApiClient(k8s.CoreV1Api).createNamespacedPod({ namespace: pod.metadata.namespace, body: pod });
+    process.stdout.write(JSON.stringify({ error: null }));
+  } catch (error) {
+    process.stdout.write(JSON.stringify({ error: message(error) }));
+  }
+} else if (command === "pods") {
+  const list = await kc.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace });
+  process.stdout.write(JSON.stringify(list.items.map((p) => p.metadata.name).sort()));
+} else {
+  console.error(`unknown command ${command}`);
+  process.exit(2);
+}
