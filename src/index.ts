@@ -64,9 +64,10 @@ export { renderSwarmStack, swarmStackYaml, type SwarmStack } from "./targets/swa
 export type { TlsFiles } from "./targets/workloads";
 
 // Ingest client and metric types
-export { M3IngestClient, type IngestClientOptions, type PlacementSource } from "./ingest/client";
+export { M3IngestClient, DeliveryError, type IngestClientOptions, type PlacementSource, type DeliveryReport, type EndpointReport } from "./ingest/client";
+export { InvalidClientOptionError } from "./ingest/options";
 export { encodeFrame, IngestEncoder, type EncodeOptions, type Metric, type MetricPolicy } from "./ingest/encoder";
-export type { ConnectionStats } from "./ingest/connection";
+export { TlsCertificateError, type ConnectionStats, type ConnectionState } from "./ingest/connection";
 export { InvalidMetricError, type StoragePolicyNanos, type AggregationTypeName, type MetricKind } from "./ingest/policy";
 
 // Sink
@@ -78,6 +79,7 @@ export {
   runLoad, formatLoadReport, InvalidLoadOptionError, LOAD_METRIC_TYPES,
   type LoadOptions, type LoadProgress, type LoadReport, type LoadTarget, type LoadMetricType, type AggregatorSelfReport,
 } from "./load/run";
+export type { LoadChecks, TypeCheck } from "./load/verify";
 export { ChaosStepError, CHAOS_ACTIONS, type ChaosStep, type ChaosLink, type LoadTimeline, type StepOutcome } from "./load/chaos";
 export { PrometheusMetrics, PrometheusParseError, type PrometheusSample, type PrometheusType } from "./m3/prometheus";
 
