@@ -9,7 +9,7 @@ import type Dockerode from "dockerode";
 import type {
   CommitOptions, CopyToContainerOptions, ExecOptions, ExecResult, StartedTestContainer, StoppedTestContainer,
 } from "testcontainers";
-import { type ClusterPlan, decodePlanLabel, planCluster } from "./plan";
+import { type ClusterPlan, decodePlanLabel, type NodePlan, planCluster } from "./plan";
 import { StartedM3AggregatorCluster } from "./started";
 import { etcdReadiness, StartedEtcdContainer } from "../containers/etcd";
 import { LogBuffer } from "../containers/log-buffer";
@@ -152,11 +152,23 @@ export async function attachCluster(clusterId: string): Promise<StartedM3Aggrega
   } catch (error) {
     throw new AttachError(`cluster ${clusterId}: ${(error as Error).message}`, { cause: error });
   }
-  const nodeSummaries = plan.nodes.map((n) => byComponent("m3aggregator", n.id));
-  const present = nodeSummaries.filter((s) => s !== undefined);
-  if (present.length !== plan.nodes.length) {
-    throw new AttachError(`cluster ${clusterId} has ${present.length} of its ${plan.nodes.length} aggregator nodes`);
+  // Nodes from their own containers: a node added by addNodes/replaceNode carries its plan in its own
+  // label, and a removed one is gone; the live placement decides which must be there (waitForReady).
+  const nodePlans: Array<{ summary: ContainerSummary; node: NodePlan }> = [];
+  for (const summary of containers.filter((c) => c.labels[LABEL_COMPONENT] === "m3aggregator")) {
+    const id = summary.labels[LABEL_NODE];
+    const nodeLabel = summary.labels[LABEL_PLAN];
+    let node: NodePlan | undefined;
+    try {
+      node = nodeLabel === undefined ? undefined : planCluster(decodePlanLabel(nodeLabel)).nodes.find((n) => n.id === id);
+    } catch (error) {
+      throw new AttachError(`cluster ${clusterId}: node ${id}: ${(error as Error).message}`, { cause: error });
+    }
+    if (node === undefined) throw new AttachError(`cluster ${clusterId}: container ${summary.name} has no plan for node ${id}`);
+    nodePlans.push({ summary, node });
   }
+  nodePlans.sort((a, b) => a.node.id.localeCompare(b.node.id));
+  if (nodePlans.length === 0) throw new AttachError(`cluster ${clusterId} has none of its ${plan.nodes.length} aggregator nodes`);
 
   const host = plan.host;
   const etcdWrapped = await wrap(etcdSummary, host);
@@ -164,8 +176,8 @@ export async function attachCluster(clusterId: string): Promise<StartedM3Aggrega
   const coordinatorWrapped = await wrap(coordinatorSummary, host);
   const coordinator = new StartedM3CoordinatorContainer(coordinatorWrapped.started, host, plan.coordinator.port, coordinatorWrapped.logBuffer,
     coordinatorReadiness(host, plan.coordinator.port));
-  const nodeWrapped = await Promise.all(present.map((s) => wrap(s, host)));
-  const nodes = plan.nodes.map((n, i) => new StartedM3AggregatorNode(
+  const nodeWrapped = await Promise.all(nodePlans.map((p) => wrap(p.summary, host)));
+  const nodes = nodePlans.map(({ node: n }, i) => new StartedM3AggregatorNode(
     (nodeWrapped[i] as Wrapped).started, host, n, (nodeWrapped[i] as Wrapped).logBuffer, aggregatorReadiness(host, n.ports.http)));
   return new StartedM3AggregatorCluster(plan, etcd, coordinator, nodes, { total: 0 }, true);
 }

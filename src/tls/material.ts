@@ -102,3 +102,18 @@ export async function createTlsMaterial(clusterId: string, host: string, setting
     ],
   };
 }
+
+/**
+ * The files an aggregator container needs, read back from the cluster's TLS folder (for a node
+ * started after the cluster, e.g. by addNodes: same CA, same server certificate).
+ */
+export function containerFilesFromDir(dir: string): TlsMaterial["containerFiles"] {
+  const read = (name: string) => fs.readFileSync(path.join(dir, name), "utf8");
+  return [
+    { content: read("ca.pem"), target: CONTAINER_TLS_FILES.ca, mode: 0o644 },
+    { content: read("server.pem"), target: CONTAINER_TLS_FILES.serverCert, mode: 0o644 },
+    { content: read("server-key.pem"), target: CONTAINER_TLS_FILES.serverKey, mode: 0o600 },
+    { content: read("client.pem"), target: CONTAINER_TLS_FILES.clientCert, mode: 0o644 },
+    { content: read("client-key.pem"), target: CONTAINER_TLS_FILES.clientKey, mode: 0o600 },
+  ];
+}
