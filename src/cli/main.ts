@@ -11,6 +11,7 @@ import { type Command, parseArgs, USAGE, UsageError } from "./args";
 import { connectivity, down, logs, send, status } from "./commands";
 import { buildImages, runImageBuild } from "./build-images";
 import { load } from "./load";
+import { scale } from "./scale";
 import { formatTable, summarize } from "./endpoints";
 import { NoClusterError, writeState } from "./state";
 
@@ -74,6 +75,8 @@ async function run(command: Command): Promise<number> {
       return logs(command);
     case "load":
       return load(command);
+    case "scale":
+      return scale(command);
     case "images":
       return runImageBuild(command.args);
   }
@@ -95,6 +98,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await run(command);
   } catch (error) {
+    if (error instanceof InvalidOptionError) {
+      process.stderr.write(`m3agg: ${error.message}\n`);
+      return 2;
+    }
     if (error instanceof NoClusterError || error instanceof AttachError) {
       process.stderr.write(`m3agg: ${error.message}\n`);
       return 3;

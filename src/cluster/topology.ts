@@ -6,11 +6,11 @@
  * m3/placement-change.ts; this module only sequences them and measures each phase.
  */
 import type { M3AdminClient } from "../m3/admin-client";
-import { hasFlushedThrough, readFlushTimes } from "../m3/flush-times";
+import { readFlushTimes, unflushedShards } from "../m3/flush-times";
 import { shardSetsOf } from "../m3/placement";
 import {
   buildAddRequest, buildRemoveRequest, buildReplaceRequest, coordinatorGuardDelayMs, DEFAULT_PROPAGATION_MARGIN_MS, DEFAULT_RESOLUTIONS_MS,
-  exactlyOnceViolations, fastChangeTimeMs, finalizedPlacement, movingShards, nextInstanceIds, pendingChangeTimeMs, withChangeTime,
+  exactlyOnceViolations, fastChangeTimeMs, finalizedPlacement, movingShards, nextInstanceIds, pendingChangeTimeMs, windowBoundaryMs, withChangeTime,
 } from "../m3/placement-change";
 import type { Placement, PlacementResponse } from "../m3/types";
 import type { StartedM3AggregatorNode } from "../containers/m3aggregator";
@@ -208,13 +208,20 @@ async function runChange(target: TopologyTarget, kind: TopologyChange["kind"], o
       set.add(shard.id);
       leavingBySet.set(shardSetId, set);
     }
+    // A shard without flush times never held data (m3 records them per list, created by writes); once
+    // T + 2 boundaries have passed under a leader, any data of a window ending at T would have been flushed.
+    const boundaryMs = windowBoundaryMs(resolutionsMs);
     let lastFlush = "";
     const leavingFlushedAtMs = await phase("cutoffAndFlush", () => poll(async () => {
+      const elections = await readElection(shardSetsOf(written.placement), apisOf(target.currentNodes()));
       const states = await Promise.all([...leavingBySet.entries()].map(async ([setId, shards]) => {
         const times = await readFlushTimes(target.getEtcdEndpoint(), setId);
-        return { setId, done: hasFlushedThrough(times, shards, changeNanos) };
+        const { behind, absent } = unflushedShards(times, shards, changeNanos);
+        const led = elections.find((e) => e.shardSetId === setId)?.leader !== undefined;
+        const absentDone = absent.length === 0 || (Date.now() >= changeTimeMs + 2 * boundaryMs && led);
+        return { setId, done: behind.length === 0 && absentDone, behind, absent };
       }));
-      lastFlush = states.map((s) => `shard set ${s.setId}: ${s.done ? "flushed" : "not yet flushed"} up to T`).join("; ");
+      lastFlush = states.map((s) => `shard set ${s.setId}: ${s.behind.length} shards flushed short of T, ${s.absent.length} without flush times`).join("; ");
       return states.every((s) => s.done) ? Date.now() : undefined;
     }, {
       timeoutMs: remaining(), intervalMs: 250, what: "leaving owners' flush times at T",

@@ -70,6 +70,21 @@ export function hasFlushedThrough(flushTimes: ShardSetFlushTimes | undefined, sh
   return true;
 }
 
+/**
+ * The given shards split by their flush times against `targetNanos`: `behind` have flush times of which
+ * one is before it, `absent` have none (a shard whose lists never held data has no flush times: m3
+ * records them per list, and lists are created by writes).
+ */
+export function unflushedShards(flushTimes: ShardSetFlushTimes | undefined, shardIds: Iterable<number>, targetNanos: bigint): { behind: number[]; absent: number[] } {
+  const behind: number[] = [];
+  const absent: number[] = [];
+  for (const id of shardIds) {
+    if (flushTimes?.get(id) === undefined) absent.push(id);
+    else if (!hasFlushedThrough(flushTimes, [id], targetNanos)) behind.push(id);
+  }
+  return { behind, absent };
+}
+
 /** The lowest flushed-up-to time over the given shards (ns), or undefined when a shard has none. */
 export function flushedUpToNanos(flushTimes: ShardSetFlushTimes | undefined, shardIds: Iterable<number>): bigint | undefined {
   let lowest: bigint | undefined;

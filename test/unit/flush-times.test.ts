@@ -1,4 +1,4 @@
-import { decodeShardSetFlushTimes, flushedUpToNanos, flushTimesKey, hasFlushedThrough } from "../../src/m3/flush-times";
+import { decodeShardSetFlushTimes, flushedUpToNanos, flushTimesKey, hasFlushedThrough, unflushedShards } from "../../src/m3/flush-times";
 
 // Hand-encoded from the field numbers of m3's ShardSetFlushTimes (src/aggregator/generated/proto/flush/flush.proto),
 // not with our schema: by_shard = 1 (map<uint32, ShardFlushTimes>), standard_by_resolution = 1 (map<int64,int64>),
@@ -48,4 +48,10 @@ test("flushed through a target: every shard present and every resolution (standa
 
 test("the etcd key of m3's flush times manager (kv namespace _kv, environment, flushTimesKeyFmt)", () => {
   expect(flushTimesKey(2)).toBe("_kv/default_env/shardset/2/flush");
+});
+
+test("unflushed shards: behind (flush times short of the target) apart from absent (never held data)", () => {
+  const times = decodeShardSetFlushTimes(bytes);
+  expect(unflushedShards(times, [3, 7, 9], 1_795_000_020_000_000_000n)).toEqual({ behind: [7], absent: [9] });
+  expect(unflushedShards(undefined, [3], 0n)).toEqual({ behind: [], absent: [3] });
 });
