@@ -250,9 +250,9 @@ async function runChange(target: TopologyTarget, kind: TopologyChange["kind"], o
     });
 
     const removedAt = await phase("removal", async () => {
-      // Clients drop the leaving endpoints within their update bound; then the containers go.
-      await sleep(marginMs);
       const leaving = target.currentNodes().filter((n) => spec.leavingIds.includes(n.id));
+      // Clients drop the leaving endpoints within their update bound; then the containers go.
+      if (leaving.length > 0) await sleep(marginMs);
       await Promise.all(leaving.map((n) => n.remove({ timeout: 5 })));
       const states = await Promise.all(leaving.map(async (n) => [n.id, await n.state()] as const));
       const left = states.filter(([, s]) => s !== "missing");
