@@ -17,6 +17,8 @@ export { StartedM3CoordinatorContainer } from "./containers/m3coordinator";
 export { StartedEtcdContainer } from "./containers/etcd";
 export { ControllableContainer, type ContainerState } from "./containers/controllable";
 export type { ShardSetElection } from "./cluster/readiness";
+export { TopologyChangeError, TOPOLOGY_PHASES, type TopologyChange, type TopologyOptions, type TopologyPhase } from "./cluster/topology";
+export { TopologyBusyError } from "./cluster/topology-request";
 export { M3AdminClient, type PlacementService } from "./m3/admin-client";
 export type * from "./m3/types";
 export type { AggregatorApi, AggregatorStatus, ElectionState } from "./m3/aggregator-api";
