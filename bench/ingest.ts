@@ -15,11 +15,12 @@ import { execFileSync, spawn } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Placement } from "../src/m3/types";
-import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../src/cluster/start";
+import { M3AggregatorCluster } from "../src/cluster/start";
+import { type StartedM3AggregatorCluster } from "../src/cluster/started";
 import { containerCpuSeconds } from "../src/docker/client";
 import { M3IngestClient } from "../src/ingest/client";
 import { encodeFrame, IngestEncoder } from "../src/ingest/encoder";
-import type { M3Version } from "../src/m3/versions";
+import type { M3Version } from "../src/model/versions";
 
 const E2E_METRICS = Number(process.env.BENCH_E2E_METRICS ?? 500_000);
 const E2E_IDS = Number(process.env.BENCH_E2E_IDS ?? 1_000);

@@ -9,9 +9,11 @@
 import "./util/node-version"; // first: a clear error on a too-old Node instead of undici's TypeError
 
 // The cluster and its handles
-export { M3AggregatorCluster, StartedM3AggregatorCluster, type StartupTimings } from "./cluster/start";
+export { M3AggregatorCluster } from "./cluster/start";
+export { StartedM3AggregatorCluster } from "./cluster/started";
+export { type StartupTimings } from "./model/phases";
 export { attachCluster, AttachError } from "./cluster/attach";
-export type { ClusterPlan, NodePlan, PlanInputs } from "./cluster/plan";
+export type { ClusterPlan, NodePlan, PlanInputs } from "./plan/plan";
 export { StartedM3AggregatorNode } from "./containers/m3aggregator";
 export { StartedM3CoordinatorContainer } from "./containers/m3coordinator";
 export { StartedEtcdContainer } from "./containers/etcd";
@@ -26,20 +28,21 @@ export { sendRaw } from "./util/raw-lines";
 export { delveContinue } from "./debug/delve-client";
 
 // Options and errors
-export {
-  InvalidOptionError, type M3AggregatorClusterOptions, type ResolvedClusterOptions, type ProgressEvent,
-  type FlushBackend, type LogLevel, type ImageNames, type DebugOptions,
-} from "./cluster/options";
-export { ClusterStartError, type StartPhase, type LogTail } from "./cluster/errors";
-export { PortInUseError, type PortPlan, type NodePorts } from "./ports";
+export { InvalidOptionError, type M3AggregatorClusterOptions, type ResolvedClusterOptions, type FlushBackend, type LogLevel, type DebugOptions } from "./model/options";
+export { type ProgressEvent } from "./model/phases";
+export { type ImageNames } from "./model/components";
+export { ClusterStartError } from "./cluster/errors";
+export { type StartPhase, type LogTail } from "./model/phases";
+export { PortInUseError } from "./ports";
+export { type PortPlan, type NodePorts } from "./model/network";
 export { DockerUnavailableError, containersWithLabel } from "./docker/client";
 /** Labels on every container: find a cluster's containers, e.g. for a leak check. */
-export { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE } from "./docker/labels";
-export type { ResolvedImage, ImageSource } from "./docker/images";
-export { supportedM3Versions, defaultM3Version, type M3Version } from "./m3/versions";
+export { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE } from "./model/labels";
+export type { ResolvedImage, ImageSource } from "./model/components";
+export { supportedM3Versions, defaultM3Version, type M3Version } from "./model/versions";
 export { SourceBuildError } from "./m3/source-build";
 export type { ClusterTls } from "./tls/material";
-export type { TlsMode, TlsOption, TlsSettings } from "./tls/settings";
+export type { TlsMode, TlsOption, TlsSettings } from "./model/tls";
 
 // Ingest client and metric types
 export { M3IngestClient, type IngestClientOptions, type PlacementSource } from "./ingest/client";
@@ -56,7 +59,7 @@ export {
   runLoad, formatLoadReport, InvalidLoadOptionError, LOAD_METRIC_TYPES,
   type LoadOptions, type LoadProgress, type LoadReport, type LoadTarget, type LoadMetricType, type AggregatorSelfReport,
 } from "./load/run";
-export { PrometheusMetrics, PrometheusParseError, type PrometheusSample, type PrometheusType } from "./load/prometheus";
+export { PrometheusMetrics, PrometheusParseError, type PrometheusSample, type PrometheusType } from "./m3/prometheus";
 
 // Test-runner helpers
 export { useM3AggregatorCluster, globalSuiteHooks, type ClusterHandle, type SuiteHooks } from "./jest/helper";

@@ -5,23 +5,25 @@
  */
 import "./util/node-version";
 
-export { instanceIdOf, planCluster, encodePlanLabel, decodePlanLabel, createPlacement, etcdArgs } from "./cluster/plan";
+export { instanceIdOf, planCluster, encodePlanLabel, decodePlanLabel, etcdArgs } from "./plan/plan";
+export { createPlacement } from "./m3/create-placement";
 export { resolveOptions, DEFAULTS } from "./cluster/options";
 export { describeElection, readElection, waitForElection, isElectionSettled } from "./cluster/readiness";
 export { teardown } from "./lifecycle/live";
-export { planPorts, seedNodePorts, LOOPBACK } from "./ports";
+export { planPorts, seedNodePorts } from "./ports";
+export { LOOPBACK } from "./model/network";
 export { buildPlacementInitRequest, isolationGroupOf, shardSetsOf, withImmediateCutover } from "./m3/placement";
 export { AggregatorApi } from "./m3/aggregator-api";
 export { resolveImages, IMAGE_ENV_VARS } from "./docker/images";
 export { containersWithLabel } from "./docker/client";
-export { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE, LABEL_PLAN } from "./docker/labels";
+export { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE, LABEL_PLAN } from "./model/labels";
 export { delveCall } from "./debug/delve-client";
 export { ShardRouter } from "./ingest/router";
 export { murmur3 } from "./ingest/murmur3";
 export { encodePayload, zigzagVarint } from "./ingest/encoder";
 export { parseStoragePolicy, aggregationId, AGGREGATION_TYPES } from "./ingest/policy";
 export { resolveLoadOptions } from "./load/run";
-export { parsePrometheusText } from "./load/prometheus";
+export { parsePrometheusText } from "./m3/prometheus";
 export {
   FrameReader, decodeAggregatedMetric, decodeMessage, encodeAck, decodeAck, encodeMessage, encodeAggregatedMetric, formatDuration,
 } from "./sink/codec";

@@ -5,7 +5,7 @@
 import { attachCluster } from "../cluster/attach";
 import { M3IngestClient } from "../ingest/client";
 import type { Metric } from "../ingest/encoder";
-import { teardown } from "../cluster/start";
+import { teardown } from "../lifecycle/live";
 import { sendRaw } from "../util/raw-lines";
 import { describeElection } from "../cluster/readiness";
 import type { Command } from "./args";

@@ -7,7 +7,7 @@
  */
 import * as net from "node:net";
 import * as tls from "node:tls";
-import type { StartedM3AggregatorCluster } from "../cluster/start";
+import type { StartedM3AggregatorCluster } from "../cluster/started";
 import { encodeFrame } from "../ingest/encoder";
 
 export interface CheckResult {

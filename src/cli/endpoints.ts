@@ -1,5 +1,5 @@
 /** The endpoint table `m3agg up` prints (the seed's start_m3.sh summary, plus election state). */
-import type { StartedM3AggregatorCluster } from "../cluster/start";
+import type { StartedM3AggregatorCluster } from "../cluster/started";
 import type { ShardSetElection } from "../cluster/readiness";
 
 export interface EndpointSummary {

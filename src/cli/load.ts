@@ -6,9 +6,10 @@
  * any, lives in the process that started it). Exit 1 when anything was lost.
  */
 import { attachCluster } from "../cluster/attach";
-import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../cluster/start";
+import { M3AggregatorCluster } from "../cluster/start";
+import { type StartedM3AggregatorCluster } from "../cluster/started";
 import { formatLoadReport, InvalidLoadOptionError, LOAD_METRIC_TYPES, type LoadMetricType, type LoadOptions, resolveLoadOptions, runLoad } from "../load/run";
-import type { M3AggregatorClusterOptions } from "../cluster/options";
+import type { M3AggregatorClusterOptions } from "../model/options";
 import { parseUp, UsageError } from "./up-args";
 import { buildImages } from "./build-images";
 import { resolveTarget } from "./state";

@@ -6,7 +6,7 @@
 import "../util/node-version"; // first: a clear error on a too-old Node instead of undici's TypeError
 import { AttachError } from "../cluster/attach";
 import { M3AggregatorCluster } from "../cluster/start";
-import { InvalidOptionError } from "../cluster/options";
+import { InvalidOptionError } from "../model/options";
 import { type Command, parseArgs, USAGE, UsageError } from "./args";
 import { connectivity, down, logs, send, status } from "./commands";
 import { buildImages, runImageBuild } from "./build-images";

@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { containersWithLabel } from "../docker/client";
-import { LABEL_CLUSTER } from "../docker/labels";
+import { LABEL_CLUSTER } from "../model/labels";
 import type { Target } from "./up-args";
 import type { EndpointSummary } from "./endpoints";
 

@@ -2,8 +2,8 @@
  * The flags of `m3agg up` (and the seed's env vars), shared by `up` and `load`: its own module
  * so that args.ts (which dispatches to load's parser) and load.ts do not import each other.
  */
-import type { FlushBackend, LogLevel, M3AggregatorClusterOptions } from "../cluster/options";
-import type { TlsMode } from "../tls/settings";
+import type { FlushBackend, LogLevel, M3AggregatorClusterOptions } from "../model/options";
+import type { TlsMode } from "../model/tls";
 
 /** A usage error: the CLI prints it with the usage text and exits 2. */
 export class UsageError extends Error {

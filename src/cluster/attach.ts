@@ -9,14 +9,14 @@ import type Dockerode from "dockerode";
 import type {
   CommitOptions, CopyToContainerOptions, ExecOptions, ExecResult, StartedTestContainer, StoppedTestContainer,
 } from "testcontainers";
-import { type ClusterPlan, decodePlanLabel, type NodePlan, planCluster } from "./plan";
+import { type ClusterPlan, decodePlanLabel, type NodePlan, planCluster } from "../plan/plan";
 import { StartedM3AggregatorCluster } from "./started";
 import { etcdReadiness, StartedEtcdContainer } from "../containers/etcd";
 import { LogBuffer } from "../containers/log-buffer";
 import { aggregatorReadiness, StartedM3AggregatorNode } from "../containers/m3aggregator";
 import { coordinatorReadiness, StartedM3CoordinatorContainer } from "../containers/m3coordinator";
 import { type ContainerSummary, containersWithLabel, dockerClient } from "../docker/client";
-import { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE, LABEL_PLAN } from "../docker/labels";
+import { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE, LABEL_PLAN } from "../model/labels";
 
 /** The cluster is not there, or not whole. */
 export class AttachError extends Error {

@@ -4,14 +4,7 @@
  */
 import { formatLogTail } from "../util/log-tail";
 
-/** Phases of a cluster start, in order. */
-export type StartPhase = "validate" | "build" | "images" | "ports" | "tls" | "etcd" | "coordinator" | "placement" | "sink" | "aggregators" | "election";
-
-/** Last log lines of one container, attached to errors. */
-export interface LogTail {
-  component: string;
-  lines: string[];
-}
+import type { LogTail, StartPhase } from "../model/phases";
 
 export class ClusterStartError extends Error {
   override readonly name = "ClusterStartError";

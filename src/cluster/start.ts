@@ -7,18 +7,23 @@ import { shardSetsOf } from "../m3/placement";
 import type { AggregatorApi } from "../m3/aggregator-api";
 import { registerSink } from "../m3/sink-registration";
 import { SINK_TOPIC } from "../m3/config-render";
-import { createPlacement, type PlanImages, planCluster } from "./plan";
+import { type PlanImages, planCluster } from "../plan/plan";
+import { createPlacement } from "../m3/create-placement";
 import { EtcdContainer } from "../containers/etcd";
 import type { LogBuffer } from "../containers/log-buffer";
 import { M3AggregatorContainer, type StartedM3AggregatorNode } from "../containers/m3aggregator";
 import { M3CoordinatorContainer } from "../containers/m3coordinator";
 import { dockerClient } from "../docker/client";
-import { ClusterStartError, type LogTail, type StartPhase } from "./errors";
-import { resolveDebugImage, resolveImages, type ResolvedImage } from "../docker/images";
+import { ClusterStartError } from "./errors";
+import { type LogTail, type StartPhase } from "../model/phases";
+import { resolveDebugImage, resolveImages } from "../docker/images";
+import type { ResolvedImage, ImageNames } from "../model/components";
 import { attachCluster } from "./attach";
-import { acquireLock } from "../lifecycle/file-lock";
-import { type ImageNames, type M3AggregatorClusterOptions, resolveOptions, type ResolvedClusterOptions } from "./options";
-import { bindFailures, describePorts, explicitPorts, keepReservations, planPorts, PortBindRetriesExhaustedError, PortInUseError, type BindAttempt, type PortPlan } from "../ports";
+import { acquireLock } from "../util/file-lock";
+import { type M3AggregatorClusterOptions, type ResolvedClusterOptions } from "../model/options";
+import { resolveOptions } from "./options";
+import { bindFailures, describePorts, explicitPorts, keepReservations, planPorts, PortBindRetriesExhaustedError, PortInUseError, type BindAttempt } from "../ports";
+import type { PortPlan } from "../model/network";
 import { registerLiveCluster, teardown, unregisterLiveCluster } from "../lifecycle/live";
 import { StartedM3AggregatorCluster } from "./started";
 import { failedPhase, PhaseRunner } from "../lifecycle/phase-runner";
@@ -35,12 +40,6 @@ function expectedSourceImage(source: string, debug: boolean): string {
   return debug ? tags.m3aggregatorDebug : tags.m3aggregator;
 }
 
-/** Kept here for callers that import them from the cluster module. */
-export { StartedM3AggregatorCluster } from "./started";
-export type { StartupTimings } from "../lifecycle/phase-runner";
-export { teardown } from "../lifecycle/live";
-
-export { instanceIdOf } from "./plan";
 
 /** Starts (each on newly planned ports) before a port another program keeps taking fails the start. */
 const MAX_BIND_ATTEMPTS = 3;
@@ -171,7 +170,7 @@ export class M3AggregatorCluster {
       const plan = planCluster({ options, ports, images });
       const tlsSettings = options.tls;
       const tls: TlsMaterial | undefined = tlsSettings === undefined ? undefined
-        : await timed("tls", () => createTlsMaterial(clusterId, ports.host, tlsSettings));
+        : await timed("tls", () => createTlsMaterial(clusterId, ports.host));
 
       // etcd, the coordinator and the aggregators start together: m3's etcd
       // clients retry until etcd answers, and an aggregator waits

@@ -8,25 +8,25 @@ import * as path from "node:path";
 import type { M3AdminClient } from "../m3/admin-client";
 import { shardSetsOf } from "../m3/placement";
 import type { Placement } from "../m3/types";
-import type { ClusterPlan } from "./plan";
+import type { ClusterPlan } from "../plan/plan";
 import type { StartedEtcdContainer } from "../containers/etcd";
 import type { StartedM3AggregatorNode } from "../containers/m3aggregator";
 import type { StartedM3CoordinatorContainer } from "../containers/m3coordinator";
-import type { ResolvedImage } from "../docker/images";
+import type { ResolvedImage, ImageNames } from "../model/components";
 import { teardown, unregisterLiveCluster } from "../lifecycle/live";
-import type { M3Version } from "../m3/versions";
-import type { ImageNames, ResolvedClusterOptions } from "./options";
-import type { PortPlan } from "../ports";
+import type { M3Version } from "../model/versions";
+import type { ResolvedClusterOptions } from "../model/options";
+import type { PortPlan } from "../model/network";
 import { sendRaw } from "../util/raw-lines";
 import { poll } from "../util/poll";
 import { describeElection, readElection, type ShardSetElection, waitForElection } from "./readiness";
-import type { StartupTimings } from "../lifecycle/phase-runner";
+import type { StartupTimings } from "../model/phases";
 import type { M3MsgSink } from "../sink/sink";
 import { type ClusterTls, clusterTlsHandle } from "../tls/material";
 import { formatLogTail } from "../util/log-tail";
 import { addNodes, removeNodes, replaceNode, type TopologyChange, type TopologyOptions } from "./topology";
 
-export type { StartupTimings } from "../lifecycle/phase-runner";
+export type { StartupTimings } from "../model/phases";
 
 /** A running cluster: endpoints, clients, and stop(). */
 export class StartedM3AggregatorCluster {

@@ -6,7 +6,7 @@
  *
  * planAddedNode is the one place that plans such a node; it reuses the pure cluster plan.
  */
-import { type ClusterPlan, instanceIdOf, type NodePlan, planCluster } from "./plan";
+import { type ClusterPlan, instanceIdOf, type NodePlan, planCluster } from "../plan/plan";
 import { M3AggregatorContainer, type StartedM3AggregatorNode } from "../containers/m3aggregator";
 import { PortAllocator, type NodePorts } from "../ports";
 import { containerFilesFromDir } from "../tls/material";

@@ -6,7 +6,7 @@
 import { movingShards } from "../m3/placement-change";
 import { shardSetsOf } from "../m3/placement";
 import type { Placement } from "../m3/types";
-import { InvalidOptionError } from "./options";
+import { InvalidOptionError } from "../model/options";
 
 /** A change is requested while an earlier one has not finished (moving shards in the placement). */
 export class TopologyBusyError extends Error {

@@ -15,7 +15,7 @@ import {
 import type { Placement, PlacementResponse } from "../m3/types";
 import type { StartedM3AggregatorNode } from "../containers/m3aggregator";
 import { poll } from "../util/poll";
-import type { ClusterPlan } from "./plan";
+import type { ClusterPlan } from "../plan/plan";
 import { describeElection, readElection, type ShardSetElection, waitForElection } from "./readiness";
 import { startAddedNodes } from "./topology-nodes";
 import { assertNoChangeInFlight, validateAddCount, validateRemove, validateReplace } from "./topology-request";

@@ -5,7 +5,7 @@
  */
 import type { StartedTestContainer } from "testcontainers";
 import { ControllableContainer } from "./controllable";
-import { ETCD_DATA_DIR } from "../cluster/plan";
+import { ETCD_DATA_DIR } from "../plan/plan";
 import { HostNetworkContainer } from "./host-network";
 import type { LogBuffer } from "./log-buffer";
 import { LoopbackHttpWaitStrategy } from "./loopback-http-wait";
@@ -13,7 +13,7 @@ import { LoopbackHttpWaitStrategy } from "./loopback-http-wait";
 export class EtcdContainer extends HostNetworkContainer {
   private readonly readiness: LoopbackHttpWaitStrategy;
 
-  /** `args`: etcd's command line from the plan (etcdArgs in cluster/plan.ts); its data dir is a tmpfs. */
+  /** `args`: etcd's command line from the plan (etcdArgs in plan/plan.ts); its data dir is a tmpfs. */
   constructor(image: string, labels: Record<string, string>, private readonly host: string, private readonly clientPort: number, args: string[]) {
     super(image, labels);
     this.readiness = etcdReadiness(host, clientPort);

@@ -2,9 +2,9 @@
 import type { StartedTestContainer } from "testcontainers";
 import { AggregatorApi } from "../m3/aggregator-api";
 import { HttpError, httpRequest } from "../util/http";
-import { parsePrometheusText, PrometheusMetrics } from "../load/prometheus";
-import type { NodePlan } from "../cluster/plan";
-import type { NodePorts } from "../ports";
+import { parsePrometheusText, PrometheusMetrics } from "../m3/prometheus";
+import type { NodePlan } from "../plan/plan";
+import type { NodePorts } from "../model/network";
 
 /** What a node handle needs of its plan. */
 export type NodeEndpoints = Pick<NodePlan, "id" | "ports" | "tcpEndpoint" | "httpUrl" | "metricsUrl">;

@@ -6,30 +6,18 @@
  * With `m3Source` the m3 images are the ones built from that tree.
  */
 import { imageExists } from "./client";
-import { type M3Version, versionProfile } from "../m3/versions";
-import type { ImageNames } from "../cluster/options";
+import { type M3Version, versionProfile } from "../model/versions";
+import type { Component, ImageComponent, ImageNames, ResolvedImage, SourceImages } from "../model/components";
 
 /** Env var that overrides each component's image. */
-export const IMAGE_ENV_VARS: Readonly<Record<keyof ImageNames, string>> = {
+export const IMAGE_ENV_VARS: Readonly<Record<ImageComponent, string>> = {
   m3aggregator: "M3AGG_AGGREGATOR_IMAGE",
   m3coordinator: "M3AGG_COORDINATOR_IMAGE",
   etcd: "M3AGG_ETCD_IMAGE",
   m3aggregatorDebug: "M3AGG_AGGREGATOR_DEBUG_IMAGE",
 };
 
-/** Where an image name came from. */
-export type ImageSource = "option" | "env" | "local" | "official" | "source" | "attached";
-
-export interface ResolvedImage {
-  image: string;
-  source: ImageSource;
-}
-
-type Component = "m3aggregator" | "m3coordinator" | "etcd";
-const COMPONENTS: Component[] = ["m3aggregator", "m3coordinator", "etcd"];
-
-/** Images built from a local m3 checkout (see m3/source-build.ts). */
-export type SourceImages = Pick<ImageNames, "m3aggregator" | "m3coordinator"> & { m3aggregatorDebug?: string };
+const COMPONENTS_IN_ORDER: readonly Component[] = ["m3aggregator", "m3coordinator", "etcd"];
 
 const buildHint = (version: M3Version, debug = false) =>
   `run \`npm run images -- --m3-version ${version}${debug ? " --with-debug" : ""}\` (or \`npx m3agg images --m3-version ${version}${debug ? " --with-debug" : ""}\`)`;
@@ -63,7 +51,7 @@ export async function resolveImages(
     throw new Error(`invalid M3AGG_IMAGES=${JSON.stringify(mode)}: must be auto, local or official`);
   }
   const profile = versionProfile(version);
-  const entries = await Promise.all(COMPONENTS.map(async (component): Promise<[Component, ResolvedImage]> => {
+  const entries = await Promise.all(COMPONENTS_IN_ORDER.map(async (component): Promise<[Component, ResolvedImage]> => {
     const option = explicit[component];
     if (option !== undefined) return [component, { image: option, source: "option" }];
     const fromEnv = env[IMAGE_ENV_VARS[component]];

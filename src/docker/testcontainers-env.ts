@@ -9,6 +9,7 @@
  *   and the fixture's own label-based teardown is all there is.
  */
 import { getContainerRuntimeClient, ImageName } from "testcontainers";
+import { LOOPBACK } from "../model/network";
 
 const RYUK_IMAGE = "testcontainers/ryuk:0.14.0";
 
@@ -29,7 +30,7 @@ async function ryukAvailable(): Promise<boolean> {
 /** Idempotent; resolves once the environment is set. */
 export function prepareTestcontainersEnv(): Promise<void> {
   prepared ??= (async () => {
-    process.env.TESTCONTAINERS_HOST_OVERRIDE ??= "127.0.0.1";
+    process.env.TESTCONTAINERS_HOST_OVERRIDE ??= LOOPBACK;
     if (process.env.TESTCONTAINERS_RYUK_DISABLED === undefined && !(await ryukAvailable())) {
       process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
     }

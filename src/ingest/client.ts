@@ -21,7 +21,7 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import type { Placement } from "../m3/types";
 import { type ConnectionOptions, type ConnectionStats, EndpointConnection } from "./connection";
-import type { M3Version } from "../m3/versions";
+import type { M3Version } from "../model/versions";
 import { idBytes, type IngestEncoder, m3VersionOf, type Metric, type MetricPolicy } from "./encoder";
 import { murmur3 } from "./murmur3";
 import { ShardRouter } from "./router";

@@ -11,7 +11,7 @@
  * (the aggregator closes a connection on a bad frame and never writes back).
  */
 import * as net from "node:net";
-import type { M3Version } from "../m3/versions";
+import type { M3Version } from "../model/versions";
 import { IngestEncoder } from "./encoder";
 
 export interface ConnectionOptions {

@@ -20,7 +20,7 @@
  * ({@link IngestEncoder}); metadata bytes are built once per policy and cached;
  * an invalid metric throws before a byte is written.
  */
-import { defaultM3Version, type M3Version, supportedM3Versions } from "../m3/versions";
+import { defaultM3Version, type M3Version, supportedM3Versions } from "../model/versions";
 import { aggregationId, InvalidMetricError, type MetricKind, parseStoragePolicy } from "./policy";
 
 /** The m3 versions whose wire format the encoder writes: every supported one (src/m3/versions.ts). */

@@ -2,6 +2,7 @@
  * Storage policies ("10s:2d") and aggregation types ("sum", "p99") as m3
  * encodes them: nanosecond integers, and AggregationID bit sets.
  */
+import { NANOS_PER_UNIT, UNITS_LARGEST_FIRST } from "../model/time";
 
 /** A bad metric or metric option: names the field, the value and the rule. */
 export class InvalidMetricError extends Error {
@@ -11,12 +12,9 @@ export class InvalidMetricError extends Error {
   }
 }
 
-const NS: Record<string, bigint> = {
-  ns: 1n, us: 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n,
-  d: 86_400_000_000_000n, y: 365n * 86_400_000_000_000n,
-};
+const NS: Readonly<Record<string, bigint>> = NANOS_PER_UNIT;
 // Largest first: m3's precision is the largest unit that divides the window.
-const PRECISIONS = [NS.y, NS.d, NS.h, NS.m, NS.s, NS.ms, NS.us, NS.ns] as bigint[];
+const PRECISIONS = UNITS_LARGEST_FIRST.map(([nanos]) => nanos);
 
 function duration(field: string, text: string): bigint {
   const match = /^(\d+)(ns|us|ms|s|m|h|d|y)$/.exec(text);

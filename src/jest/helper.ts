@@ -3,9 +3,11 @@
  * beforeAll and always removed in afterAll. Jest's globals by default; any
  * runner whose hooks have the same shape (vitest) through {@link SuiteHooks}.
  */
-import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../cluster/start";
+import { M3AggregatorCluster } from "../cluster/start";
+import { type StartedM3AggregatorCluster } from "../cluster/started";
 import { failuresSoFar } from "./failure-counter";
-import { DEFAULTS, type M3AggregatorClusterOptions } from "../cluster/options";
+import { DEFAULTS } from "../cluster/options";
+import { type M3AggregatorClusterOptions } from "../model/options";
 
 /** Access to the cluster of {@link useM3AggregatorCluster}. */
 export interface ClusterHandle {

@@ -14,9 +14,11 @@
  * const m3 = useSharedM3AggregatorCluster();
  */
 import { attachCluster } from "../cluster/attach";
-import { M3AggregatorCluster, type StartedM3AggregatorCluster, teardown } from "../cluster/start";
+import { M3AggregatorCluster } from "../cluster/start";
+import { type StartedM3AggregatorCluster } from "../cluster/started";
+import { teardown } from "../lifecycle/live";
 import { type ClusterHandle, globalSuiteHooks, type SuiteHooks } from "./helper";
-import type { M3AggregatorClusterOptions } from "../cluster/options";
+import type { M3AggregatorClusterOptions } from "../model/options";
 
 /** Env var carrying the shared cluster's id from globalSetup to the test workers. */
 export const SHARED_CLUSTER_ENV = "M3AGG_SHARED_CLUSTER_ID";

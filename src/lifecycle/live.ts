@@ -7,7 +7,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { containersWithLabel, removeContainers } from "../docker/client";
-import { LABEL_CLUSTER } from "../docker/labels";
+import { LABEL_CLUSTER } from "../model/labels";
 import { releaseReservations } from "../ports";
 import { removeTlsMaterial } from "../tls/material";
 

@@ -3,11 +3,8 @@
  * callback, records how long it took, keeps the start's deadline, and tags a failure with the
  * phase it happened in (phases run concurrently, so the first failing one must travel with it).
  */
-import type { StartPhase } from "../cluster/errors";
-import type { ProgressEvent } from "../cluster/options";
+import type { ProgressEvent, StartPhase, StartupTimings } from "../model/phases";
 
-/** Milliseconds spent in each phase of start(). */
-export type StartupTimings = Partial<Record<StartPhase, number>> & { total: number };
 
 /** An error that happened in `phase`; the runner converts it to a ClusterStartError at the end. */
 export class PhaseFailure extends Error {

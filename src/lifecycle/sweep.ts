@@ -7,8 +7,8 @@
  */
 import * as os from "node:os";
 import { containersWithLabel, removeContainers } from "../docker/client";
-import { LABEL_CLUSTER, LABEL_OWNER_HOST, LABEL_OWNER_PID } from "../docker/labels";
-import { processAlive } from "./process-alive";
+import { LABEL_CLUSTER, LABEL_OWNER_HOST, LABEL_OWNER_PID } from "../model/labels";
+import { processAlive } from "../util/process-alive";
 import { listReservations, ownerProcessDead, removeStale, removeStaleTempFiles, type Reservation } from "../ports/reservations";
 
 /**

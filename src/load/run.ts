@@ -11,8 +11,8 @@
  */
 import { containerCpuSeconds } from "../docker/client";
 import { M3IngestClient, type PlacementSource } from "../ingest/client";
-import type { M3Version } from "../m3/versions";
-import type { PrometheusMetrics } from "./prometheus";
+import type { M3Version } from "../model/versions";
+import type { PrometheusMetrics } from "../m3/prometheus";
 import type { AggregatedDatapoint } from "../sink/codec";
 
 /** The metric kinds a load mixes. */

@@ -7,11 +7,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Document, isMap, parseDocument } from "yaml";
-import { type M3Version, versionProfile } from "./versions";
-import type { FlushBackend, LogLevel } from "../cluster/options";
-import { LOOPBACK, type NodePorts } from "../ports";
-import { CONTAINER_TLS_FILES } from "../tls/material";
-import type { TlsSettings } from "../tls/settings";
+import { type M3Version, versionProfile } from "../model/versions";
+import type { FlushBackend, LogLevel } from "../model/options";
+import { LOOPBACK, type NodePorts } from "../model/network";
+import { CONTAINER_TLS_FILES, type TlsSettings } from "../model/tls";
 
 /** fixtures/ at the package root (same relative path from src/ and dist/). */
 export const FIXTURES_DIR = path.resolve(__dirname, "../../fixtures");

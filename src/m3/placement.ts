@@ -90,15 +90,3 @@ export function shardSetsOf(placement: Placement): Map<number, string[]> {
   for (const members of sets.values()) members.sort();
   return new Map([...sets.entries()].sort(([a], [b]) => a - b));
 }
-
-/** Latest cutover of any shard, in ns (0 when all shards are active since forever). */
-export function latestCutoverNanos(placement: Placement): bigint {
-  let latest = 0n;
-  for (const instance of Object.values(placement.instances)) {
-    for (const shard of instance.shards) {
-      const cutover = BigInt(shard.cutoverNanos);
-      if (cutover > latest) latest = cutover;
-    }
-  }
-  return latest;
-}

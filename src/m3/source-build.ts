@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { imageExists } from "../docker/client";
-import type { SourceImages } from "../docker/images";
+import type { SourceImages } from "../model/components";
 
 /** images/build.sh at the package root (same relative path from src/m3 and dist/m3). */
 export const BUILD_SCRIPT = path.resolve(__dirname, "../../images/build.sh");

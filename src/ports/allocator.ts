@@ -6,11 +6,12 @@
  * nothing listens there already).
  */
 import * as net from "node:net";
+import { LOOPBACK } from "../model/network";
 import { allocatablePortRanges, type PortRange } from "./ephemeral";
 import { reclaimIfStale, readReservation, releaseReservations, reservationsDir, reservePort } from "./reservations";
 
 /** Resolves true when nothing listens on host:port (we can bind it ourselves). */
-export function isPortFree(port: number, host = "127.0.0.1"): Promise<boolean> {
+export function isPortFree(port: number, host = LOOPBACK): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
@@ -48,7 +49,7 @@ export class PortAllocator {
 
   constructor(options: PortAllocatorOptions) {
     this.cluster = options.cluster;
-    this.host = options.host ?? "127.0.0.1";
+    this.host = options.host ?? LOOPBACK;
     this.dir = options.dir ?? reservationsDir();
     this.ranges = options.ranges ?? allocatablePortRanges();
     this.size = this.ranges.reduce((n, r) => n + r.to - r.from + 1, 0);

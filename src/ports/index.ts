@@ -3,7 +3,8 @@
  * outside the ephemeral range (allocator.ts, ephemeral.ts), and the
  * cross-process reservations (reservations.ts).
  */
-export { describePorts, explicitPorts, LOOPBACK, planPorts, PortInUseError, seedNodePorts, type NodePorts, type PlanContext, type PlanOptions, type PortPlan } from "./plan";
+export { describePorts, explicitPorts, planPorts, PortInUseError, seedNodePorts, type PlanContext, type PlanOptions } from "./plan";
+export { LOOPBACK, type NodePorts, type PortPlan } from "../model/network";
 export { isPortFree, PortAllocator, type PortAllocatorOptions, type PortRefusal } from "./allocator";
 export { allocatablePortRanges, DEFAULT_EPHEMERAL_RANGE, DEFAULT_POOL, ephemeralPortRange, parsePortRange, type PortRange } from "./ephemeral";
 export {

@@ -7,30 +7,10 @@
  * checked and reserved the same way but never moved.
  */
 import { randomBytes } from "node:crypto";
-import type { ResolvedClusterOptions } from "../cluster/options";
+import { LOOPBACK, type NodePorts, type PortPlan } from "../model/network";
+import type { ResolvedClusterOptions } from "../model/options";
 import { PortAllocator, type PortRefusal } from "./allocator";
 
-/** The host every listener binds to and every client dials. */
-export const LOOPBACK = "127.0.0.1";
-
-/** Ports of one aggregator node. */
-export interface NodePorts {
-  http: number;
-  metrics: number;
-  tcp: number;
-  /** delve's headless server, in debug mode only. */
-  debug?: number;
-}
-
-/** Every port a cluster listens on, and the address they all bind. */
-export interface PortPlan {
-  host: string;
-  etcdClient: number;
-  etcdPeer: number;
-  coordinator: number;
-  coordinatorMetrics: number;
-  nodes: NodePorts[];
-}
 
 /** A port of the plan is already taken on 127.0.0.1. */
 export class PortInUseError extends Error {

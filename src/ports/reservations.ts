@@ -14,8 +14,8 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { acquireLock } from "../lifecycle/file-lock";
-import { processAlive } from "../lifecycle/process-alive";
+import { acquireLock } from "../util/file-lock";
+import { processAlive } from "../util/process-alive";
 
 /** Who holds a port. */
 export interface Reservation {

@@ -6,6 +6,7 @@
  */
 import * as path from "node:path";
 import * as protobuf from "protobufjs";
+import { UNITS_LARGEST_FIRST } from "../model/time";
 
 const root = protobuf.loadSync(path.resolve(__dirname, "../../proto/m3msg-aggregated.proto"));
 const MessageType = root.lookupType("m3agg.sink.Message");
@@ -34,14 +35,10 @@ export interface AggregatedDatapoint {
 
 const long = (value: unknown): bigint => (value === undefined || value === null ? 0n : BigInt(String(value)));
 
-const UNITS: Array<[bigint, string]> = [
-  [365n * 24n * 3_600_000_000_000n, "y"], [24n * 3_600_000_000_000n, "d"], [3_600_000_000_000n, "h"],
-  [60_000_000_000n, "m"], [1_000_000_000n, "s"], [1_000_000n, "ms"], [1_000n, "us"], [1n, "ns"],
-];
 
 /** A duration in ns as m3 writes it in policies: the largest unit that divides it ("10s", "2d"). */
 export function formatDuration(nanos: bigint): string {
-  for (const [unit, suffix] of UNITS) if (nanos !== 0n && nanos % unit === 0n) return `${nanos / unit}${suffix}`;
+  for (const [unit, suffix] of UNITS_LARGEST_FIRST) if (nanos !== 0n && nanos % unit === 0n) return `${nanos / unit}${suffix}`;
   return `${nanos}ns`;
 }
 

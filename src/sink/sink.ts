@@ -7,6 +7,7 @@
  */
 import * as net from "node:net";
 import { type AggregatedDatapoint, decodeAggregatedMetric, decodeMessage, encodeAck, FrameReader, type MsgMetadata } from "./codec";
+import { LOOPBACK } from "../model/network";
 import { poll } from "../util/poll";
 
 /** Counters of what the sink saw. */
@@ -44,7 +45,7 @@ export class M3MsgSink {
 
   /** Listens on host:port (default 127.0.0.1 and a free port). */
   static async start(options: { host?: string; port?: number } = {}): Promise<M3MsgSink> {
-    const host = options.host ?? "127.0.0.1";
+    const host = options.host ?? LOOPBACK;
     const server = net.createServer();
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

@@ -9,8 +9,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type * as tls from "node:tls";
-import { type CertificateSet, generateCertificates } from "./certificates";
-import type { TlsMode, TlsSettings } from "./settings";
+import { generateCertificates } from "./certificates";
+import { CONTAINER_TLS_FILES, type TlsMode, type TlsSettings } from "../model/tls";
 
 /** `cluster.tls`: what a client needs to talk TLS to the cluster's raw TCP endpoints. */
 export interface ClusterTls {
@@ -29,15 +29,6 @@ export interface ClusterTls {
   clientOptions(): tls.ConnectionOptions;
 }
 
-/** Where the containers find the files (the rendered configs name these). */
-export const CONTAINER_TLS_DIR = "/etc/m3agg/tls";
-export const CONTAINER_TLS_FILES = {
-  ca: `${CONTAINER_TLS_DIR}/ca.pem`,
-  serverCert: `${CONTAINER_TLS_DIR}/server.pem`,
-  serverKey: `${CONTAINER_TLS_DIR}/server-key.pem`,
-  clientCert: `${CONTAINER_TLS_DIR}/client.pem`,
-  clientKey: `${CONTAINER_TLS_DIR}/client-key.pem`,
-} as const;
 
 /** The cluster's TLS folder: derived from the id, so every process finds it. */
 export function tlsDirOf(clusterId: string): string {
@@ -66,16 +57,14 @@ export function clusterTlsHandle(dir: string, settings: TlsSettings, serverName:
   };
 }
 
-/** Generated certificates, their folder, and the handle. */
+/** What a start does with the generated certificates: copies them into every aggregator container. */
 export interface TlsMaterial {
-  certificates: CertificateSet;
-  handle: ClusterTls;
   /** Files to copy into every aggregator container: content and target path. */
   containerFiles: Array<{ content: string; target: string; mode: number }>;
 }
 
 /** Generates the cluster's certificates and writes them to its folder (0700; keys 0600, certificates 0644). */
-export async function createTlsMaterial(clusterId: string, host: string, settings: TlsSettings): Promise<TlsMaterial> {
+export async function createTlsMaterial(clusterId: string, host: string): Promise<TlsMaterial> {
   const certificates = await generateCertificates(clusterId, host);
   const dir = tlsDirOf(clusterId);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -91,8 +80,6 @@ export async function createTlsMaterial(clusterId: string, host: string, setting
   write("server.pem", certificates.serverCert, 0o644);
   write("server-key.pem", certificates.serverKey, 0o600);
   return {
-    certificates,
-    handle: clusterTlsHandle(dir, settings, host),
     containerFiles: [
       { content: certificates.caCert, target: CONTAINER_TLS_FILES.ca, mode: 0o644 },
       { content: certificates.serverCert, target: CONTAINER_TLS_FILES.serverCert, mode: 0o644 },

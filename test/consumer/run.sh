@@ -22,7 +22,7 @@ step "node $(node --version); packing $repo"
 (cd "$repo" && npm pack --silent --pack-destination "$work" >/dev/null)
 tarball=$(ls "$work"/m3-aggregator-testcontainers-*.tgz)
 listing=$(tar -tzf "$tarball") # (not piped into grep -q: pipefail would see tar's SIGPIPE)
-for f in dist/index.js dist/vitest.mjs dist/cli/main.js images/build.sh scripts/ensure-docker.sh fixtures/m3aggregator.yml proto/m3-ingest.proto; do
+for f in dist/index.js dist/vitest.mjs dist/cli/main.js images/build.sh scripts/ensure-docker.sh fixtures/m3aggregator.yml proto/m3msg-aggregated.proto; do
   grep -qx "package/$f" <<<"$listing" || fail "the tarball has no $f"
 done
 ! grep -q '^package/images/.build/' <<<"$listing" || fail "the tarball ships images/.build"

@@ -1,7 +1,8 @@
 /** Bad input and failed starts: clear errors, nothing left running. */
-import { M3AggregatorCluster, StartedM3AggregatorCluster } from "../../src/cluster/start";
+import { M3AggregatorCluster } from "../../src/cluster/start";
+import { StartedM3AggregatorCluster } from "../../src/cluster/started";
 import { ClusterStartError } from "../../src/cluster/errors";
-import { InvalidOptionError } from "../../src/cluster/options";
+import { InvalidOptionError } from "../../src/model/options";
 import { clusterContainers, uniqueClusterId } from "./helpers";
 
 describe("invalid options", () => {

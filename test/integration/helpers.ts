@@ -1,5 +1,5 @@
 import { containersWithLabel } from "../../src/docker/client";
-import { LABEL_CLUSTER } from "../../src/docker/labels";
+import { LABEL_CLUSTER } from "../../src/model/labels";
 
 /** Containers of one cluster, asked from Docker by label (not from the fixture's own bookkeeping). */
 export async function clusterContainers(clusterId: string): Promise<string[]> {

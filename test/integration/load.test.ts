@@ -5,7 +5,8 @@
  */
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../../src/cluster/start";
+import { M3AggregatorCluster } from "../../src/cluster/start";
+import { type StartedM3AggregatorCluster } from "../../src/cluster/started";
 import { type LoadProgress, runLoad } from "../../src/load/run";
 import { clusterContainers, uniqueClusterId } from "./helpers";
 

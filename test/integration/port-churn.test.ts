@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { containersWithLabel } from "../../src/docker/client";
-import { LABEL_CLUSTER } from "../../src/docker/labels";
+import { LABEL_CLUSTER } from "../../src/model/labels";
 import { listReservations } from "../../src/ports";
 
 const STRESS = path.resolve(__dirname, "../../bench/stress.ts");

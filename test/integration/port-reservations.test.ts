@@ -5,7 +5,7 @@
  */
 import { M3AggregatorCluster } from "../../src/cluster/start";
 import { containersWithLabel, removeContainers } from "../../src/docker/client";
-import { LABEL_CLUSTER } from "../../src/docker/labels";
+import { LABEL_CLUSTER } from "../../src/model/labels";
 import { describePorts, listReservations } from "../../src/ports";
 import { sweepReservations } from "../../src/lifecycle/sweep";
 import { uniqueClusterId } from "./helpers";

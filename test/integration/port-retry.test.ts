@@ -6,10 +6,11 @@
  * container runs: the race a busy host produces, made certain.
  */
 import type { Server } from "node:net";
-import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../../src/cluster/start";
+import { M3AggregatorCluster } from "../../src/cluster/start";
+import { type StartedM3AggregatorCluster } from "../../src/cluster/started";
 import { ClusterStartError } from "../../src/cluster/errors";
 import { describePorts, listReservations, PortBindRetriesExhaustedError, PortInUseError } from "../../src/ports";
-import type { ProgressEvent } from "../../src/cluster/options";
+import type { ProgressEvent } from "../../src/model/phases";
 import { clusterContainers, holdPort, uniqueClusterId } from "./helpers";
 
 const held: Server[] = [];

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { M3AggregatorCluster } from "../../src/cluster/start";
 import { containersWithLabel } from "../../src/docker/client";
-import { LABEL_CLUSTER } from "../../src/docker/labels";
+import { LABEL_CLUSTER } from "../../src/model/labels";
 import { clusterContainers } from "./helpers";
 
 const containerIds = async (clusterId: string) => (await containersWithLabel(LABEL_CLUSTER, clusterId)).map((c) => c.id).sort();

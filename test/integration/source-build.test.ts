@@ -7,7 +7,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { M3AggregatorCluster, type StartupTimings } from "../../src/cluster/start";
+import { M3AggregatorCluster } from "../../src/cluster/start";
+import type { StartupTimings } from "../../src/model/phases";
 import { delveCall } from "../../src/debug/delve-client";
 import { uniqueClusterId } from "./helpers";
 

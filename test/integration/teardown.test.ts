@@ -8,7 +8,7 @@ import * as path from "node:path";
 import * as readline from "node:readline";
 import { M3AggregatorCluster } from "../../src/cluster/start";
 import { containersWithLabel } from "../../src/docker/client";
-import { LABEL_PREFIX } from "../../src/docker/labels";
+import { LABEL_PREFIX } from "../../src/model/labels";
 import { describePorts, isPortFree, listReservations } from "../../src/ports";
 import { clusterContainers, uniqueClusterId } from "./helpers";
 

@@ -5,7 +5,8 @@
  */
 import * as net from "node:net";
 import * as tls from "node:tls";
-import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../../src/cluster/start";
+import { M3AggregatorCluster } from "../../src/cluster/start";
+import { type StartedM3AggregatorCluster } from "../../src/cluster/started";
 import { encodeFrame } from "../../src/ingest/encoder";
 import { M3IngestClient } from "../../src/ingest/client";
 import { lengthDelimited as len, tag, varint } from "../unit/protobuf-bytes";

@@ -1,6 +1,7 @@
 /** Other topologies m3's mirrored placement must accept, and the seed's fixed port layout. */
 import * as net from "node:net";
-import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../../src/cluster/start";
+import { M3AggregatorCluster } from "../../src/cluster/start";
+import { type StartedM3AggregatorCluster } from "../../src/cluster/started";
 import { clusterContainers, uniqueClusterId } from "./helpers";
 
 async function freeBase(): Promise<number> {

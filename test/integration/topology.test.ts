@@ -5,7 +5,7 @@
  * per shard set with verified followers, the removed containers gone (asked from Docker).
  * Bad requests fail with option errors before any call. M3AGG_M3_VERSION selects the m3 release.
  */
-import { InvalidOptionError } from "../../src/cluster/options";
+import { InvalidOptionError } from "../../src/model/options";
 import type { TopologyChange } from "../../src/cluster/topology";
 import { useM3AggregatorCluster } from "../../src/jest/helper";
 import { poll } from "../../src/util/poll";

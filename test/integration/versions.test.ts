@@ -4,7 +4,8 @@
  * working after its etcd clients' first autosync (one minute in).
  */
 import { M3IngestClient } from "../../src/ingest/client";
-import { M3AggregatorCluster, type StartedM3AggregatorCluster } from "../../src/cluster/start";
+import { M3AggregatorCluster } from "../../src/cluster/start";
+import { type StartedM3AggregatorCluster } from "../../src/cluster/started";
 import { uniqueClusterId } from "./helpers";
 
 /** The build_version label of the node's build_information gauge (m3 writes dots as underscores). */

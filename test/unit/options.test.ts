@@ -1,4 +1,5 @@
-import { DEFAULTS, InvalidOptionError, resolveOptions } from "../../src/cluster/options";
+import { DEFAULTS, resolveOptions } from "../../src/cluster/options";
+import { InvalidOptionError } from "../../src/model/options";
 
 function invalid(options: Parameters<typeof resolveOptions>[0]): InvalidOptionError {
   try {

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from "../../src/cluster/options";
+import { InvalidOptionError } from "../../src/model/options";
 import { assertNoChangeInFlight, TopologyBusyError, validateAddCount, validateRemove, validateReplace } from "../../src/cluster/topology-request";
 import type { Placement, PlacementInstance } from "../../src/m3/types";
 

@@ -8,10 +8,11 @@ import * as tls from "node:tls";
 import { parse } from "yaml";
 import { renderAggregatorConfig, renderCoordinatorConfig } from "../../src/m3/config-render";
 import { sourceTreeTag } from "../../src/m3/source-build";
-import { profileOfSource, versionProfile } from "../../src/m3/versions";
-import { InvalidOptionError, resolveOptions } from "../../src/cluster/options";
+import { profileOfSource, versionProfile } from "../../src/model/versions";
+import { InvalidOptionError } from "../../src/model/options";
+import { resolveOptions } from "../../src/cluster/options";
 import { generateCertificates } from "../../src/tls/certificates";
-import { createTlsMaterial, removeTlsMaterial, tlsDirOf } from "../../src/tls/material";
+import { clusterTlsHandle, createTlsMaterial, removeTlsMaterial, tlsDirOf } from "../../src/tls/material";
 
 const ports = { http: 16001, metrics: 16002, tcp: 16003 };
 const base = { ports, etcdClientPort: 12379, electionTtlSeconds: 10, backend: "blackhole" as const, logLevel: "info" as const };
@@ -154,14 +155,14 @@ describe("TLS material", () => {
 
   test("files: folder 0700, keys 0600, certificates 0644; removed by removeTlsMaterial", async () => {
     const id = `unit-${process.pid}`;
-    const material = await createTlsMaterial(id, "127.0.0.1", { mode: "enforced", mutualTls: true });
+    const material = await createTlsMaterial(id, "127.0.0.1");
     const dir = tlsDirOf(id);
     const mode = (file: string) => fs.statSync(path.join(dir, file)).mode & 0o777;
     expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
     expect(Object.fromEntries(fs.readdirSync(dir).sort().map((f) => [f, mode(f).toString(8)]))).toEqual({
       "ca.pem": "644", "client-key.pem": "600", "client.pem": "644", "server-key.pem": "600", "server.pem": "644",
     });
-    expect(material.handle).toMatchObject({ mode: "enforced", mutualTls: true, caFile: path.join(dir, "ca.pem"), keyFile: path.join(dir, "client-key.pem"), serverName: "127.0.0.1" });
+    expect(clusterTlsHandle(dir, { mode: "enforced", mutualTls: true }, "127.0.0.1")).toMatchObject({ mode: "enforced", mutualTls: true, caFile: path.join(dir, "ca.pem"), keyFile: path.join(dir, "client-key.pem"), serverName: "127.0.0.1" });
     expect(material.containerFiles.filter((f) => f.mode === 0o600).map((f) => path.basename(f.target)).sort()).toEqual(["client-key.pem", "server-key.pem"]);
     removeTlsMaterial(id);
     expect(fs.existsSync(dir)).toBe(false);
@@ -169,8 +170,11 @@ describe("TLS material", () => {
 
   test("a real mTLS handshake: Node's TLS server with the server certificate accepts clientOptions() and refuses a client without a certificate", async () => {
     const id = `unit-hs-${process.pid}`;
-    const { certificates: certs, handle } = await createTlsMaterial(id, "127.0.0.1", { mode: "enforced", mutualTls: true });
-    const server = tls.createServer({ cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert, requestCert: true, rejectUnauthorized: true },
+    await createTlsMaterial(id, "127.0.0.1");
+    const dir = tlsDirOf(id);
+    const read = (file: string) => fs.readFileSync(path.join(dir, file), "utf8");
+    const handle = clusterTlsHandle(dir, { mode: "enforced", mutualTls: true }, "127.0.0.1");
+    const server = tls.createServer({ cert: read("server.pem"), key: read("server-key.pem"), ca: read("ca.pem"), requestCert: true, rejectUnauthorized: true },
       (socket) => socket.end(`hello ${socket.getPeerCertificate().subject?.CN}`));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as { port: number }).port;

@@ -2,7 +2,7 @@
 import { describe, expect, test, vi } from "vitest";
 import { globalSuiteHooks, useM3AggregatorCluster } from "../../src/jest/helper";
 import { useSharedM3AggregatorCluster } from "../../src/jest/shared-cluster";
-import { InvalidOptionError } from "../../src/cluster/options";
+import { InvalidOptionError } from "../../src/model/options";
 
 describe("hooks passed explicitly", () => {
   test("beforeAll gets the start (startTimeoutMs + 30 s), afterAll the stop (60 s)", async () => {

@@ -1,6 +1,6 @@
 /** The start's phase runner: progress events, timings, deadline, and failures tagged with their phase. */
 import { failedPhase, PhaseFailure, PhaseRunner } from "../../../src/lifecycle/phase-runner";
-import type { ProgressEvent } from "../../../src/cluster/options";
+import type { ProgressEvent } from "../../../src/model/phases";
 
 describe("PhaseRunner", () => {
   test("reports begin and end with the phase's time, records it, and returns the phase's value", async () => {

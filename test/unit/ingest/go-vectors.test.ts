@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { encodeFrame, IngestEncoder, type Metric } from "../../../src/ingest/encoder";
-import type { M3Version } from "../../../src/m3/versions";
+import type { M3Version } from "../../../src/model/versions";
 
 const GO_DIR = path.resolve(__dirname, "../../go");
 

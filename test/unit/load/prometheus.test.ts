@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
-import { parsePrometheusText, PrometheusMetrics, PrometheusParseError } from "../../../src/load/prometheus";
+import { parsePrometheusText, PrometheusMetrics, PrometheusParseError } from "../../../src/m3/prometheus";
 
 // The shapes m3 v1.5.0's /metrics serves (tally's reporter): a histogram's _sum/_count before its buckets,
 // counters per label set, NaN quantiles.

@@ -6,6 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { Component } from "./components";
 
 /** An m3 release the fixture builds images for and renders configs for. */
 export type M3Version = "v1.6.0" | "v1.5.0";
@@ -14,7 +15,7 @@ interface VersionEntry {
   etcd: string;
   ldflags: string;
   tls: boolean;
-  official: Partial<Record<"m3aggregator" | "m3coordinator" | "etcd", string>>;
+  official: Partial<Record<Component, string>>;
 }
 
 interface ImagesFile {

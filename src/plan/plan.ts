@@ -5,23 +5,22 @@
  * and references (never contents) of the TLS files. The start pipeline runs the plan; an
  * attach reads the same inputs back from the `org.m3agg.plan` label and calls the same function.
  */
-import { buildPlacementInitRequest, withImmediateCutover } from "../m3/placement";
-import type { M3AdminClient } from "../m3/admin-client";
-import type { Placement, PlacementInitRequest } from "../m3/types";
+import { buildPlacementInitRequest } from "../m3/placement";
+import type { PlacementInitRequest } from "../m3/types";
 import { renderAggregatorConfig, renderCoordinatorConfig } from "../m3/config-render";
-import type { ResolvedImage } from "../docker/images";
-import { type Component, identityLabels, LABEL_PLAN } from "../docker/labels";
-import type { M3Version } from "../m3/versions";
-import type { ImageNames, ResolvedClusterOptions } from "./options";
-import type { NodePorts, PortPlan } from "../ports";
-import { CONTAINER_TLS_FILES, tlsDirOf } from "../tls/material";
-import type { TlsSettings } from "../tls/settings";
+import type { Component, ImageComponent, ResolvedImage } from "../model/components";
+import { identityLabels, LABEL_PLAN } from "../model/labels";
+import type { M3Version } from "../model/versions";
+import type { ResolvedClusterOptions } from "../model/options";
+import type { NodePorts, PortPlan } from "../model/network";
+import { CONTAINER_TLS_FILES, type TlsSettings } from "../model/tls";
+import { tlsDirOf } from "../tls/material";
 
 /** Version of the plan label's JSON; a label of another version is not attached to. */
 export const PLAN_LABEL_VERSION = 1;
 
 /** The images a plan runs: etcd, coordinator and aggregator always, the debug aggregator with `debug`. */
-export type PlanImages = Record<"m3aggregator" | "m3coordinator" | "etcd", ResolvedImage> & Partial<Record<keyof ImageNames, ResolvedImage>>;
+export type PlanImages = Record<Component, ResolvedImage> & Partial<Record<ImageComponent, ResolvedImage>>;
 
 /** What a plan is made of: the only state a cluster keeps (in its plan label). */
 export interface PlanInputs {
@@ -59,7 +58,7 @@ export interface ClusterPlan {
   etcd: { image: string; clientPort: number; peerPort: number; endpoint: string; args: string[]; labels: Record<string, string> };
   coordinator: { image: string; port: number; metricsPort: number; adminUrl: string; config: string; labels: Record<string, string> };
   nodes: NodePlan[];
-  /** The aggregator placement to create (its shards are then cut over at once: see {@link createPlacement}). */
+  /** The aggregator placement to create (its shards are then cut over at once: see m3/create-placement.ts). */
   placement: PlacementInitRequest;
   /** TLS file references, or undefined when TLS is off: the host folder and the paths in the containers. */
   tls: { settings: TlsSettings; hostDir: string; containerFiles: typeof CONTAINER_TLS_FILES } | undefined;
@@ -187,14 +186,4 @@ export function planCluster(inputs: PlanInputs): ClusterPlan {
     }),
     tls: options.tls === undefined ? undefined : { settings: options.tls, hostDir: tlsDirOf(options.clusterId), containerFiles: CONTAINER_TLS_FILES },
   };
-}
-
-/**
- * The plan's placement steps: creates the aggregator placement from the plan's request,
- * then cuts every shard over at once (the nodes take traffic right away). Resolves with it.
- */
-export async function createPlacement(admin: M3AdminClient, request: PlacementInitRequest): Promise<Placement> {
-  await admin.initPlacement("m3aggregator", request);
-  const created = await admin.getPlacement("m3aggregator");
-  return (await admin.setPlacement("m3aggregator", withImmediateCutover(created.placement), created.version, true)).placement;
 }

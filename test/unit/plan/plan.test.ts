@@ -3,11 +3,12 @@
  * and the plan label are all decided here, from options, ports and images alone.
  */
 import { parse } from "yaml";
-import { createPlacement, decodePlanLabel, encodePlanLabel, instanceIdOf, planCluster, type PlanInputs } from "../../../src/cluster/plan";
+import { decodePlanLabel, encodePlanLabel, instanceIdOf, planCluster, type PlanInputs } from "../../../src/plan/plan";
+import { createPlacement } from "../../../src/m3/create-placement";
 import type { M3AdminClient } from "../../../src/m3/admin-client";
-import type { M3AggregatorClusterOptions } from "../../../src/cluster/options";
+import type { M3AggregatorClusterOptions } from "../../../src/model/options";
 import { resolveOptions } from "../../../src/cluster/options";
-import type { PortPlan } from "../../../src/ports";
+import type { PortPlan } from "../../../src/model/network";
 
 const IMAGES = {
   etcd: { image: "m3agg-local/etcd:v3.5.17", source: "local" },
