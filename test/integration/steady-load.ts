@@ -4,6 +4,9 @@
  * from the sink's raw datapoints and grouped here, per (id, window).
  */
 import { M3IngestClient } from "../../src/ingest/client";
+import type { TopologyChange } from "../../src/cluster/topology";
+import { poll } from "../../src/util/poll";
+import { clusterContainers } from "./helpers";
 import type { StartedM3AggregatorCluster } from "../../src/cluster/started";
 
 export interface SteadyLoad {
@@ -119,4 +122,67 @@ export function checkWindows(datapoints: Array<{ id: string; timeNanos: bigint; 
     for (const id of sent.perId.keys()) if (!windowsById.get(id)?.has(end)) missing.push(`${id}@${new Date(end).toISOString()}`);
   }
   return { wrongTotals, conflicts, duplicates, missing, windows: byKey.size };
+}
+
+const RATE = 5_000;
+const IDS = 1_000;
+
+/** The checks of a topology test on the cluster `getCluster()` returns. */
+export function topologyChecks(getCluster: () => StartedM3AggregatorCluster) {
+  /** Runs `change` under the steady load (3 s of load before and after), then reads every window from the sink. */
+  async function underLoad<T>(change: () => Promise<T>): Promise<{ result: T; sent: SentCounters; check: WindowCheck }> {
+    const cluster = getCluster();
+    const load = await startSteadyLoad(cluster, { rate: RATE, ids: IDS, maxSeconds: 240 });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      const result = await change();
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      const { placement } = await cluster.admin.getPlacement("m3aggregator");
+      // The client routes by the final placement.
+      expect(load.client.router.instances().sort()).toEqual(Object.keys(placement.instances).sort());
+      const sent = await load.stop();
+      let check: WindowCheck | undefined;
+      // The last windows are flushed once they close (10 s windows): wait until the totals are whole.
+      await poll(() => {
+        check = checkWindows(cluster.getSink().datapoints(), sent);
+        return check.wrongTotals.length === 0 ? true : undefined;
+      }, { timeoutMs: 60_000, intervalMs: 500, what: "every id's total in the sink" }).catch(() => undefined);
+      return { result, sent, check: check as WindowCheck };
+    } catch (error) {
+      await load.stop().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Every id's total exact, no conflicting value, every window inside the load present. */
+  function expectExactlyOnce({ sent, check }: { sent: SentCounters; check: WindowCheck }): void {
+    expect(sent.total).toBeGreaterThan(RATE * 10); // the change ran under load
+    expect(check.wrongTotals.slice(0, 5)).toEqual([]);
+    expect(check.conflicts).toBe(0);
+    expect(check.missing.slice(0, 5)).toEqual([]);
+  }
+
+  /** One leader and verified followers per shard set, nothing moving, removed containers gone (asked from Docker). */
+  async function expectSettled(change: TopologyChange): Promise<void> {
+    const cluster = getCluster();
+    const election = await cluster.waitForReady({ timeoutMs: 30_000 });
+    expect(election.every((s) => s.leader !== undefined)).toBe(true);
+    expect(Object.values(change.leadersAfter).every((l) => l !== null)).toBe(true);
+    const placement = await cluster.placement();
+    for (const instance of Object.values(placement.instances)) {
+      for (const shard of instance.shards) {
+        expect(shard.state).not.toBe("LEAVING");
+        expect(shard.sourceId ?? "").toBe("");
+        if (shard.state === "INITIALIZING") expect(shard.cutoverNanos).toBe("0"); // only never-moved shards of the initial placement
+      }
+    }
+    const containers = await clusterContainers(cluster.getId());
+    for (const id of change.removed) expect(containers.some((name) => name.includes(id))).toBe(false);
+    expect(cluster.nodes.map((n) => n.id).sort()).toEqual(Object.keys(placement.instances).sort());
+    // T on a 10 s boundary, written more than the margin before it.
+    expect(change.changeTimeMs % 10_000).toBe(0);
+    expect(change.changeTimeMs - change.placementWrittenAtMs).toBeGreaterThan(1_000);
+  }
+
+  return { underLoad, expectExactlyOnce, expectSettled };
 }

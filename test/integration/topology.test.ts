@@ -6,62 +6,12 @@
  * Bad requests fail with option errors before any call. M3AGG_M3_VERSION selects the m3 release.
  */
 import { InvalidOptionError } from "../../src/model/options";
-import type { TopologyChange } from "../../src/cluster/topology";
 import { useM3AggregatorCluster } from "../../src/jest/helper";
-import { poll } from "../../src/util/poll";
 import { clusterContainers, uniqueClusterId } from "./helpers";
-import { checkWindows, type SentCounters, startSteadyLoad, type WindowCheck } from "./steady-load";
+import { topologyChecks } from "./steady-load";
 
 const m3 = useM3AggregatorCluster({ nodes: 2, rf: 2, backend: "sink", clusterId: uniqueClusterId("topology") });
-const RATE = 5_000;
-const IDS = 1_000;
-
-/** Runs `change` under the steady load (3 s of load before and after), then checks every window in the sink. */
-async function underLoad<T>(change: () => Promise<T>): Promise<{ result: T; sent: SentCounters; check: WindowCheck }> {
-  const cluster = m3.cluster;
-  const load = await startSteadyLoad(cluster, { rate: RATE, ids: IDS, maxSeconds: 240 });
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
-    const result = await change();
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
-    const { placement } = await cluster.admin.getPlacement("m3aggregator");
-    expect(load.client.router.instances().sort()).toEqual(Object.keys(placement.instances).sort()); // the client routes by the final placement
-    const sent = await load.stop();
-    let check: WindowCheck | undefined;
-    // The last windows are flushed once they close (10 s windows): wait until the totals are whole.
-    await poll(() => {
-      check = checkWindows(cluster.getSink().datapoints(), sent);
-      return check.wrongTotals.length === 0 ? true : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 500, what: "every id's total in the sink" }).catch(() => undefined);
-    return { result, sent, check: check as WindowCheck };
-  } catch (error) {
-    await load.stop().catch(() => undefined);
-    throw error;
-  }
-}
-
-function expectExactlyOnce({ sent, check }: { sent: SentCounters; check: WindowCheck }): void {
-  expect(sent.total).toBeGreaterThan(RATE * 10); // the change ran under load
-  expect(check.wrongTotals.slice(0, 5)).toEqual([]);
-  expect(check.conflicts).toBe(0);
-  expect(check.missing.slice(0, 5)).toEqual([]);
-}
-
-async function expectSettled(change: TopologyChange): Promise<void> {
-  const election = await m3.cluster.waitForReady({ timeoutMs: 30_000 });
-  expect(election.every((s) => s.leader !== undefined)).toBe(true);
-  expect(Object.values(change.leadersAfter).every((l) => l !== null)).toBe(true);
-  const placement = await m3.cluster.placement();
-  for (const instance of Object.values(placement.instances)) {
-    for (const shard of instance.shards) expect(shard.state).toBe(shard.cutoverNanos === "0" ? "INITIALIZING" : "AVAILABLE");
-  }
-  const containers = await clusterContainers(m3.cluster.getId());
-  for (const id of change.removed) expect(containers.some((name) => name.includes(id))).toBe(false);
-  expect(m3.cluster.nodes.map((n) => n.id).sort()).toEqual(Object.keys(placement.instances).sort());
-  // T on a 10 s boundary, written more than the margin before it.
-  expect(change.changeTimeMs % 10_000).toBe(0);
-  expect(change.changeTimeMs - change.placementWrittenAtMs).toBeGreaterThan(1_000);
-}
+const { underLoad, expectExactlyOnce, expectSettled } = topologyChecks(() => m3.cluster);
 
 describe("live topology under load", () => {
   test("bad requests fail with option errors before any call: addNodes(3) with rf 2, half a shard set, an unknown id", async () => {
