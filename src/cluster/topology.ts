@@ -200,33 +200,43 @@ async function runChange(target: TopologyTarget, kind: TopologyChange["kind"], o
       timeoutMs: Math.max(remaining(), changeTimeMs - Date.now() + 1_000), intervalMs: 50, what: `cutover at ${new Date(changeTimeMs).toISOString()}`,
     }), new Date(changeTimeMs).toISOString());
 
-    // The leaving owners (their shard sets) must have flushed every window ending at or before T.
-    const leavingBySet = new Map<number, Set<number>>();
+    // The leaving owners (their shard sets) must have flushed every window ending at or before T, and
+    // the new owners at least one window after T: their first flush after T discards what they hold of
+    // windows ending at or before T (list.go), so finalize may reset their cutover to 0 as m3 does
+    // (m3's mirrored algorithm requires the replicas of a shard set to hold equal shards).
+    const targets = new Map<number, { shards: Set<number>; leaving: Set<number>; target: bigint }>();
     for (const { shardSetId, shard } of movingShards(written.placement)) {
-      if (shard.state !== "LEAVING") continue;
-      const set = leavingBySet.get(shardSetId) ?? new Set<number>();
-      set.add(shard.id);
-      leavingBySet.set(shardSetId, set);
+      const entry = targets.get(shardSetId) ?? { shards: new Set<number>(), leaving: new Set<number>(), target: changeNanos };
+      entry.shards.add(shard.id);
+      if (shard.state === "LEAVING") entry.leaving.add(shard.id);
+      else entry.target = changeNanos + 1n;
+      targets.set(shardSetId, entry);
     }
     // A shard without flush times never held data (m3 records them per list, created by writes); once
     // T + 2 boundaries have passed under a leader, any data of a window ending at T would have been flushed.
     const boundaryMs = windowBoundaryMs(resolutionsMs);
     let lastFlush = "";
-    const leavingFlushedAtMs = await phase("cutoffAndFlush", () => poll(async () => {
+    let leavingFlushedAtMs: number | undefined;
+    await phase("cutoffAndFlush", () => poll(async () => {
       const elections = await readElection(shardSetsOf(written.placement), apisOf(target.currentNodes()));
-      const states = await Promise.all([...leavingBySet.entries()].map(async ([setId, shards]) => {
+      const late = Date.now() >= changeTimeMs + 2 * boundaryMs;
+      const states = await Promise.all([...targets.entries()].map(async ([setId, entry]) => {
         const times = await readFlushTimes(target.getEtcdEndpoint(), setId);
-        const { behind, absent } = unflushedShards(times, shards, changeNanos);
         const led = elections.find((e) => e.shardSetId === setId)?.leader !== undefined;
-        const absentDone = absent.length === 0 || (Date.now() >= changeTimeMs + 2 * boundaryMs && led);
-        return { setId, done: behind.length === 0 && absentDone, behind, absent };
+        const done = (shards: Set<number>, at: bigint) => {
+          const { behind, absent } = unflushedShards(times, shards, at);
+          return { ok: behind.length === 0 && (absent.length === 0 || (late && led)), behind, absent };
+        };
+        return { setId, all: done(entry.shards, entry.target), leaving: done(entry.leaving, changeNanos) };
       }));
-      lastFlush = states.map((s) => `shard set ${s.setId}: ${s.behind.length} shards flushed short of T, ${s.absent.length} without flush times`).join("; ");
-      return states.every((s) => s.done) ? Date.now() : undefined;
+      if (leavingFlushedAtMs === undefined && states.every((s) => s.leaving.ok)) leavingFlushedAtMs = Date.now();
+      lastFlush = states.map((s) => `shard set ${s.setId}: ${s.all.behind.length} shards flushed short of ${targets.get(s.setId)?.target === changeNanos ? "T" : "after T"}, ${s.all.absent.length} without flush times`).join("; ");
+      return states.every((s) => s.all.ok) ? true : undefined;
     }, {
-      timeoutMs: remaining(), intervalMs: 250, what: "leaving owners' flush times at T",
-      onTimeout: () => new Error(`the leaving owners did not flush up to T=${new Date(changeTimeMs).toISOString()}: ${lastFlush}`),
+      timeoutMs: remaining(), intervalMs: 250, what: "flush times around T",
+      onTimeout: () => new Error(`flush times did not reach T=${new Date(changeTimeMs).toISOString()} (leaving owners) and pass it (new owners): ${lastFlush}`),
     }));
+    const flushedAtMs = leavingFlushedAtMs ?? Date.now();
 
     const finalized = await phase("finalize", async () => {
       for (let attempt = 0; ; attempt++) {
@@ -262,7 +272,7 @@ async function runChange(target: TopologyTarget, kind: TopologyChange["kind"], o
     }, spec.leavingIds.join(", "));
 
     const violations = exactlyOnceViolations({
-      changeTimeMs, resolutionsMs, placementWrittenAtMs: written.at, clientUpdateBoundMs: 0, leavingFlushedAtMs, leavingRemovedAtMs: removedAt,
+      changeTimeMs, resolutionsMs, placementWrittenAtMs: written.at, clientUpdateBoundMs: 0, leavingFlushedAtMs: flushedAtMs, leavingRemovedAtMs: removedAt,
     });
     if (violations.length > 0) throw new Error(`exactly-once rule violated: ${violations.join("; ")}`);
 
@@ -272,7 +282,7 @@ async function runChange(target: TopologyTarget, kind: TopologyChange["kind"], o
         kind, added: spec.newIds, removed: spec.leavingIds,
         placementVersions: { before: before.version, adminCall: response.version, changeTime: written.version, after: finalized.version },
         coordinatorChangeTime: new Date(coordinatorChangeMs).toISOString(),
-        changeTime: new Date(changeTimeMs).toISOString(), changeTimeMs, placementWrittenAtMs: written.at, leavingFlushedAtMs,
+        changeTime: new Date(changeTimeMs).toISOString(), changeTimeMs, placementWrittenAtMs: written.at, leavingFlushedAtMs: flushedAtMs,
         phasesMs, totalMs: Date.now() - t0,
         leadersBefore, leadersAfter: leadersOf(elections),
         shardSetsBefore: record(shardSetsBefore), shardSetsAfter: record(shardSetsAfter),

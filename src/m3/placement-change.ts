@@ -199,11 +199,14 @@ export function leavingInstances(placement: Placement): PlacementInstance[] {
 
 /**
  * The finalize step (the one `placement/set` the admin API cannot do for aggregators before
- * `cutoff + 1 min`): every moved-in INITIALIZING shard whose cutover has passed becomes AVAILABLE
- * (its cutover kept, its source cleared), every LEAVING shard whose cutoff has passed is dropped,
- * and instances left without shards leave the placement. Throws when a moving shard's time has not
- * passed at `nowMs`. Run it only once the leaving owners have flushed up to their cutoff: an
- * aggregator closes the shards it no longer owns at once.
+ * `cutoff + 1 min`): every moved-in INITIALIZING shard whose cutover has passed becomes AVAILABLE as
+ * m3's `markShardsAvailable` writes it (cutover 0, cutoff 0, no source: the replicas of a mirrored
+ * shard set must hold equal shards, or m3's next add/remove fails "found different shards"), every
+ * LEAVING shard whose cutoff has passed is dropped, and instances left without shards leave the
+ * placement. Throws when a moving shard's time has not passed at `nowMs`. Run it only once the
+ * leaving owners have flushed up to their cutoff (an aggregator closes the shards it no longer owns at
+ * once) and the new owners have flushed a window after it (their first flush after the cutover
+ * discards what they hold of earlier windows; with cutover 0 they would flush it).
  */
 export function finalizedPlacement(placement: Placement, nowMs: number): Placement {
   const now = BigInt(nowMs) * NS_PER_MS;
@@ -217,7 +220,7 @@ export function finalizedPlacement(placement: Placement, nowMs: number): Placeme
     const shards = instance.shards
       .filter((s) => s.state !== "LEAVING")
       .map((s): PlacementShard => s.state === "INITIALIZING" && (s.sourceId ?? "") !== ""
-        ? { ...s, state: "AVAILABLE", sourceId: "", cutoffNanos: "0" } : s);
+        ? { ...s, state: "AVAILABLE", sourceId: "", cutoverNanos: "0", cutoffNanos: "0" } : s);
     if (shards.length > 0) instances[id] = { ...instance, shards };
   }
   return { ...placement, instances };

@@ -5,6 +5,8 @@
  * per shard set with verified followers, the removed containers gone (asked from Docker).
  * Bad requests fail with option errors before any call. M3AGG_M3_VERSION selects the m3 release.
  */
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
 import { InvalidOptionError } from "../../src/model/options";
 import { useM3AggregatorCluster } from "../../src/jest/helper";
 import { clusterContainers, uniqueClusterId } from "./helpers";
@@ -79,4 +81,29 @@ describe("live topology under load", () => {
     expectExactlyOnce(run);
     await expectSettled(run.result.removed);
   }, 400_000);
+
+  test("CLI: m3agg scale --replace with progress, status shows the shard states; a bad count is a usage error (exit 2)", async () => {
+    const main = path.resolve(__dirname, "../../src/cli/main.ts");
+    const m3agg = (args: string[]) => spawnSync(process.execPath, ["--import", "tsx", main, ...args, "--cluster", m3.cluster.getId()], { encoding: "utf8", timeout: 300_000 });
+    const bad = m3agg(["scale", "--add", "3"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("invalid option count=3: must be a positive multiple of rf=2");
+    const [setId, members] = [...(await m3.cluster.shardSets()).entries()][0] as [number, string[]];
+    const leader = await m3.cluster.waitForLeader(setId);
+    const follower = members.find((id) => id !== leader) as string;
+    const scaled = m3agg(["scale", "--replace", follower, "--json"]);
+    expect(scaled.stderr).toMatch(/cutoverWait …/);
+    expect(scaled.stderr).toMatch(/removal done/);
+    expect(scaled.status).toBe(0);
+    const change = JSON.parse(scaled.stdout).change;
+    expect(change.removed).toEqual([follower]);
+    const status = m3agg(["status", "--json"]);
+    const report = JSON.parse(status.stdout);
+    const instances = report.shardStates.map((s: { instance: string }) => s.instance);
+    expect(instances).toContain(change.added[0]);
+    expect(instances).not.toContain(follower);
+    expect(report.shardStates.flatMap((s: { groups: Array<{ state: string }> }) => s.groups.map((g) => g.state))).not.toContain("LEAVING");
+    expect(m3agg(["status"]).stdout).toMatch(/shard set \d+ m3aggregator\d+: \d+ (AVAILABLE|INITIALIZING) \(cutover/);
+    expect(await clusterContainers(m3.cluster.getId())).not.toContainEqual(expect.stringContaining(follower));
+  }, 300_000);
 });

@@ -118,7 +118,7 @@ describe("fast cutover rule", () => {
 });
 
 describe("finalize", () => {
-  test("after T: moved-in shards AVAILABLE (cutover kept, source cleared), leaving shards dropped, empty instances gone", () => {
+  test("after T: moved-in shards AVAILABLE as m3 marks them (cutover 0, no source), leaving shards dropped, empty instances gone", () => {
     const T = Tc;
     const removal = placement([
       inst("m3aggregator01", 1, "group-1", [shard(0, "AVAILABLE"), shard(1, "AVAILABLE"), shard(2, "INITIALIZING", { sourceId: "m3aggregator03", cutoverNanos: ns(T) })]),
@@ -130,13 +130,15 @@ describe("finalize", () => {
     expect(() => finalizedPlacement(removal, T - 1)).toThrow(/not final yet/);
     const done = finalizedPlacement(removal, T);
     expect(Object.keys(done.instances).sort()).toEqual(["m3aggregator01", "m3aggregator02"]);
-    expect(done.instances.m3aggregator01?.shards).toEqual([shard(0, "AVAILABLE"), shard(1, "AVAILABLE"), shard(2, "AVAILABLE", { cutoverNanos: ns(T) })]);
+    expect(done.instances.m3aggregator01?.shards).toEqual([shard(0, "AVAILABLE"), shard(1, "AVAILABLE"), shard(2, "AVAILABLE")]);
     expect(movingShards(done)).toEqual([]);
     expect(leavingInstances(done)).toEqual([]);
   });
 
-  test("after an add every shard has exactly one shard set again", () => {
+  test("after an add every shard has exactly one shard set again, and the replicas of a set hold equal shards (m3's mirrored invariant)", () => {
     const done = finalizedPlacement(afterAdd, Tc + 1);
+    expect(done.instances.m3aggregator03?.shards).toEqual(done.instances.m3aggregator04?.shards);
+    expect(done.instances.m3aggregator01?.shards).toEqual(done.instances.m3aggregator02?.shards);
     const owners = new Map<number, Set<number>>();
     for (const i of Object.values(done.instances)) for (const s of i.shards) owners.set(s.id, (owners.get(s.id) ?? new Set()).add(i.shardSetId));
     expect([...owners.entries()].sort()).toEqual([[0, new Set([1])], [1, new Set([1])], [2, new Set([2])], [3, new Set([2])]]);
