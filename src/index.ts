@@ -45,9 +45,10 @@ export type { ClusterTls } from "./tls/material";
 export type { TlsMode, TlsOption, TlsSettings } from "./model/tls";
 
 // Ingest client and metric types
-export { M3IngestClient, type IngestClientOptions, type PlacementSource } from "./ingest/client";
+export { M3IngestClient, DeliveryError, type IngestClientOptions, type PlacementSource, type DeliveryReport, type EndpointReport } from "./ingest/client";
+export { InvalidClientOptionError } from "./ingest/options";
 export { encodeFrame, IngestEncoder, type EncodeOptions, type Metric, type MetricPolicy } from "./ingest/encoder";
-export type { ConnectionStats } from "./ingest/connection";
+export { TlsCertificateError, type ConnectionStats, type ConnectionState } from "./ingest/connection";
 export { InvalidMetricError, type StoragePolicyNanos, type AggregationTypeName, type MetricKind } from "./ingest/policy";
 
 // Sink

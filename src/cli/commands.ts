@@ -72,12 +72,16 @@ function toMetric(flag: string): Metric {
 export async function send(command: Of<"send">): Promise<number> {
   const cluster = await attachCluster(await resolveTarget(command.target));
   if (command.metrics.length > 0) {
-    const client = await M3IngestClient.connect(cluster);
-    const routed = command.metrics.map(toMetric).map((metric) => ({ id: String(metric.id), replicas: client.router.replicasOf(metric.id) }));
+    const client = await M3IngestClient.connect(cluster, { followPlacement: false });
+    const now = Date.now();
+    const routed = command.metrics.map(toMetric).map((metric) => ({ id: String(metric.id), replicas: client.router.writersOfShard(client.router.shardOf(metric.id), now) }));
     for (const flag of command.metrics) await client.send(toMetric(flag));
-    await client.close();
-    print(command.json ? JSON.stringify({ sent: routed }) : routed.map((r) => `sent ${r.id} to ${r.replicas.join(", ")}`).join("\n"));
-    return 0;
+    // Raw TCP has no acks: "written" means the kernel took the bytes; anything lost or dropped is named and exits 1.
+    const report = await client.close();
+    const delivery = Object.entries(report.endpoints).map(([id, e]) => `${id} (${e.endpoint}): written ${e.written}, lost ${e.lost}${e.lost > 0 ? ` (${Object.entries(e.lostBy).map(([r, n]) => `${n} ${r}`).join(", ")})` : ""}`);
+    if (report.dropped > 0) delivery.push(`dropped ${report.dropped}: no instance accepts their shard now`);
+    print(command.json ? JSON.stringify({ sent: routed, delivery: report }) : [...routed.map((r) => `sent ${r.id} to ${r.replicas.join(", ")}`), ...delivery].join("\n"));
+    return report.lost === 0 && report.dropped === 0 ? 0 : 1;
   }
   const which = command.node === undefined ? 0 : /^\d+$/.test(command.node) ? Number(command.node) - 1 : command.node;
   const node = cluster.node(which);

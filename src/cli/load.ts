@@ -120,7 +120,9 @@ export async function load(command: LoadCommand): Promise<number> {
   try {
     const report = await runLoad(cluster, { ...command.load, verify: owned, onProgress });
     process.stdout.write(`${command.json ? JSON.stringify(report) : formatLoadReport(report)}\n`);
-    return !report.verified || report.ok ? 0 : 1;
+    // Not ok = exit 1. Send only (--cluster: no sink here): exit 0 only when something was sent and the client lost nothing.
+    if (report.verified) return report.ok ? 0 : 1;
+    return report.sent > 0 && report.delivery !== null && report.delivery.lost === 0 && report.delivery.dropped === 0 ? 0 : 1;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

@@ -46,7 +46,15 @@ export type Metric =
 export interface EncodeOptions {
   /** m3's wire version: "v1.6.0" (default) writes the empty `routing_policy` fields, "v1.5.0" does not. */
   m3Version?: M3Version;
+  /**
+   * Largest payload (bytes after the size prefix); a bigger frame throws InvalidMetricError and writes nothing.
+   * Default 52,428,800: m3's `defaultMaxUnaggregatedMessageSize` (50 MiB, `unaggregated_options.go`).
+   */
+  maxMessageBytes?: number;
 }
+
+/** m3's raw TCP decoder limit by default (`defaultMaxUnaggregatedMessageSize = 50 * 1024 * 1024`). */
+export const M3_MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
 
 const METRIC_TYPE = { counter: 1, timer: 2, gauge: 3 } as const;
 const INT64_MIN = -(2n ** 63n);
@@ -246,6 +254,7 @@ const COUNTER_RULE = "a counter increment must be a whole number (int64)";
  */
 export class IngestEncoder {
   readonly m3Version: M3Version;
+  readonly maxMessageBytes: number;
   /** The bytes written so far are `buffer.subarray(0, length)`. */
   buffer: Buffer;
   length = 0;
@@ -257,6 +266,7 @@ export class IngestEncoder {
 
   constructor(options: EncodeOptions & { initialBytes?: number } = {}) {
     this.m3Version = m3VersionOf(options.m3Version);
+    this.maxMessageBytes = options.maxMessageBytes ?? M3_MAX_MESSAGE_BYTES;
     this.buffer = Buffer.allocUnsafe(options.initialBytes ?? 64 * 1024);
   }
 
@@ -400,6 +410,7 @@ export class IngestEncoder {
    */
   private frameHeader(type: number, tag: number, withLen: number): [number, number] {
     const payloadLen = 2 + 1 + varintSize(withLen) + withLen;
+    if (payloadLen > this.maxMessageBytes) this.tooLarge(payloadLen);
     const frameLen = varintSize(payloadLen * 2) + payloadLen;
     this.ensure(frameLen);
     const buf = this.buffer;
@@ -439,6 +450,10 @@ export class IngestEncoder {
 
   private pending = 0;
   private metadataAt = 0;
+
+  private tooLarge(payloadLen: number): never {
+    throw new InvalidMetricError("size", payloadLen, `the frame's payload is larger than m3's raw TCP limit of ${this.maxMessageBytes} bytes (rawtcp maxMessageSize): m3 would refuse it and close the connection; split it`);
+  }
 
   /** Appends a counter increment (int64; negative allowed). */
   counter(id: string | Uint8Array, value: number | bigint = 1, policy?: MetricPolicy): number {
@@ -484,6 +499,7 @@ export class IngestEncoder {
   timer(id: string | Uint8Array, values: readonly number[], policy?: MetricPolicy): number {
     const idLen = this.sizeId(id);
     if (!Array.isArray(values) || values.length === 0) throw new InvalidMetricError("values", values, "a batch timer needs at least one value");
+    if (values.length * 8 > this.maxMessageBytes) this.tooLarge(values.length * 8);
     for (let i = 0; i < values.length; i++) checkFinite(`values[${i}]`, values[i]);
     const metadatas = untimedMetadata("timer", policy, this.m3Version);
     // BatchTimer{ id = 1, values = 2 (packed doubles) }

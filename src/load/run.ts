@@ -10,7 +10,9 @@
  * expect(report.lost).toBe(0);
  */
 import { containerCpuSeconds } from "../docker/client";
-import { M3IngestClient, type PlacementSource } from "../ingest/client";
+import { type DeliveryReport, M3IngestClient, type PlacementSource } from "../ingest/client";
+import { poll } from "../util/poll";
+import { checkLoad, checksPass, type LoadChecks, LoadLedger, WINDOW_MS } from "./verify";
 import type { M3Version } from "../model/versions";
 import type { PrometheusMetrics } from "../m3/prometheus";
 import type { AggregatedDatapoint } from "../sink/codec";
@@ -32,9 +34,9 @@ export interface LoadOptions {
   mix?: Partial<Record<LoadMetricType, number>>;
   /** Connections per aggregator endpoint. Default 1. */
   connections?: number;
-  /** Check the counter totals in the sink exactly. Default: when the cluster has a sink. */
+  /** Check every type exactly in the sink. Default: when the cluster has a sink. */
   verify?: boolean;
-  /** How long to wait for the sink to see every increment after the send. Default 120 s. */
+  /** How long to wait for the sentinels and every check after the send. Default 120 s. */
   settleTimeoutSeconds?: number;
   /** Prefix of every id (default `load.<random>`), so runs on one cluster do not mix. */
   idPrefix?: string;
@@ -91,7 +93,11 @@ export interface LoadReport {
   /** Datapoints the sink received more than once (m3 re-sends unacked messages), and ones that differed. */
   duplicates: number | null;
   conflicts: number | null;
-  /** From the end of the send until the sink had every increment (null when not verified or never). */
+  /** Every type checked exactly (null when not verified): expected vs observed, what did not match. */
+  checks: LoadChecks | null;
+  /** The sentinel counters (one per shard) sent in the window after the last metric; seen = all reached the sink. */
+  sentinel: { ids: number; windowEndMs: number | null; seen: boolean } | null;
+  /** From the end of the send until the sentinels and every check matched (null when not verified or never). */
   settleMs: number | null;
   /** This process's CPU over the send (includes the in-process sink when the cluster was started here). */
   clientCpuSeconds: number;
@@ -99,7 +105,14 @@ export interface LoadReport {
   aggregatorCpuSeconds: number | null;
   aggregatorCpuSecondsUntilSettled: number | null;
   aggregators: AggregatorSelfReport[];
-  /** True when verified and lost === 0. */
+  /** The ingest client's delivery report (frames written / lost per endpoint; raw TCP: the sink is the oracle). */
+  delivery: DeliveryReport | null;
+  /** Why ok is false (empty when ok). */
+  problems: string[];
+  /**
+   * True when verified, something was sent, every sentinel arrived, every type's check matched exactly,
+   * the sink saw no conflict, and no node counted an add or decode error.
+   */
   ok: boolean;
 }
 
@@ -171,7 +184,6 @@ export function resolveLoadOptions(options: LoadOptions): Resolved {
     pattern.push(best[0]);
     given.set(best[0], (given.get(best[0]) ?? 0) + 1);
   }
-  if (!pattern.includes("counter") && options.verify === true) throw new InvalidLoadOptionError("mix", mix, "verify needs counters in the mix (the exact check is on counter totals)");
   const settleTimeoutMs = (options.settleTimeoutSeconds ?? 120) * 1000;
   if (!(settleTimeoutMs > 0)) throw new InvalidLoadOptionError("settleTimeoutSeconds", options.settleTimeoutSeconds, "must be a positive number of seconds");
   return { rate, durationMs, count, ids, mix: Object.fromEntries(weights), pattern, connections, settleTimeoutMs };
@@ -225,158 +237,263 @@ function hasSink(cluster: LoadTarget): boolean {
 
 const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
-/**
- * Sends a bounded load to `cluster` and reports. With a sink (and `verify` not false) it waits
- * until the sink's counter totals equal what was sent, or `settleTimeoutSeconds` passes; then
- * `lost` says how many increments never arrived. Throws {@link InvalidLoadOptionError} first for bad options.
- */
-export async function runLoad(cluster: LoadTarget, options: LoadOptions = {}): Promise<LoadReport> {
+/** Everything one run carries from phase to phase. */
+interface LoadRun {
+  cluster: LoadTarget;
+  o: Resolved;
+  options: LoadOptions;
+  verify: boolean;
+  prefix: string;
+  ids: string[];
+  kinds: LoadMetricType[];
+  client: M3IngestClient;
+  ledger: LoadLedger;
+  containerIds: string[];
+  selfBefore: Array<SelfCounters | string>;
+  aggCpu0: number | null;
+  sentByType: Record<LoadMetricType, number>;
+  sent: number;
+  phase: LoadProgress["phase"];
+  start: number;
+  sendMs: number;
+  clientCpuSeconds: number;
+  aggCpuSend: number | null;
+  sentinelIds: string[];
+  sentinelWindowEndMs: number | null;
+  delivery: DeliveryReport | null;
+}
+
+/** Phase 0: validate, name the ids, connect, read the nodes' counters. */
+async function prepare(cluster: LoadTarget, options: LoadOptions): Promise<LoadRun> {
   const o = resolveLoadOptions(options);
   const verify = options.verify ?? hasSink(cluster);
   if (verify && !hasSink(cluster)) throw new InvalidLoadOptionError("verify", true, `cluster ${cluster.getId()} has no sink in this process (start it with backend "sink", here)`);
-  if (verify && !o.pattern.includes("counter")) throw new InvalidLoadOptionError("mix", o.mix, "verify needs counters in the mix (the exact check is on counter totals)");
   const prefix = options.idPrefix ?? `load.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-  const ids = Array.from({ length: o.ids }, (_, k) => `${prefix}.${o.pattern[k % o.pattern.length]}.${k}`);
-  const kinds = Array.from({ length: o.ids }, (_, k) => o.pattern[k % o.pattern.length] as LoadMetricType);
-  const counterPrefix = `${prefix}.counter.`;
-
   const client = await M3IngestClient.connect(cluster, {
     connectionsPerEndpoint: o.connections,
     ...(options.m3Version === undefined ? {} : { m3Version: options.m3Version }),
   });
   const containerIds = cluster.nodes.map((n) => n.getId());
   const selfBefore = await Promise.all(cluster.nodes.map((n) => selfCounters(n)));
-  const aggCpu0 = await nodesCpuSeconds(containerIds);
+  return {
+    cluster, o, options, verify, prefix, client, containerIds, selfBefore,
+    ids: Array.from({ length: o.ids }, (_, k) => `${prefix}.${o.pattern[k % o.pattern.length]}.${k}`),
+    kinds: Array.from({ length: o.ids }, (_, k) => o.pattern[k % o.pattern.length] as LoadMetricType),
+    ledger: new LoadLedger(),
+    aggCpu0: await nodesCpuSeconds(containerIds),
+    sentByType: { counter: 0, gauge: 0, timer: 0, timed: 0 },
+    sent: 0, phase: "send", start: Date.now(), sendMs: 0, clientCpuSeconds: 0, aggCpuSend: null,
+    sentinelIds: [], sentinelWindowEndMs: null, delivery: null,
+  };
+}
 
-  const sentByType: Record<LoadMetricType, number> = { counter: 0, gauge: 0, timer: 0, timed: 0 };
-  let sent = 0;
-  let expected = 0;
-  let phase: LoadProgress["phase"] = "send";
+/** Phase 1: the load itself, at the rate asked for; every metric recorded in the ledger. */
+async function send(run: LoadRun): Promise<void> {
+  const { o, client, ledger, ids, kinds } = run;
+  run.start = Date.now();
+  let nowMs = run.start; // refreshed each batch: never later than the true send time
+  const cpu0 = process.cpuUsage();
+  const sendOne = (): Promise<void> | undefined => {
+    const k = run.sent % o.ids;
+    const id = ids[k] as string;
+    const kind = kinds[k] as LoadMetricType;
+    run.sent++;
+    run.sentByType[kind]++;
+    switch (kind) {
+      case "counter":
+        ledger.counter(id, 1);
+        return client.counter(id, 1);
+      case "gauge": {
+        const value = run.sent; // increasing per id: the check can tell which value each window kept
+        ledger.gauge(id, value, nowMs);
+        return client.gauge(id, value);
+      }
+      case "timer": {
+        const value = (run.sent % 100) + 1;
+        ledger.timer(id, [value]);
+        return client.timer(id, [value]);
+      }
+      default: {
+        const timeMs = Date.now();
+        ledger.timedValue(id, timeMs, 1);
+        return client.timed({ metricType: "counter", id, timeNanos: BigInt(timeMs) * 1_000_000n, value: 1, storagePolicy: "10s:2d", aggregationTypes: ["sum"] });
+      }
+    }
+  };
+  const deadline = run.start + o.durationMs;
+  while (run.sent < o.count && Date.now() < deadline) {
+    nowMs = Date.now();
+    const due = o.rate === "max" ? Math.min(o.count, run.sent + 2048) : Math.min(o.count, Math.floor(((nowMs - run.start) * o.rate) / 1000));
+    while (run.sent < due) {
+      const wait = sendOne();
+      if (wait !== undefined) await wait;
+    }
+    // Timers, progress, the sink (max rate); the next tick of the schedule (fixed rate).
+    await new Promise<void>((resolve) => (o.rate === "max" ? setImmediate(resolve) : setTimeout(resolve, 2)));
+  }
+  await client.flush();
+  run.sendMs = Date.now() - run.start;
+  const cpu = process.cpuUsage(cpu0);
+  run.clientCpuSeconds = round((cpu.user + cpu.system) / 1e6);
+  const aggCpu1 = await nodesCpuSeconds(run.containerIds);
+  run.aggCpuSend = run.aggCpu0 === null || aggCpu1 === null ? null : round(aggCpu1 - run.aggCpu0, 2);
+}
+
+/**
+ * Phase 2: sentinels. Once the window the last metric fell in has ended (plus a margin), one counter per
+ * shard: every shard set and every m3msg connection index gets one. A leader flushes windows in time
+ * order, so once every sentinel is in the sink, every earlier window was flushed: an over-count (a
+ * window counted twice) can no longer hide behind "not flushed yet". Then the client closes.
+ */
+async function sentinels(run: LoadRun): Promise<void> {
+  const { client } = run;
+  if (run.verify && run.sent > 0) {
+    const boundary = (Math.floor(Date.now() / WINDOW_MS) + 1) * WINDOW_MS;
+    await new Promise((resolve) => setTimeout(resolve, boundary + SENTINEL_MARGIN_MS - Date.now())); // a clock time, not a condition
+    const numShards = client.router.placement.numShards;
+    const found = new Map<number, string>();
+    for (let i = 0; found.size < numShards && i < numShards * 1000; i++) {
+      const id = `${run.prefix}.sentinel.${i}`;
+      const shard = client.router.shardOf(id);
+      if (!found.has(shard)) found.set(shard, id);
+    }
+    run.sentinelIds = [...found.values()];
+    run.sentinelWindowEndMs = boundary + WINDOW_MS;
+    for (const id of run.sentinelIds) {
+      run.ledger.counter(id, 1);
+      const wait = client.counter(id, 1);
+      if (wait !== undefined) await wait;
+    }
+  }
+  run.delivery = await client.close();
+}
+
+/**
+ * Phase 3: wait until every sentinel is in the sink and every check matches, or the settle timeout.
+ * Once the sentinels are in, a mismatch is reported after a short grace (m3msg connections deliver
+ * independently) instead of waiting out the whole timeout.
+ */
+async function settle(run: LoadRun): Promise<{ settleMs: number | null; sentinelsSeen: boolean; checks: LoadChecks | null }> {
+  if (!run.verify) return { settleMs: null, sentinelsSeen: false, checks: null };
+  const sink = run.cluster.getSink();
+  const settleStart = Date.now();
+  let sentinelsAt: number | undefined;
+  let last: LoadChecks | null = null;
+  const mine = () => sink.datapoints().filter((p) => p.id.startsWith(run.prefix));
+  const outcome = await poll(() => {
+    const points = mine();
+    const sentinelIds = new Set(run.sentinelIds);
+    const seen = new Set(points.filter((p) => sentinelIds.has(p.id)).map((p) => p.id));
+    if (sentinelsAt === undefined && seen.size === sentinelIds.size) sentinelsAt = Date.now();
+    last = checkLoad(run.ledger, points);
+    if (sentinelsAt !== undefined && checksPass(last)) return "settled" as const;
+    if (sentinelsAt !== undefined && Date.now() - sentinelsAt >= SENTINEL_GRACE_MS) return "mismatch" as const;
+    return undefined;
+  }, { timeoutMs: run.o.settleTimeoutMs, intervalMs: 200, what: "the sink to hold every sentinel" }).catch(() => "timeout" as const);
+  return { settleMs: outcome === "settled" ? Date.now() - settleStart : null, sentinelsSeen: sentinelsAt !== undefined, checks: last };
+}
+
+/** After the sentinels are in, how long a mismatch may still resolve (m3msg connections deliver independently). */
+const SENTINEL_GRACE_MS = 5_000;
+/** How long after the window boundary the sentinels go (arrival on the nodes must be in the new window). */
+const SENTINEL_MARGIN_MS = 500;
+
+/**
+ * Sends a bounded load to `cluster` and reports. With a sink (and `verify` not false) it checks every
+ * type exactly (see {@link checkLoad}) after sentinel windows proved the flushes complete.
+ * Phases: prepare → send → sentinels (and close) → settle → report.
+ * Throws {@link InvalidLoadOptionError} first for bad options.
+ */
+export async function runLoad(cluster: LoadTarget, options: LoadOptions = {}): Promise<LoadReport> {
+  const run = await prepare(cluster, options);
   const sinkSeen = (): { datapoints: number; counterTotal: number } => {
-    const points = cluster.getSink().datapoints();
+    const counterPrefix = `${run.prefix}.counter.`;
     let counterTotal = 0;
     let datapoints = 0;
-    for (const p of points) {
-      if (!p.id.startsWith(prefix)) continue;
+    for (const p of cluster.getSink().datapoints()) {
+      if (!p.id.startsWith(run.prefix)) continue;
       datapoints++;
       if (p.id.startsWith(counterPrefix)) counterTotal += p.value;
     }
     return { datapoints, counterTotal };
   };
-
-  const start = Date.now();
   let lastSent = 0;
-  let lastTick = start;
+  let lastTick = Date.now();
   const progress = setInterval(() => {
     if (options.onProgress === undefined) return;
     const now = Date.now();
-    const ratePerSec = Math.round(((sent - lastSent) * 1000) / Math.max(1, now - lastTick));
-    lastSent = sent;
+    const ratePerSec = Math.round(((run.sent - lastSent) * 1000) / Math.max(1, now - lastTick));
+    lastSent = run.sent;
     lastTick = now;
-    options.onProgress({ phase, elapsedMs: now - start, sent, ratePerSec, ...(verify ? { sink: { ...sinkSeen(), expectedCounterTotal: expected } } : {}) });
+    options.onProgress({
+      phase: run.phase, elapsedMs: now - run.start, sent: run.sent, ratePerSec,
+      ...(run.verify ? { sink: { ...sinkSeen(), expectedCounterTotal: run.sentByType.counter } } : {}),
+    });
   }, 1000);
-
-  const cpu0 = process.cpuUsage();
-  let sendMs = 0;
-  let clientCpuSeconds = 0;
-  let aggCpuSend: number | null = null;
   try {
-    const sendOne = (): Promise<void> | undefined => {
-      const k = sent % o.ids;
-      const id = ids[k] as string;
-      const kind = kinds[k] as LoadMetricType;
-      sent++;
-      sentByType[kind]++;
-      switch (kind) {
-        case "counter":
-          expected += 1;
-          return client.counter(id, 1);
-        case "gauge":
-          return client.gauge(id, (sent % 1000) + 0.5);
-        case "timer":
-          return client.timer(id, [(sent % 100) + 1]);
-        default:
-          return client.timed({ metricType: "counter", id, timeNanos: BigInt(Date.now()) * 1_000_000n, value: 1, storagePolicy: "10s:2d", aggregationTypes: ["sum"] });
-      }
-    };
-    const deadline = start + o.durationMs;
-    if (o.rate === "max") {
-      while (sent < o.count && Date.now() < deadline) {
-        const end = Math.min(o.count, sent + 2048);
-        while (sent < end) {
-          const wait = sendOne();
-          if (wait !== undefined) await wait;
-        }
-        await new Promise<void>((resolve) => setImmediate(resolve)); // timers, progress, the sink
-      }
-    } else {
-      const rate = o.rate;
-      while (sent < o.count && Date.now() < deadline) {
-        const due = Math.min(o.count, Math.floor(((Date.now() - start) * rate) / 1000));
-        while (sent < due) {
-          const wait = sendOne();
-          if (wait !== undefined) await wait;
-        }
-        await new Promise<void>((resolve) => setTimeout(resolve, 2));
-      }
-    }
-    await client.close();
-    sendMs = Date.now() - start;
-    const cpu = process.cpuUsage(cpu0);
-    clientCpuSeconds = round((cpu.user + cpu.system) / 1e6);
-    const aggCpu1 = await nodesCpuSeconds(containerIds);
-    aggCpuSend = aggCpu0 === null || aggCpu1 === null ? null : round(aggCpu1 - aggCpu0, 2);
-
-    phase = "settle";
-    let observed: number | null = null;
-    let settleMs: number | null = null;
-    if (verify) {
-      const settleStart = Date.now();
-      const settleDeadline = settleStart + o.settleTimeoutMs;
-      for (;;) {
-        observed = sinkSeen().counterTotal;
-        if (observed >= expected) {
-          settleMs = Date.now() - settleStart;
-          break;
-        }
-        if (Date.now() >= settleDeadline) break;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-      // Late re-sends show up as duplicates, not as extra totals: the sink keeps each datapoint once.
-    }
-    const aggCpuEnd = await nodesCpuSeconds(containerIds);
-    const selfAfter = await Promise.all(cluster.nodes.map((n) => selfCounters(n)));
-    const sinkStats = verify ? cluster.getSink().stats() : undefined;
-    const lost = observed === null ? null : expected - observed;
-    return {
-      clusterId: cluster.getId(),
-      nodes: cluster.nodes.length,
-      idPrefix: prefix,
-      options: {
-        rate: o.rate, durationSeconds: Number.isFinite(o.durationMs) ? o.durationMs / 1000 : null, count: Number.isFinite(o.count) ? o.count : null,
-        ids: o.ids, mix: o.mix, connections: o.connections, m3Version: client.m3Version,
-      },
-      sent,
-      sentByType,
-      sendMs,
-      sendRatePerSec: Math.round((sent * 1000) / Math.max(1, sendMs)),
-      verified: verify,
-      expectedCounterTotal: expected,
-      observedCounterTotal: observed,
-      lost,
-      duplicates: sinkStats?.duplicates ?? null,
-      conflicts: sinkStats?.conflicts ?? null,
-      settleMs,
-      clientCpuSeconds,
-      aggregatorCpuSeconds: aggCpuSend,
-      aggregatorCpuSecondsUntilSettled: aggCpu0 === null || aggCpuEnd === null ? null : round(aggCpuEnd - aggCpu0, 2),
-      aggregators: cluster.nodes.map((n, i) => selfReport(n.id, selfBefore[i] as SelfCounters | string, selfAfter[i] as SelfCounters | string)),
-      ok: verify && lost === 0,
-    };
+    await send(run);
+    run.phase = "settle";
+    await sentinels(run);
+    const settled = await settle(run);
+    return await report(run, settled);
   } finally {
     clearInterval(progress);
-    await client.close().catch(() => undefined);
+    await run.client.close({ timeoutMs: 1_000 }).catch(() => undefined);
   }
+}
+
+/** Phase 4: the nodes' own counters, the sink's duplicates and conflicts, the verdict. */
+async function report(run: LoadRun, settled: Awaited<ReturnType<typeof settle>>): Promise<LoadReport> {
+  const { cluster, o } = run;
+  const aggCpuEnd = await nodesCpuSeconds(run.containerIds);
+  const selfAfter = await Promise.all(cluster.nodes.map((n) => selfCounters(n)));
+  const aggregators = cluster.nodes.map((n, i) => selfReport(n.id, run.selfBefore[i] as SelfCounters | string, selfAfter[i] as SelfCounters | string));
+  const sinkStats = run.verify ? cluster.getSink().stats() : undefined;
+  const checks = settled.checks;
+  const expected = run.sentByType.counter;
+  const counterPrefix = `${run.prefix}.counter.`;
+  const observed = run.verify ? cluster.getSink().datapoints().filter((p) => p.id.startsWith(counterPrefix)).reduce((sum, p) => sum + p.value, 0) : null;
+  const addErrors = aggregators.reduce((s, a) => s + a.addErrors, 0);
+  const decodeErrors = aggregators.reduce((s, a) => s + a.decodeErrors, 0);
+  const problems: string[] = [];
+  if (!run.verify) problems.push("not verified (no sink in this process)");
+  if (run.sent === 0) problems.push("nothing was sent");
+  if (run.verify && !settled.sentinelsSeen) problems.push(`the sentinels did not all reach the sink within ${o.settleTimeoutMs / 1000} s`);
+  if (checks !== null) {
+    for (const [type, c] of Object.entries(checks)) if (c.mismatches > 0 || c.matched !== c.expected) problems.push(`${type}: ${c.mismatches} of ${c.expected} do not match (${c.examples.join("; ")})`);
+  }
+  if ((sinkStats?.conflicts ?? 0) > 0) problems.push(`${sinkStats?.conflicts} conflicting datapoints in the sink`);
+  if (addErrors > 0) problems.push(`${addErrors} add errors on the nodes`);
+  if (decodeErrors > 0) problems.push(`${decodeErrors} decode errors on the nodes`);
+  return {
+    clusterId: cluster.getId(),
+    nodes: cluster.nodes.length,
+    idPrefix: run.prefix,
+    options: {
+      rate: o.rate, durationSeconds: Number.isFinite(o.durationMs) ? o.durationMs / 1000 : null, count: Number.isFinite(o.count) ? o.count : null,
+      ids: o.ids, mix: o.mix, connections: o.connections, m3Version: run.client.m3Version,
+    },
+    sent: run.sent,
+    sentByType: run.sentByType,
+    sendMs: run.sendMs,
+    sendRatePerSec: Math.round((run.sent * 1000) / Math.max(1, run.sendMs)),
+    verified: run.verify,
+    expectedCounterTotal: expected,
+    observedCounterTotal: observed,
+    lost: observed === null ? null : expected - observed,
+    checks,
+    sentinel: run.verify ? { ids: run.sentinelIds.length, windowEndMs: run.sentinelWindowEndMs, seen: settled.sentinelsSeen } : null,
+    duplicates: sinkStats?.duplicates ?? null,
+    conflicts: sinkStats?.conflicts ?? null,
+    settleMs: settled.settleMs,
+    clientCpuSeconds: run.clientCpuSeconds,
+    aggregatorCpuSeconds: run.aggCpuSend,
+    aggregatorCpuSecondsUntilSettled: run.aggCpu0 === null || aggCpuEnd === null ? null : round(aggCpuEnd - run.aggCpu0, 2),
+    aggregators,
+    delivery: run.delivery,
+    problems,
+    ok: problems.length === 0,
+  };
 }
 
 /** The report as a table (for the CLI). */
@@ -400,7 +517,13 @@ export function formatLoadReport(r: LoadReport): string {
       ? `${a.id.padEnd(15)} metrics unavailable: ${a.error}`
       : `${a.id.padEnd(15)} ${n(a.added).padEnd(12)} ${n(a.addErrors).padEnd(11)} ${n(a.dropped).padEnd(8)} ${n(a.decodeErrors).padEnd(14)} ${String(a.flushLag?.flushes ?? 0).padEnd(8)} ${a.flushLag === null ? "-" : `${a.flushLag.meanSeconds} s`}`),
     "",
-    r.verified ? (r.ok ? "OK: every counter increment arrived exactly once" : `FAILED: ${n(r.lost)} counter increments lost`) : "sent only (no exact check)",
+    ...(r.checks === null ? [] : [
+      "type      expected        observed        matched / expected",
+      ...Object.entries(r.checks).filter(([, c]) => c.expected > 0).map(([type, c]) => `${type.padEnd(9)} ${n(c.expectedTotal).padEnd(15)} ${n(c.observedTotal).padEnd(15)} ${n(c.matched)} / ${n(c.expected)}${c.examples.length > 0 ? `  e.g. ${c.examples[0]}` : ""}`),
+      "",
+    ]),
+    ...(r.delivery === null ? [] : [`client delivery           written ${n(r.delivery.written)}, lost ${n(r.delivery.lost)}${r.delivery.lost > 0 ? ` (${Object.entries(r.delivery.endpoints).filter(([, e]) => e.lost > 0).map(([id, e]) => `${id} ${n(e.lost)}: ${Object.keys(e.lostBy).join(", ")}`).join("; ")})` : ""}, dropped ${n(r.delivery.dropped)}`, ""]),
+    r.verified ? (r.ok ? "OK: every metric checked exactly (counters, gauges, timers, timed), no conflict, no add or decode error" : `FAILED: ${r.problems.join("; ")}`) : "sent only (no exact check)",
   ];
   return lines.join("\n");
 }

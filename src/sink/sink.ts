@@ -138,8 +138,9 @@ export class M3MsgSink {
   }
 
   /**
-   * Polls `predicate` over the datapoints until it returns something truthy; resolves with that.
-   * Rejects after `timeoutMs` with what was received (count, last ids, stats).
+   * Polls `predicate` over the datapoints until it returns something other than `undefined`, `null` or
+   * `false` (so `0` and `""` are results), and resolves with that. Rejects after `timeoutMs` with what
+   * was received (count, last ids, stats); a `timeoutMs` that is not a finite number >= 0 is refused.
    */
   async waitFor<T>(predicate: (points: AggregatedDatapoint[]) => T | undefined | null | false, options: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
     const timeoutMs = options.timeoutMs ?? 30_000;

@@ -23,10 +23,19 @@ export interface PollOptions {
 }
 
 /**
- * Calls `check` until it returns something other than undefined, and resolves with that.
- * An error thrown by `check` ends the poll at once (e.g. "the container exited").
+ * Calls `check` until it returns something other than `undefined` (so `0`, `""`, `false` and `null`
+ * are results, not "keep polling"), and resolves with that. An error thrown by `check` ends the poll at
+ * once (e.g. "the container exited"). Throws a RangeError for a timeout or interval that is not a finite
+ * number >= 0 (a NaN timeout would otherwise poll forever).
  */
 export async function poll<T>(check: () => T | undefined | Promise<T | undefined>, options: PollOptions): Promise<T> {
+  // A NaN deadline would never pass (Date.now() >= NaN is false): refuse it rather than poll forever.
+  if (typeof options.timeoutMs !== "number" || !Number.isFinite(options.timeoutMs) || options.timeoutMs < 0) {
+    throw new RangeError(`poll(${options.what}): timeoutMs=${String(options.timeoutMs)} must be a finite number of ms >= 0`);
+  }
+  if (options.intervalMs !== undefined && (typeof options.intervalMs !== "number" || !Number.isFinite(options.intervalMs) || options.intervalMs < 0)) {
+    throw new RangeError(`poll(${options.what}): intervalMs=${String(options.intervalMs)} must be a finite number of ms >= 0`);
+  }
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     const result = await check();

@@ -115,7 +115,7 @@ describe("failure injection", () => {
     const id = `restarted.${stamp}.${i}`;
     await client.sendTo(node.id, { type: "counter", id, value: 11 });
     await client.close();
-    expect(client.stats()[node.id]).toMatchObject({ frames: 1, reconnects: 0 });
+    expect(client.stats()[node.id]).toMatchObject({ queued: 1, written: 1, lost: 0, reconnects: 0 });
     expect(await m3.cluster.getSink().waitFor((points) => points.find((p) => p.id === id)?.value, { timeoutMs: 40_000, what: `${id} via the restarted node` })).toBe(11);
   }, 90_000);
 

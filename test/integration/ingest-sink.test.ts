@@ -7,6 +7,7 @@
 import { M3IngestClient } from "../../src/ingest/client";
 import { useM3AggregatorCluster } from "../../src/jest/helper";
 import type { AggregatedDatapoint } from "../../src/sink/codec";
+import { poll } from "../../src/util/poll";
 import { uniqueClusterId } from "./helpers";
 
 const m3 = useM3AggregatorCluster({ nodes: 4, rf: 2, backend: "sink", clusterId: uniqueClusterId("ingest") });
@@ -14,6 +15,25 @@ const run = Math.random().toString(36).slice(2, 8); // ids unique to this run
 const FLUSH_WAIT_MS = 60_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A sentinel window: once the window now open has ended, a counter of the same shard as `id` (so the same
+ * leader flushes it, after every earlier window of that shard). When the sink has it, every window of `id`
+ * up to then has been flushed: what `id` shows afterwards is final, no "wait and hope nothing else comes".
+ */
+async function sentinelAfter(id: string): Promise<void> {
+  const client = await M3IngestClient.connect(m3.cluster, { followPlacement: false });
+  const shard = client.router.shardOf(id);
+  let sentinel = "";
+  for (let i = 0; ; i++) {
+    sentinel = `sentinel.${run}.${id}.${i}`;
+    if (client.router.shardOf(sentinel) === shard) break;
+  }
+  await sleep((Math.floor(Date.now() / 10_000) + 1) * 10_000 + 500 - Date.now()); // a clock time: the next window
+  await client.counter(sentinel, 1);
+  await client.close();
+  await m3.cluster.getSink().waitFor((points) => points.some((p) => p.id === sentinel) || undefined, { timeoutMs: FLUSH_WAIT_MS, what: `sentinel ${sentinel}` });
+}
 const sumOf = (points: AggregatedDatapoint[], id: string) => points.filter((p) => p.id === id).reduce((s, p) => s + p.value, 0);
 
 describe("ingest client → cluster → sink", () => {
@@ -26,7 +46,7 @@ describe("ingest client → cluster → sink", () => {
     }));
     const total = await m3.cluster.getSink().waitFor((points) => (sumOf(points, id) >= 10_000 ? sumOf(points, id) : undefined), { timeoutMs: FLUSH_WAIT_MS, what: `${id} to reach 10000` });
     expect(total).toBe(10_000);
-    await new Promise((r) => setTimeout(r, 3_000)); // nothing more arrives later (no double counting)
+    await sentinelAfter(id); // every window of id has flushed: an over-count would show now
     expect(m3.cluster.getSink().sum(id)).toBe(10_000);
     expect(m3.cluster.getSink().find(id).every((p) => p.storagePolicy.text === "10s:2d")).toBe(true);
   }, 120_000);
@@ -50,7 +70,7 @@ describe("ingest client → cluster → sink", () => {
     for (const value of values) await client.gauge(id, value);
     await client.close();
     await m3.cluster.getSink().waitFor((points) => (points.some((p) => p.id === id) ? true : undefined), { timeoutMs: FLUSH_WAIT_MS, what: "the gauge" });
-    await sleep(1_000);
+    await sentinelAfter(id); // no later window of the gauge can still arrive
     expect(m3.cluster.getSink().find(id).map((p) => p.value)).toEqual([42.5]);
   }, 120_000);
 
@@ -97,8 +117,7 @@ describe("ingest client → cluster → sink", () => {
     await keep.sendTo(nodeId, { type: "counter", id: before, value: 1 });
     await keep.flush(); // keep's connection to this node is open now
     await m3.cluster.sendLines(nodeId, ["metric.test 123.45 1700000000"]); // a second connection; resolves once the node closed it
-    await sleep(200);
-    expect(node.logLines().join("\n")).toContain("decode error");
+    await poll(() => (node.logLines().join("\n").includes("decode error") ? true : undefined), { timeoutMs: 10_000, intervalMs: 20, what: `${nodeId} to log the decode error` });
     await keep.sendTo(nodeId, { type: "counter", id: after, value: 7 }); // the first connection, untouched
     await keep.close();
     // Both ids: they are flushed as separate m3msg messages (often on different connections), so either may come first.
@@ -107,7 +126,7 @@ describe("ingest client → cluster → sink", () => {
       return sums.before >= 1 && sums.after >= 7 ? sums : undefined;
     }, { timeoutMs: FLUSH_WAIT_MS, what: `${before} and ${after}` });
     expect(both).toEqual({ before: 1, after: 7 });
-    expect(keep.stats()[nodeId]).toMatchObject({ frames: 2, reconnects: 0 });
+    expect(keep.stats()[nodeId]).toMatchObject({ queued: 2, written: 2, lost: 0, reconnects: 0 });
   }, 120_000);
 
   test("the sink's counts add up: every message kept once or counted as a duplicate; no conflicting values, no garbage", () => {

@@ -31,13 +31,21 @@ describe("runLoad", () => {
     expect(report.expectedCounterTotal).toBe(report.sentByType.counter);
     expect(report.observedCounterTotal).toBe(report.expectedCounterTotal);
     expect(report.lost).toBe(0);
+    expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);
+    // Every type checked exactly: gauges, timers and timed metrics too, after the sentinel windows.
+    expect(report.sentinel).toMatchObject({ seen: true });
+    for (const type of ["counter", "gauge", "timer", "timed"] as const) {
+      expect(report.checks![type].expected).toBeGreaterThan(0);
+      expect(report.checks![type]).toMatchObject({ mismatches: 0, matched: report.checks![type].expected });
+    }
+    expect(report.delivery).toMatchObject({ lost: 0, pending: 0, dropped: 0 });
     // Independently of runLoad's own sum: the sink's counter datapoints of this run add up to what was sent.
     const counted = m3.cluster.getSink().datapoints().filter((p) => p.id.startsWith(`${report.idPrefix}.counter.`)).reduce((s, p) => s + p.value, 0);
     expect(counted).toBe(report.sentByType.counter);
     // Both replicas add every metric; nothing failed or was dropped.
     expect(report.aggregators).toHaveLength(2);
-    expect(report.aggregators.reduce((s, a) => s + a.added, 0)).toBe(2 * report.sent);
+    expect(report.aggregators.reduce((s, a) => s + a.added, 0)).toBe(2 * (report.sent + report.sentinel!.ids)); // the sentinels too
     expect(report.aggregators.every((a) => a.addErrors === 0 && a.dropped === 0 && a.decodeErrors === 0)).toBe(true);
     expect(report.aggregators.some((a) => a.flushLag !== null)).toBe(true); // the leader flushed
     expect(report.clientCpuSeconds).toBeGreaterThan(0);
@@ -57,9 +65,9 @@ describe("m3agg load --json", () => {
     expect(result.stderr).toMatch(/sending: sent [\d,]+, [\d,]+\/s; sink: /); // progress each second
     const report = JSON.parse(result.stdout.trim().split("\n").pop() as string);
     expect(Object.keys(report).sort()).toEqual([
-      "aggregatorCpuSeconds", "aggregatorCpuSecondsUntilSettled", "aggregators", "clientCpuSeconds", "clusterId", "conflicts", "duplicates",
-      "expectedCounterTotal", "idPrefix", "lost", "nodes", "observedCounterTotal", "ok", "options", "sendMs", "sendRatePerSec", "sent",
-      "sentByType", "settleMs", "verified",
+      "aggregatorCpuSeconds", "aggregatorCpuSecondsUntilSettled", "aggregators", "checks", "clientCpuSeconds", "clusterId", "conflicts", "delivery", "duplicates",
+      "expectedCounterTotal", "idPrefix", "lost", "nodes", "observedCounterTotal", "ok", "options", "problems", "sendMs", "sendRatePerSec", "sent",
+      "sentByType", "sentinel", "settleMs", "verified",
     ]);
     expect(report).toMatchObject({ clusterId, nodes: 2, verified: true, lost: 0, ok: true, options: { rate: 3000, durationSeconds: 3, ids: 40, mix: { counter: 3, gauge: 1 } } });
     expect(report.sent).toBeGreaterThan(5_000);

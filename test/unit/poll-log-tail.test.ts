@@ -25,6 +25,17 @@ describe("poll", () => {
     expect(calls).toBeGreaterThanOrEqual(2);
   });
 
+  test("a NaN, negative or infinite timeout (or interval) is refused before the first check: it would poll forever", async () => {
+    let calls = 0;
+    for (const timeoutMs of [Number.NaN, -1, Infinity]) {
+      await expect(poll(() => { calls++; return 1; }, { timeoutMs, what: "x" })).rejects.toThrow(`poll(x): timeoutMs=${String(timeoutMs)} must be a finite number of ms >= 0`);
+    }
+    await expect(poll(() => 1, { timeoutMs: 10, intervalMs: Number.NaN, what: "y" })).rejects.toThrow("poll(y): intervalMs=NaN");
+    expect(calls).toBe(0);
+    // "Until not undefined": false and null are results too.
+    await expect(poll(() => false, { timeoutMs: 10, what: "z" })).resolves.toBe(false);
+  });
+
   test("onTimeout builds the error; an error thrown by check ends the poll at once", async () => {
     await expect(poll(() => undefined, { timeoutMs: 0, what: "x", onTimeout: () => new Error("last state: red") })).rejects.toThrow("last state: red");
     let calls = 0;

@@ -56,6 +56,20 @@ describe.each(["v1.5.0", "v1.6.0"] as const)("frames equal m3 %s's Go encoder", 
     expect(expected).toBeDefined();
     const metric = metricOf(c.metric);
     expect(encodeFrame(metric, { m3Version: version }).toString("hex")).toBe(expected);
+    // Counters whose value is a safe integer also go through the `number` path (the hot path: client.counter(id, 1)).
+    if (metric.type === "counter" && typeof metric.value === "bigint" && Number.isSafeInteger(Number(metric.value)) && BigInt(Number(metric.value)) === metric.value) {
+      expect(encodeFrame({ ...metric, value: Number(metric.value) }, { m3Version: version }).toString("hex")).toBe(expected);
+      const encoder = new IngestEncoder({ m3Version: version });
+      encoder.counter(metric.id, Number(metric.value), metric);
+      expect(encoder.take().toString("hex")).toBe(expected);
+    }
+  });
+
+  test("the number path is exercised: counter cases with safe-integer values exist (small, 2^32+5, negative)", () => {
+    const numbers = cases.filter((c) => c.metric.type === "counter" && Number.isSafeInteger(Number(c.metric.value))).map((c) => BigInt(c.metric.value as string));
+    expect(numbers.some((v) => v > 0n && v < 128n)).toBe(true);
+    expect(numbers.some((v) => v > 4294967295n)).toBe(true);
+    expect(numbers.some((v) => v < 0n)).toBe(true);
   });
 
   test("all cases appended into one reused buffer equal Go's frames concatenated", () => {

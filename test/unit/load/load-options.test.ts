@@ -30,7 +30,6 @@ describe("load options", () => {
     [{ connections: 100 }, "connections"],
     [{ mix: { counter: 0 } }, "mix"],
     [{ mix: { histogram: 1 } }, "mix"],
-    [{ mix: { gauge: 1 }, verify: true }, "mix"],
   ])("%j is rejected naming %s", (options, option) => {
     try {
       resolveLoadOptions(options as never);
