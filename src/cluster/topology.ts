@@ -18,7 +18,15 @@ import { poll } from "../util/poll";
 import type { ClusterPlan } from "../plan/plan";
 import { describeElection, readElection, type ShardSetElection, waitForElection } from "./readiness";
 import { startAddedNodes } from "./topology-nodes";
+import { InvalidOptionError } from "../model/options";
 import { assertNoChangeInFlight, validateAddCount, validateRemove, validateReplace } from "./topology-request";
+
+/**
+ * How long the package's ingest client may take to route by a new placement: it polls the coordinator
+ * every 250 ms (`followPlacement`) and one GET answers in well under 100 ms on loopback; 2 s is the budget
+ * the exactly-once check holds every change to (the propagation margin, 5 s by default, must exceed it).
+ */
+export const INGEST_CLIENT_UPDATE_BOUND_MS = 2_000;
 
 /** Phases of a change, in order. */
 export const TOPOLOGY_PHASES = ["containerStart", "adminCall", "cutoverWait", "cutoffAndFlush", "finalize", "election", "removal"] as const;
@@ -58,7 +66,7 @@ export interface TopologyOptions {
   timeoutMs?: number;
   /** Called at the start and end of each phase. */
   onProgress?: (event: { phase: TopologyPhase; status: "start" | "done"; elapsedMs: number; detail?: string }) => void;
-  /** T is at least this long after the placement write (default 5 s; must exceed the ingest client's update bound). */
+  /** T is at least this long after the placement write (default 5 s; must exceed {@link INGEST_CLIENT_UPDATE_BOUND_MS}, and your own clients' bound). */
   propagationMarginMs?: number;
   /** Storage-policy resolutions in use (ms); T is a boundary of all. Default [10 000] (the fixture's 10s:2d). */
   resolutionsMs?: readonly number[];
@@ -97,8 +105,24 @@ function apisOf(nodes: readonly StartedM3AggregatorNode[]): Map<string, StartedM
   return new Map(nodes.map((n) => [n.id, n.api]));
 }
 
+/** Checks the per-call options; throws an InvalidOptionError naming the value and the rule. */
+export function validateTopologyOptions(options: TopologyOptions): void {
+  const { timeoutMs, propagationMarginMs, resolutionsMs } = options;
+  if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 1_000)) {
+    throw new InvalidOptionError("timeoutMs", timeoutMs, "must be a whole number of ms, at least 1000");
+  }
+  if (propagationMarginMs !== undefined && (!Number.isInteger(propagationMarginMs) || propagationMarginMs <= INGEST_CLIENT_UPDATE_BOUND_MS || propagationMarginMs > 600_000)) {
+    throw new InvalidOptionError("propagationMarginMs", propagationMarginMs,
+      `must be a whole number of ms above the ingest client's placement-update bound (${INGEST_CLIENT_UPDATE_BOUND_MS} ms) and at most 600000 (m3's 10 min cutover warmup)`);
+  }
+  if (resolutionsMs !== undefined && (!Array.isArray(resolutionsMs) || resolutionsMs.length === 0 || !resolutionsMs.every((r) => Number.isInteger(r) && r > 0))) {
+    throw new InvalidOptionError("resolutionsMs", resolutionsMs, "must be a non-empty list of storage-policy resolutions in whole ms, e.g. [10000, 60000]");
+  }
+}
+
 /** The ids a change adds, validated: count a multiple of rf. Throws an InvalidOptionError before any call. */
 export async function addNodes(target: TopologyTarget, count: number | undefined, options: TopologyOptions = {}): Promise<{ nodes: StartedM3AggregatorNode[]; change: TopologyChange }> {
+  validateTopologyOptions(options);
   const rf = target.plan.inputs.options.rf;
   const n = validateAddCount(count ?? rf, rf);
   const { placement } = await target.admin.getPlacement("m3aggregator");
@@ -113,6 +137,7 @@ export async function addNodes(target: TopologyTarget, count: number | undefined
 
 /** Removes whole shard sets; a partial set or an unknown id is refused before any call. */
 export async function removeNodes(target: TopologyTarget, ids: string[], options: TopologyOptions = {}): Promise<TopologyChange> {
+  validateTopologyOptions(options);
   const { placement } = await target.admin.getPlacement("m3aggregator");
   const leaving = validateRemove(ids, placement);
   assertNoChangeInFlight(placement);
@@ -125,6 +150,7 @@ export async function removeNodes(target: TopologyTarget, ids: string[], options
 
 /** Replaces `id` by a new node that takes its shard set. */
 export async function replaceNode(target: TopologyTarget, id: string, options: TopologyOptions = {}): Promise<{ node: StartedM3AggregatorNode; change: TopologyChange }> {
+  validateTopologyOptions(options);
   const { placement } = await target.admin.getPlacement("m3aggregator");
   const leavingId = validateReplace(id, placement);
   assertNoChangeInFlight(placement);
@@ -272,7 +298,7 @@ async function runChange(target: TopologyTarget, kind: TopologyChange["kind"], o
     }, spec.leavingIds.join(", "));
 
     const violations = exactlyOnceViolations({
-      changeTimeMs, resolutionsMs, placementWrittenAtMs: written.at, clientUpdateBoundMs: 0, leavingFlushedAtMs: flushedAtMs, leavingRemovedAtMs: removedAt,
+      changeTimeMs, resolutionsMs, placementWrittenAtMs: written.at, clientUpdateBoundMs: INGEST_CLIENT_UPDATE_BOUND_MS, leavingFlushedAtMs: flushedAtMs, leavingRemovedAtMs: removedAt,
     });
     if (violations.length > 0) throw new Error(`exactly-once rule violated: ${violations.join("; ")}`);
 

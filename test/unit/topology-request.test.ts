@@ -43,3 +43,12 @@ test("a change while shards still move is refused", () => {
   expect(() => assertNoChangeInFlight(busy)).toThrow(TopologyBusyError);
   expect(() => assertNoChangeInFlight(busy)).toThrow(/1 shards are moving \(m3aggregator03 \(LEAVING\)\)/);
 });
+
+test("per-call options: the margin must exceed the ingest client's update bound; resolutions whole ms", () => {
+  const { validateTopologyOptions } = require("../../src/cluster/topology") as typeof import("../../src/cluster/topology");
+  expect(() => validateTopologyOptions({ propagationMarginMs: 5_000, resolutionsMs: [10_000, 60_000], timeoutMs: 60_000 })).not.toThrow();
+  expect(() => validateTopologyOptions({ propagationMarginMs: 1_000 })).toThrow(/invalid option propagationMarginMs=1000: must be a whole number of ms above the ingest client's placement-update bound \(2000 ms\)/);
+  expect(() => validateTopologyOptions({ resolutionsMs: [] })).toThrow(InvalidOptionError);
+  expect(() => validateTopologyOptions({ resolutionsMs: [10.5] })).toThrow(/resolutionsMs/);
+  expect(() => validateTopologyOptions({ timeoutMs: 0 })).toThrow(/timeoutMs=0/);
+});
