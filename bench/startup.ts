@@ -57,7 +57,7 @@ async function healthy(url: string): Promise<boolean> {
 
 /** Copies the binaries out of the images the fixture would run, so both sides run the same bytes. */
 async function extractBinaries(dir: string, version: M3Version): Promise<Record<"etcd" | "m3coordinator" | "m3aggregator", string>> {
-  const images = await resolveImages({}, version);
+  const images = await resolveImages(resolveOptions({ m3Version: version, tls: false }));
   const paths = { etcd: "/usr/local/bin/etcd", m3coordinator: "/bin/m3coordinator", m3aggregator: "/bin/m3aggregator" } as const;
   const out = {} as Record<keyof typeof paths, string>;
   for (const [name, inImage] of Object.entries(paths) as Array<[keyof typeof paths, string]>) {
@@ -100,7 +100,7 @@ async function bareRun(bin: Record<"etcd" | "m3coordinator" | "m3aggregator", st
     phase("ports");
     const dataDir = fs.mkdtempSync(path.join(workDir, "etcd-"));
     run(bin.etcd, etcdArgs(plan.host, plan.etcd.clientPort, plan.etcd.peerPort, dataDir));
-    const etcdHealthy = until("etcd", () => healthy(`${plan.etcd.endpoint}/health`));
+    const etcdHealthy = until("etcd", () => healthy(`${plan.etcd.url}/health`));
     // Same overlap as the fixture: etcd, aggregators and coordinator start together.
     const apis = new Map<string, AggregatorApi>();
     const aggregatorsHealthy = Promise.all(plan.nodes.map(async (node) => {

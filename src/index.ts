@@ -13,7 +13,7 @@ export { M3AggregatorCluster } from "./cluster/start";
 export { StartedM3AggregatorCluster } from "./cluster/started";
 export { type StartupTimings } from "./model/phases";
 export { attachCluster, AttachError } from "./cluster/attach";
-export type { ClusterPlan, NodePlan, PlanInputs } from "./plan/plan";
+export type { ClusterPlan, NodePlan, PlanInputs, PlanImages, ContainerSpec, FileSpec, WaitSpec } from "./plan/plan";
 export { StartedM3AggregatorNode } from "./containers/m3aggregator";
 export { StartedM3CoordinatorContainer } from "./containers/m3coordinator";
 export { StartedEtcdContainer } from "./containers/etcd";
@@ -24,7 +24,7 @@ export { TopologyBusyError } from "./cluster/topology-request";
 export { M3AdminClient, type PlacementService } from "./m3/admin-client";
 export type * from "./m3/types";
 export type { AggregatorApi, AggregatorStatus, ElectionState } from "./m3/aggregator-api";
-export { sendRaw } from "./util/raw-lines";
+export { sendRaw } from "./util/socket";
 export { delveContinue } from "./debug/delve-client";
 
 // Options and errors
@@ -36,6 +36,7 @@ export { type StartPhase, type LogTail } from "./model/phases";
 export { PortInUseError } from "./ports";
 export { type PortPlan, type NodePorts } from "./model/network";
 export { DockerUnavailableError, containersWithLabel } from "./docker/client";
+export { HttpError } from "./util/http";
 /** Labels on every container: find a cluster's containers, e.g. for a leak check. */
 export { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE } from "./model/labels";
 export type { ResolvedImage, ImageSource } from "./model/components";

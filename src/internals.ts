@@ -5,7 +5,7 @@
  */
 import "./util/node-version";
 
-export { instanceIdOf, planCluster, encodePlanLabel, decodePlanLabel, etcdArgs } from "./plan/plan";
+export { instanceIdOf, planCluster, planNode, containerSpecs, encodePlanLabel, decodePlanLabel, etcdArgs } from "./plan/plan";
 export { createPlacement } from "./m3/create-placement";
 export { resolveOptions, DEFAULTS } from "./cluster/options";
 export { describeElection, readElection, waitForElection, isElectionSettled } from "./cluster/readiness";
@@ -19,7 +19,8 @@ export {
   nextInstanceIds, pendingChangeTimeMs, summarizeShardStates, windowFlusher, withChangeTime,
 } from "./m3/placement-change";
 export { readFlushTimes, decodeShardSetFlushTimes, hasFlushedThrough } from "./m3/flush-times";
-export { resolveImages, IMAGE_ENV_VARS } from "./docker/images";
+export { resolveImages } from "./docker/images";
+export { IMAGE_ENV_VARS } from "./model/environment";
 export { containersWithLabel } from "./docker/client";
 export { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE, LABEL_PLAN } from "./model/labels";
 export { delveCall } from "./debug/delve-client";

@@ -2,6 +2,7 @@
  * Command-line and seed env-var parsing for the CLI. Flags win over the
  * seed's env vars (M3_AGGREGATOR_NODE_COUNT, …), which win over defaults.
  */
+import type { Metric } from "../ingest/encoder";
 import { eachFlag, parseUp, type Target, toInteger, type UpCommand, UsageError } from "./up-args";
 import { type LoadCommand, LOAD_USAGE, parseLoadArgs } from "./load";
 import { parseScaleArgs, type ScaleCommand, SCALE_USAGE } from "./scale";
@@ -13,7 +14,7 @@ export type Command =
   | UpCommand
   | { command: "down"; target: Target; all: boolean; json: boolean }
   | { command: "status"; target: Target; json: boolean }
-  | { command: "send"; target: Target; json: boolean; node: string | undefined; metrics: string[] }
+  | { command: "send"; target: Target; json: boolean; node: string | undefined; metrics: Metric[] }
   | { command: "connectivity"; target: Target; json: boolean }
   | { command: "logs"; target: Target; component: string | undefined; tail: number | undefined }
   | LoadCommand
@@ -87,8 +88,8 @@ function parseImages(rest: string[]): Command {
   return { command: "images", args };
 }
 
-/** `counter:id=3`, `gauge:id=1.5`, `timer:id=1,2,3` → a metric for the ingest client. */
-export function parseMetricFlag(text: string): string {
+/** `counter:id=3`, `gauge:id=1.5`, `timer:id=1,2,3` → a metric for the ingest client (checked and converted here, once). */
+export function parseMetricFlag(text: string): Metric {
   const match = /^(counter|gauge|timer):([^=]+)=(.+)$/.exec(text);
   if (match === null) throw new UsageError(`--${text.split(":")[0]} takes id=value, got ${JSON.stringify(text.slice(text.indexOf(":") + 1))}`);
   const [, kind, , value] = match as unknown as [string, string, string, string];
@@ -98,7 +99,10 @@ export function parseMetricFlag(text: string): string {
       throw new UsageError(`--${kind} ${match[2]}=${value}: ${kind === "counter" ? "a counter takes a whole number" : "values must be numbers"}`);
     }
   }
-  return text;
+  const id = match[2] as string;
+  if (kind === "counter") return { type: "counter", id, value: BigInt(value) };
+  if (kind === "gauge") return { type: "gauge", id, value: Number(value) };
+  return { type: "timer", id, values: numbers.map(Number) };
 }
 
 /** Parses argv (without node and script) and the environment. Throws {@link UsageError}. */

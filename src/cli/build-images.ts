@@ -5,6 +5,7 @@
  * image in debug mode. Progress goes to stderr, so --json output stays clean.
  */
 import { spawnSync } from "node:child_process";
+import { skipBuild } from "../model/environment";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -14,7 +15,7 @@ export { BUILD_SCRIPT };
 
 /** Why the build is skipped, or undefined when it should run. */
 function skipReason(env: NodeJS.ProcessEnv): string | undefined {
-  if (env.M3AGG_SKIP_BUILD === "1") return "M3AGG_SKIP_BUILD=1";
+  if (skipBuild(env)) return `M3AGG_SKIP_BUILD=${env.M3AGG_SKIP_BUILD}`;
   if (env.M3AGG_IMAGES === "official") return "M3AGG_IMAGES=official";
   if (!fs.existsSync(BUILD_SCRIPT)) return `${BUILD_SCRIPT} is not there`;
   if (spawnSync("go", ["version"]).status !== 0) return "Go is not installed (needed to build images offline)";

@@ -2,11 +2,9 @@
  * The CLI commands other than `up`: each attaches to a running cluster by
  * its labels, does one thing, prints a table (or JSON) and returns an exit code.
  */
-import { attachCluster } from "../cluster/attach";
+import { M3AggregatorCluster } from "../cluster/start";
 import { M3IngestClient } from "../ingest/client";
-import type { Metric } from "../ingest/encoder";
-import { teardown } from "../lifecycle/live";
-import { sendRaw } from "../util/raw-lines";
+import { sendRaw } from "../util/socket";
 import { describeElection } from "../cluster/readiness";
 import type { Command } from "./args";
 import { runConnectivity } from "./connectivity";
@@ -21,7 +19,7 @@ const print = (text: string): void => void process.stdout.write(`${text}\n`);
 export async function down(command: Of<"down">): Promise<number> {
   const ids = command.all ? await runningClusters() : [await resolveTarget(command.target)];
   for (const id of ids) {
-    await teardown(id);
+    await M3AggregatorCluster.remove(id);
     clearState(id);
   }
   print(command.json ? JSON.stringify({ removed: ids }) : ids.length === 0 ? "no fixture cluster was running" : `removed ${ids.join(", ")}`);
@@ -29,7 +27,7 @@ export async function down(command: Of<"down">): Promise<number> {
 }
 
 export async function status(command: Of<"status">): Promise<number> {
-  const cluster = await attachCluster(await resolveTarget(command.target));
+  const cluster = await M3AggregatorCluster.attach(await resolveTarget(command.target));
   const [election, placement, health] = await Promise.all([
     cluster.election(),
     cluster.placement(),
@@ -61,21 +59,13 @@ async function readStdin(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** A parsed `kind:id=value` flag as a metric. */
-function toMetric(flag: string): Metric {
-  const [, kind, id, value] = /^(counter|gauge|timer):([^=]+)=(.+)$/.exec(flag) as unknown as [string, string, string, string];
-  if (kind === "counter") return { type: "counter", id, value: BigInt(value) };
-  if (kind === "gauge") return { type: "gauge", id, value: Number(value) };
-  return { type: "timer", id, values: value.split(",").map(Number) };
-}
-
 export async function send(command: Of<"send">): Promise<number> {
-  const cluster = await attachCluster(await resolveTarget(command.target));
+  const cluster = await M3AggregatorCluster.attach(await resolveTarget(command.target));
   if (command.metrics.length > 0) {
     const client = await M3IngestClient.connect(cluster, { followPlacement: false });
     const now = Date.now();
-    const routed = command.metrics.map(toMetric).map((metric) => ({ id: String(metric.id), replicas: client.router.writersOfShard(client.router.shardOf(metric.id), now) }));
-    for (const flag of command.metrics) await client.send(toMetric(flag));
+    const routed = command.metrics.map((metric) => ({ id: String(metric.id), replicas: client.router.writersOfShard(client.router.shardOf(metric.id), now) }));
+    for (const metric of command.metrics) await client.send(metric);
     // Raw TCP has no acks: "written" means the kernel took the bytes; anything lost or dropped is named and exits 1.
     const report = await client.close();
     const delivery = Object.entries(report.endpoints).map(([id, e]) => `${id} (${e.endpoint}): written ${e.written}, lost ${e.lost}${e.lost > 0 ? ` (${Object.entries(e.lostBy).map(([r, n]) => `${n} ${r}`).join(", ")})` : ""}`);
@@ -91,7 +81,7 @@ export async function send(command: Of<"send">): Promise<number> {
 }
 
 export async function logs(command: Of<"logs">): Promise<number> {
-  const cluster = await attachCluster(await resolveTarget(command.target));
+  const cluster = await M3AggregatorCluster.attach(await resolveTarget(command.target));
   const all = [cluster.etcd, cluster.coordinator, ...cluster.nodes];
   const wanted = command.component === undefined ? all
     : all.filter((c) => c.component === command.component || (command.component === "coordinator" && c.component === "m3coordinator"));
@@ -107,9 +97,9 @@ export async function logs(command: Of<"logs">): Promise<number> {
 }
 
 export async function connectivity(command: Of<"connectivity">): Promise<number> {
-  const cluster = await attachCluster(await resolveTarget(command.target));
+  const cluster = await M3AggregatorCluster.attach(await resolveTarget(command.target));
   const checks = await runConnectivity(cluster);
-  if (command.json) print(JSON.stringify({ clusterId: cluster.getId(), ok: checks.every((c) => c.ok), checks }));
+  if (command.json) print(JSON.stringify({ clusterId: cluster.getClusterId(), ok: checks.every((c) => c.ok), checks }));
   else for (const c of checks) print(`${c.ok ? "PASS" : "FAIL"}  ${c.check.padEnd(24)} ${c.detail}`);
   return checks.every((c) => c.ok) ? 0 : 1;
 }

@@ -5,28 +5,15 @@
  * 3. placement endpoints = the nodes' raw TCP addresses,
  * 4. a framed metric send: a valid frame is accepted and the connection stays open.
  */
-import * as net from "node:net";
-import * as tls from "node:tls";
+import type * as tls from "node:tls";
 import type { StartedM3AggregatorCluster } from "../cluster/started";
 import { encodeFrame } from "../ingest/encoder";
+import { dial, tcpProbe } from "../util/socket";
 
 export interface CheckResult {
   check: string;
   ok: boolean;
   detail: string;
-}
-
-function tcpConnect(host: string, port: number, timeoutMs = 2_000): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (error?: string) => {
-      socket.destroy();
-      resolve(error);
-    };
-    socket.setTimeout(timeoutMs, () => done("timeout"));
-    socket.once("connect", () => done());
-    socket.once("error", (e) => done(e.message));
-  });
 }
 
 /** One real counter frame ("m3agg.connectivity" += 1, default metadata), from the ingest encoder. */
@@ -37,8 +24,7 @@ export function connectivityCounterFrame(id = "m3agg.connectivity"): Buffer {
 /** Sends the frame, waits, and reports whether the node kept the connection open (it closes on a bad frame). */
 function sendFrameKeepsOpen(host: string, port: number, frame: Buffer, tlsOptions?: tls.ConnectionOptions, waitMs = 1_000): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const socket = tlsOptions === undefined ? net.connect({ host, port }, () => socket.write(frame))
-      : tls.connect({ ...tlsOptions, host, port }, () => socket.write(frame));
+    const socket = dial(host, port, tlsOptions, () => socket.write(frame));
     const timer = setTimeout(() => {
       socket.destroy();
       resolve(undefined);
@@ -60,7 +46,7 @@ export async function runConnectivity(cluster: StartedM3AggregatorCluster): Prom
 
   const hostFailures: string[] = [];
   for (const n of nodes) {
-    const tcp = await tcpConnect(n.getHost(), n.getTcpPort());
+    const tcp = await tcpProbe(n.getHost(), n.getTcpPort(), 2_000);
     if (tcp !== undefined) hostFailures.push(`${n.id} ${n.getTcpEndpoint()}: ${tcp}`);
     if (!(await n.api.isHealthy())) hostFailures.push(`${n.id} ${n.getHttpUrl()}/health: not OK`);
   }

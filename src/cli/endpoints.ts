@@ -17,9 +17,9 @@ export interface EndpointSummary {
 export function summarize(cluster: StartedM3AggregatorCluster, election: ShardSetElection[]): EndpointSummary {
   const roleOf = new Map(election.flatMap((s) => s.members.map((m) => [m.id, { shardSetId: s.shardSetId, role: m.electionState }] as const)));
   return {
-    clusterId: cluster.getId(),
+    clusterId: cluster.getClusterId(),
     coordinatorAdminUrl: cluster.getCoordinatorAdminUrl(),
-    etcdEndpoint: cluster.getEtcdEndpoint(),
+    etcdEndpoint: cluster.getEtcdUrl(),
     nodes: cluster.nodes.map((n) => ({
       id: n.id,
       shardSetId: roleOf.get(n.id)?.shardSetId,

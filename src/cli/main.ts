@@ -45,7 +45,7 @@ async function up(command: Extract<Command, { command: "up" }>): Promise<number>
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(`${signal}: removing cluster ${cluster.getId()} …\n`);
+    process.stderr.write(`${signal}: removing cluster ${cluster.getClusterId()} …\n`);
     await cluster.stop();
     process.stderr.write(`removed in ${cluster.getStopTimeMs()} ms\n`);
     process.exit(0);

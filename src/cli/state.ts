@@ -5,6 +5,7 @@
  * fall back to the only fixture cluster running on the engine.
  */
 import * as fs from "node:fs";
+import { stateDirSetting } from "../model/environment";
 import * as path from "node:path";
 import { containersWithLabel } from "../docker/client";
 import { LABEL_CLUSTER } from "../model/labels";
@@ -17,7 +18,7 @@ export class NoClusterError extends Error {
 }
 
 export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.M3AGG_STATE_DIR ?? path.join(process.cwd(), ".m3agg");
+  return stateDirSetting(env) ?? path.join(process.cwd(), ".m3agg");
 }
 
 const stateFile = (): string => path.join(stateDir(), "state.json");

@@ -3,6 +3,7 @@
  * so that args.ts (which dispatches to load's parser) and load.ts do not import each other.
  */
 import type { FlushBackend, LogLevel, M3AggregatorClusterOptions } from "../model/options";
+import { envFlag } from "../model/environment";
 import type { TlsMode } from "../model/tls";
 
 /** A usage error: the CLI prints it with the usage text and exits 2. */
@@ -66,7 +67,7 @@ export function parseUp(rest: string[], env: NodeJS.ProcessEnv): UpCommand {
   let json = false;
   let detach = false;
   const debug: { enabled: boolean; basePort?: number; waitForDebugger?: boolean } = {
-    enabled: /^(1|true|yes)$/i.test(env.M3_AGGREGATOR_DEBUG_MODE ?? ""),
+    enabled: envFlag(env.M3_AGGREGATOR_DEBUG_MODE),
   };
   const debugBase = env.M3_AGGREGATOR_DEBUG_BASE_PORT;
   if (debugBase !== undefined && debugBase !== "") debug.basePort = toInteger("M3_AGGREGATOR_DEBUG_BASE_PORT", debugBase);

@@ -11,10 +11,10 @@ import type {
 } from "testcontainers";
 import { type ClusterPlan, decodePlanLabel, type NodePlan, planCluster } from "../plan/plan";
 import { StartedM3AggregatorCluster } from "./started";
-import { etcdReadiness, StartedEtcdContainer } from "../containers/etcd";
+import { StartedEtcdContainer } from "../containers/etcd";
 import { LogBuffer } from "../containers/log-buffer";
-import { aggregatorReadiness, StartedM3AggregatorNode } from "../containers/m3aggregator";
-import { coordinatorReadiness, StartedM3CoordinatorContainer } from "../containers/m3coordinator";
+import { StartedM3AggregatorNode } from "../containers/m3aggregator";
+import { StartedM3CoordinatorContainer } from "../containers/m3coordinator";
 import { type ContainerSummary, containersWithLabel, dockerClient } from "../docker/client";
 import { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE, LABEL_PLAN } from "../model/labels";
 
@@ -171,13 +171,9 @@ export async function attachCluster(clusterId: string): Promise<StartedM3Aggrega
   if (nodePlans.length === 0) throw new AttachError(`cluster ${clusterId} has none of its ${plan.nodes.length} aggregator nodes`);
 
   const host = plan.host;
-  const etcdWrapped = await wrap(etcdSummary, host);
-  const etcd = new StartedEtcdContainer(etcdWrapped.started, host, plan.etcd.clientPort, etcdWrapped.logBuffer, etcdReadiness(host, plan.etcd.clientPort));
-  const coordinatorWrapped = await wrap(coordinatorSummary, host);
-  const coordinator = new StartedM3CoordinatorContainer(coordinatorWrapped.started, host, plan.coordinator.port, coordinatorWrapped.logBuffer,
-    coordinatorReadiness(host, plan.coordinator.port));
-  const nodeWrapped = await Promise.all(nodePlans.map((p) => wrap(p.summary, host)));
-  const nodes = nodePlans.map(({ node: n }, i) => new StartedM3AggregatorNode(
-    (nodeWrapped[i] as Wrapped).started, host, n, (nodeWrapped[i] as Wrapped).logBuffer, aggregatorReadiness(host, n.ports.http)));
+  const [etcdWrapped, coordinatorWrapped, ...nodeWrapped] = await Promise.all([etcdSummary, coordinatorSummary, ...nodePlans.map((p) => p.summary)].map((c) => wrap(c, host)));
+  const etcd = new StartedEtcdContainer((etcdWrapped as Wrapped).started, (etcdWrapped as Wrapped).logBuffer, plan.etcd);
+  const coordinator = new StartedM3CoordinatorContainer((coordinatorWrapped as Wrapped).started, (coordinatorWrapped as Wrapped).logBuffer, plan.coordinator);
+  const nodes = nodePlans.map(({ node: n }, i) => new StartedM3AggregatorNode((nodeWrapped[i] as Wrapped).started, (nodeWrapped[i] as Wrapped).logBuffer, n));
   return new StartedM3AggregatorCluster(plan, etcd, coordinator, nodes, { total: 0 }, true);
 }

@@ -6,6 +6,7 @@ import { formatLogTail } from "../util/log-tail";
 
 import type { LogTail, StartPhase } from "../model/phases";
 
+/** A start failed: the phase, the cause, and the last log lines of every container it had started (all removed). */
 export class ClusterStartError extends Error {
   override readonly name = "ClusterStartError";
   constructor(

@@ -3,6 +3,12 @@
  * container starts. Every rule here mirrors what m3's mirrored aggregator
  * placement accepts, so a bad topology fails in milliseconds instead of as an
  * HTTP 500 from the coordinator a minute later.
+ *
+ * One typed table ({@link OPTION_RULES}) holds one rule per option, in the order they resolve (a
+ * rule may read the options resolved before it). `satisfies` ties the table to
+ * {@link M3AggregatorClusterOptions}: an option without a rule, or a rule without an option, does
+ * not compile, and the list of known options is the table's keys. The environment is read once
+ * per resolve ({@link readClusterEnvironment}) and what it decided is kept in the resolved options.
  */
 
 import { createHash } from "node:crypto";
@@ -10,10 +16,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { defaultM3Version, type M3Version, profileOfSource, supportedM3Versions, versionProfile } from "../model/versions";
 import type { TlsMode, TlsOption, TlsSettings } from "../model/tls";
-import type { ImageNames } from "../model/components";
+import type { ImageComponent, ImageNames } from "../model/components";
+import { type ClusterEnvironment, readClusterEnvironment } from "../model/environment";
 import { LOOPBACK } from "../model/network";
 import {
-  type DebugOptions, type FlushBackend, InvalidOptionError, type LogLevel, type M3AggregatorClusterOptions, type ResolvedClusterOptions,
+  type DebugOptions, type FlushBackend, type ImageMode, InvalidOptionError, type LogLevel, type M3AggregatorClusterOptions, type ResolvedClusterOptions,
 } from "../model/options";
 
 export const DEFAULTS = {
@@ -29,13 +36,9 @@ export const DEFAULTS = {
 const MAX_SHARDS = 4096;
 const BACKENDS: readonly FlushBackend[] = ["blackhole", "logging", "sink"];
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
-const KNOWN_OPTIONS = new Set([
-  "nodes", "rf", "numShards", "isolationGroups", "basePort", "host", "coordinatorPort", "etcdPort",
-  "images", "electionTtlSeconds", "backend", "logLevel", "startTimeoutMs", "clusterId", "debug", "reuse", "onProgress", "configOverrides",
-  "m3Version", "m3Source", "tls",
-]);
 const TLS_MODES: readonly TlsMode[] = ["permissive", "enforced"];
-const truthyEnv = (value: string | undefined): boolean => /^(1|true|yes)$/i.test(value ?? "");
+const IMAGE_MODES: readonly ImageMode[] = ["auto", "local", "official"];
+const IMAGE_COMPONENTS: readonly ImageComponent[] = ["m3aggregator", "m3coordinator", "etcd", "m3aggregatorDebug"];
 
 /** A directory holding m3's go.mod, as an absolute path. */
 function m3SourceDir(value: unknown): string {
@@ -55,9 +58,9 @@ function m3SourceDir(value: unknown): string {
 }
 
 /** TLS settings from the option (or DISABLE_TLS), checked against what the version supports. */
-function tlsSettings(value: TlsOption | undefined, version: M3Version, env: NodeJS.ProcessEnv): TlsSettings | undefined {
+function tlsSettings(value: TlsOption | undefined, version: M3Version, env: ClusterEnvironment): TlsSettings | undefined {
   const supported = versionProfile(version).supportsTls;
-  if (value === undefined) return supported && !truthyEnv(env.DISABLE_TLS) ? { mode: "permissive", mutualTls: true } : undefined;
+  if (value === undefined) return supported && !env.disableTls ? { mode: "permissive", mutualTls: true } : undefined;
   if (value === false) return undefined;
   const rule = `must be false, "permissive", "enforced" or { mode: "permissive" | "enforced", mutualTls?: boolean }`;
   const given = typeof value === "string" ? { mode: value } : value;
@@ -89,127 +92,156 @@ function randomClusterId(): string {
   return `m3agg-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
+/** The options resolved so far (a rule reads those of the rules before it), the raw options, and the environment. */
+interface RuleContext {
+  resolved: Partial<ResolvedClusterOptions>;
+  options: M3AggregatorClusterOptions;
+  env: ClusterEnvironment;
+}
+
+/** Resolves one option: its value after defaults and checks, as fields of the resolved options. */
+type OptionRule<K extends keyof M3AggregatorClusterOptions> = (given: M3AggregatorClusterOptions[K], context: RuleContext) => Partial<ResolvedClusterOptions>;
+
+/** What an earlier rule resolved (the table's order guarantees it is there). */
+function earlier<K extends keyof ResolvedClusterOptions>(context: RuleContext, key: K): ResolvedClusterOptions[K] {
+  return context.resolved[key] as ResolvedClusterOptions[K];
+}
+
+/** One rule per option, in resolution order. */
+export const OPTION_RULES = {
+  nodes: (given) => {
+    const nodes = integer("nodes", given ?? DEFAULTS.nodes, 2, 64, "number of aggregator nodes");
+    if (nodes % 2 !== 0) throw new InvalidOptionError("nodes", nodes, "must be even: aggregator nodes run as leader/follower pairs");
+    return { nodes };
+  },
+  rf: (given, context) => {
+    const nodes = earlier(context, "nodes");
+    const rf = integer("rf", given ?? DEFAULTS.rf, 1, nodes, "replication factor, at most the number of nodes");
+    if (nodes % rf !== 0) {
+      throw new InvalidOptionError("rf", rf, `must divide nodes=${nodes}: a mirrored placement groups nodes into shard sets of exactly rf replicas`);
+    }
+    return { rf };
+  },
+  numShards: (given, context) => {
+    const shardSets = earlier(context, "nodes") / earlier(context, "rf");
+    return { numShards: integer("numShards", given ?? DEFAULTS.numShards, shardSets, MAX_SHARDS, `at least one shard per shard set (nodes/rf=${shardSets})`) };
+  },
+  isolationGroups: (given, context) => {
+    const rf = earlier(context, "rf");
+    return { isolationGroups: integer("isolationGroups", given ?? rf, rf, earlier(context, "nodes"), `the ${rf} replicas of a shard set need ${rf} different isolation groups`) };
+  },
+  basePort: (given, context) => {
+    if (given === undefined) return { basePort: undefined };
+    const nodes = earlier(context, "nodes");
+    const highest = 10 * (nodes - 1) + 3;
+    return { basePort: integer("basePort", given, 1024, 65535 - highest, `node ${nodes} listens on basePort+${highest}`) };
+  },
+  host: (given) => {
+    const host = given ?? LOOPBACK;
+    if (typeof host !== "string" || !/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(host) || host === "0.0.0.0") {
+      throw new InvalidOptionError("host", host, "must be an IPv4 address the test process can dial (e.g. 127.0.0.1), not a name or 0.0.0.0");
+    }
+    return { host };
+  },
+  coordinatorPort: (given) => ({ coordinatorPort: given === undefined ? undefined : integer("coordinatorPort", given, 1024, 65535, "a TCP port") }),
+  etcdPort: (given) => ({ etcdPort: given === undefined ? undefined : integer("etcdPort", given, 1024, 65534, "a TCP port; etcd's peer port is any free port") }),
+  images: (given, { env }) => {
+    const images: Partial<ImageNames> = {};
+    for (const [component, image] of Object.entries(given ?? {})) {
+      if (!IMAGE_COMPONENTS.includes(component as ImageComponent)) {
+        throw new InvalidOptionError(`images.${component}`, image, "components are m3aggregator, m3coordinator, etcd, m3aggregatorDebug");
+      }
+      if (typeof image !== "string" || image.trim() === "" || /\s/.test(image)) {
+        throw new InvalidOptionError(`images.${component}`, image, "must be a non-empty image reference without spaces");
+      }
+      images[component as ImageComponent] = image;
+    }
+    const imageMode = oneOf("M3AGG_IMAGES", env.imageMode ?? "auto", IMAGE_MODES);
+    return { images, imagesFromEnv: env.images, imageMode };
+  },
+  clusterId: (given) => {
+    const clusterId = given ?? randomClusterId();
+    if (typeof clusterId !== "string" || !/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/.test(clusterId)) {
+      throw new InvalidOptionError("clusterId", clusterId, "must be 1–63 letters, digits, '-' or '_', starting with a letter or digit");
+    }
+    return { clusterId };
+  },
+  configOverrides: (given) => {
+    const overrides = given ?? {};
+    for (const [key, value] of Object.entries(overrides)) {
+      if (key !== "aggregator" && key !== "coordinator") {
+        throw new InvalidOptionError(`configOverrides.${key}`, value, "only aggregator and coordinator configs can be overridden");
+      }
+      if (value !== undefined && (typeof value !== "object" || value === null || Array.isArray(value))) {
+        throw new InvalidOptionError(`configOverrides.${key}`, value, "must be an object of YAML keys");
+      }
+    }
+    return { configOverrides: { aggregator: overrides.aggregator ?? {}, coordinator: overrides.coordinator ?? {} } };
+  },
+  debug: (given, context) => {
+    if (given === undefined || given === false) return { debug: undefined };
+    const nodes = earlier(context, "nodes");
+    const options: DebugOptions = given === true ? {} : given;
+    if (typeof options !== "object" || options === null) throw new InvalidOptionError("debug", given, "must be true, false or { basePort?, waitForDebugger? }");
+    const debug = {
+      basePort: options.basePort === undefined ? undefined
+        : integer("debug.basePort", options.basePort, 1024, 65535 - (nodes - 1), `node ${nodes} listens on basePort+${nodes - 1}`),
+      waitForDebugger: options.waitForDebugger ?? false,
+    };
+    if (typeof debug.waitForDebugger !== "boolean") throw new InvalidOptionError("debug.waitForDebugger", options.waitForDebugger, "must be true or false");
+    return { debug };
+  },
+  m3Source: (given, { env }) => {
+    const source = given ?? env.m3Source;
+    return { m3Source: source === undefined ? undefined : m3SourceDir(source) };
+  },
+  m3Version: (given, context) => {
+    const versionGiven = given ?? context.env.m3Version;
+    const m3Source = earlier(context, "m3Source");
+    return {
+      m3Version: versionGiven === undefined
+        ? (m3Source === undefined ? defaultM3Version() : profileOfSource(m3Source))
+        : oneOf(given === undefined ? "m3Version (M3AGG_M3_VERSION)" : "m3Version", versionGiven, supportedM3Versions()),
+    };
+  },
+  tls: (given, context) => ({ tls: tlsSettings(given, earlier(context, "m3Version"), context.env) }),
+  reuse: (given, { env }) => {
+    const reuse = given ?? env.reuse;
+    if (typeof reuse !== "boolean") throw new InvalidOptionError("reuse", reuse, "must be true or false");
+    return {}; // applied last: the reuse key hashes every other resolved option
+  },
+  electionTtlSeconds: (given) => ({
+    electionTtlSeconds: integer("electionTtlSeconds", given ?? DEFAULTS.electionTtlSeconds, 2, 300, "etcd lease TTL of the leader election, in seconds"),
+  }),
+  backend: (given) => ({ backend: oneOf("backend", given ?? DEFAULTS.backend, BACKENDS) }),
+  logLevel: (given) => ({ logLevel: oneOf("logLevel", given ?? DEFAULTS.logLevel, LOG_LEVELS) }),
+  startTimeoutMs: (given) => ({ startTimeoutMs: integer("startTimeoutMs", given ?? DEFAULTS.startTimeoutMs, 1_000, 3_600_000, "milliseconds for the whole start") }),
+  onProgress: (given) => ({ onProgress: typeof given === "function" ? given : undefined }),
+} satisfies { [K in keyof Required<M3AggregatorClusterOptions>]: OptionRule<K> };
+
+/** Every option's name (the table's keys). */
+export const KNOWN_OPTIONS: ReadonlyArray<keyof M3AggregatorClusterOptions> = Object.keys(OPTION_RULES) as Array<keyof M3AggregatorClusterOptions>;
+
 /**
  * Applies defaults and checks every rule; throws {@link InvalidOptionError} on the first bad value.
- * Pure and synchronous: nothing is started before it passes.
+ * Synchronous, and nothing is started before it passes. `env`: the environment to read (once).
  */
-export function resolveOptions(options: M3AggregatorClusterOptions = {}): ResolvedClusterOptions {
+export function resolveOptions(options: M3AggregatorClusterOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedClusterOptions {
   if (typeof options !== "object" || options === null) {
     throw new InvalidOptionError("options", options, "must be an object");
   }
   for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) {
-      throw new InvalidOptionError(key, (options as Record<string, unknown>)[key],
-        `is not an option (known: ${[...KNOWN_OPTIONS].join(", ")})`);
+    if (!(KNOWN_OPTIONS as readonly string[]).includes(key)) {
+      throw new InvalidOptionError(key, (options as Record<string, unknown>)[key], `is not an option (known: ${KNOWN_OPTIONS.join(", ")})`);
     }
   }
-
-  const nodes = integer("nodes", options.nodes ?? DEFAULTS.nodes, 2, 64, "number of aggregator nodes");
-  if (nodes % 2 !== 0) {
-    throw new InvalidOptionError("nodes", nodes, "must be even: aggregator nodes run as leader/follower pairs");
+  const context: RuleContext = { resolved: { reuseKey: undefined }, options, env: readClusterEnvironment(env) };
+  for (const key of KNOWN_OPTIONS) {
+    const rule = OPTION_RULES[key] as OptionRule<typeof key>;
+    Object.assign(context.resolved, rule(options[key], context));
   }
-  const rf = integer("rf", options.rf ?? DEFAULTS.rf, 1, nodes, "replication factor, at most the number of nodes");
-  if (nodes % rf !== 0) {
-    throw new InvalidOptionError("rf", rf,
-      `must divide nodes=${nodes}: a mirrored placement groups nodes into shard sets of exactly rf replicas`);
-  }
-  const shardSets = nodes / rf;
-  const numShards = integer("numShards", options.numShards ?? DEFAULTS.numShards, shardSets, MAX_SHARDS,
-    `at least one shard per shard set (nodes/rf=${shardSets})`);
-  const isolationGroups = integer("isolationGroups", options.isolationGroups ?? rf, rf, nodes,
-    `the ${rf} replicas of a shard set need ${rf} different isolation groups`);
-
-  let basePort: number | undefined;
-  if (options.basePort !== undefined) {
-    const highest = 10 * (nodes - 1) + 3;
-    basePort = integer("basePort", options.basePort, 1024, 65535 - highest,
-      `node ${nodes} listens on basePort+${highest}`);
-  }
-  const host = options.host ?? LOOPBACK;
-  if (typeof host !== "string" || !/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(host) || host === "0.0.0.0") {
-    throw new InvalidOptionError("host", host, "must be an IPv4 address the test process can dial (e.g. 127.0.0.1), not a name or 0.0.0.0");
-  }
-  const coordinatorPort = options.coordinatorPort === undefined ? undefined
-    : integer("coordinatorPort", options.coordinatorPort, 1024, 65535, "a TCP port");
-  const etcdPort = options.etcdPort === undefined ? undefined
-    : integer("etcdPort", options.etcdPort, 1024, 65534, "a TCP port; etcd's peer port is any free port");
-
-  const images: Partial<ImageNames> = {};
-  for (const [component, image] of Object.entries(options.images ?? {})) {
-    if (!["m3aggregator", "m3coordinator", "etcd", "m3aggregatorDebug"].includes(component)) {
-      throw new InvalidOptionError(`images.${component}`, image, "components are m3aggregator, m3coordinator, etcd, m3aggregatorDebug");
-    }
-    if (typeof image !== "string" || image.trim() === "" || /\s/.test(image)) {
-      throw new InvalidOptionError(`images.${component}`, image, "must be a non-empty image reference without spaces");
-    }
-    images[component as keyof ImageNames] = image;
-  }
-
-  const clusterId = options.clusterId ?? randomClusterId();
-  if (typeof clusterId !== "string" || !/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/.test(clusterId)) {
-    throw new InvalidOptionError("clusterId", clusterId,
-      "must be 1–63 letters, digits, '-' or '_', starting with a letter or digit");
-  }
-
-  const overrides = options.configOverrides ?? {};
-  for (const [key, value] of Object.entries(overrides)) {
-    if (key !== "aggregator" && key !== "coordinator") {
-      throw new InvalidOptionError(`configOverrides.${key}`, value, "only aggregator and coordinator configs can be overridden");
-    }
-    if (value !== undefined && (typeof value !== "object" || value === null || Array.isArray(value))) {
-      throw new InvalidOptionError(`configOverrides.${key}`, value, "must be an object of YAML keys");
-    }
-  }
-
-  let debug: ResolvedClusterOptions["debug"];
-  if (options.debug !== undefined && options.debug !== false) {
-    const given: DebugOptions = options.debug === true ? {} : options.debug;
-    if (typeof given !== "object" || given === null) throw new InvalidOptionError("debug", options.debug, "must be true, false or { basePort?, waitForDebugger? }");
-    debug = {
-      basePort: given.basePort === undefined ? undefined
-        : integer("debug.basePort", given.basePort, 1024, 65535 - (nodes - 1), `node ${nodes} listens on basePort+${nodes - 1}`),
-      waitForDebugger: given.waitForDebugger ?? false,
-    };
-    if (typeof debug.waitForDebugger !== "boolean") throw new InvalidOptionError("debug.waitForDebugger", given.waitForDebugger, "must be true or false");
-  }
-
-  const m3Source = (options.m3Source ?? (process.env.M3_SOURCE_DIR || undefined)) === undefined ? undefined
-    : m3SourceDir(options.m3Source ?? process.env.M3_SOURCE_DIR);
-  const versionGiven = options.m3Version ?? (process.env.M3AGG_M3_VERSION || undefined);
-  const m3Version = versionGiven === undefined
-    ? (m3Source === undefined ? defaultM3Version() : profileOfSource(m3Source))
-    : oneOf(options.m3Version === undefined ? "m3Version (M3AGG_M3_VERSION)" : "m3Version", versionGiven, supportedM3Versions());
-  const tls = tlsSettings(options.tls, m3Version, process.env);
-
-  const reuse = options.reuse ?? process.env.M3AGG_REUSE === "true";
-  if (typeof reuse !== "boolean") throw new InvalidOptionError("reuse", reuse, "must be true or false");
-
-  const resolved: ResolvedClusterOptions = {
-    nodes,
-    rf,
-    numShards,
-    isolationGroups,
-    basePort,
-    host,
-    coordinatorPort,
-    etcdPort,
-    images,
-    electionTtlSeconds: integer("electionTtlSeconds", options.electionTtlSeconds ?? DEFAULTS.electionTtlSeconds,
-      2, 300, "etcd lease TTL of the leader election, in seconds"),
-    backend: oneOf("backend", options.backend ?? DEFAULTS.backend, BACKENDS),
-    logLevel: oneOf("logLevel", options.logLevel ?? DEFAULTS.logLevel, LOG_LEVELS),
-    startTimeoutMs: integer("startTimeoutMs", options.startTimeoutMs ?? DEFAULTS.startTimeoutMs,
-      1_000, 3_600_000, "milliseconds for the whole start"),
-    clusterId,
-    debug,
-    m3Version,
-    m3Source,
-    tls,
-    reuseKey: undefined,
-    onProgress: typeof options.onProgress === "function" ? options.onProgress : undefined,
-    configOverrides: { aggregator: overrides.aggregator ?? {}, coordinator: overrides.coordinator ?? {} },
-  };
-  if (reuse) {
+  const resolved = context.resolved as ResolvedClusterOptions;
+  if (options.reuse ?? context.env.reuse) {
     if (options.clusterId !== undefined) {
       throw new InvalidOptionError("clusterId", options.clusterId, "cannot be set with reuse: the id is derived from the options");
     }
@@ -219,7 +251,10 @@ export function resolveOptions(options: M3AggregatorClusterOptions = {}): Resolv
   return resolved;
 }
 
-/** Hash of everything that makes two clusters interchangeable (not ids, not timeouts). */
+/**
+ * Hash of everything that makes two clusters interchangeable: every resolved option, the images and
+ * image mode the environment chose included, but not the id, the timeout or the progress callback.
+ */
 export function reuseKeyOf(options: ResolvedClusterOptions): string {
   const { clusterId: _id, reuseKey: _key, startTimeoutMs: _timeout, onProgress: _progress, ...defining } = options;
   return createHash("sha256").update(JSON.stringify(defining)).digest("hex").slice(0, 12);

@@ -17,7 +17,7 @@ import { teardown, unregisterLiveCluster } from "../lifecycle/live";
 import type { M3Version } from "../model/versions";
 import type { ResolvedClusterOptions } from "../model/options";
 import type { PortPlan } from "../model/network";
-import { sendRaw } from "../util/raw-lines";
+import { sendRaw } from "../util/socket";
 import { poll } from "../util/poll";
 import { describeElection, readElection, type ShardSetElection, waitForElection } from "./readiness";
 import type { StartupTimings } from "../model/phases";
@@ -71,7 +71,7 @@ export class StartedM3AggregatorCluster {
     this.images = Object.fromEntries(Object.entries(images).map(([k, v]) => [k, v.image])) as unknown as ImageNames;
     this.admin = coordinator.admin;
     this.nodeList = [...nodes];
-    this.tls = plan.tls === undefined ? undefined : clusterTlsHandle(plan.tls.hostDir, plan.tls.settings, plan.host);
+    this.tls = plan.tls === undefined ? undefined : clusterTlsHandle(plan.tls.hostDir, plan.tls.settings, plan.tls.serverName);
   }
 
   /**
@@ -92,7 +92,7 @@ export class StartedM3AggregatorCluster {
   }
 
   /** Cluster id (label `org.m3agg.cluster` on every container). */
-  getId(): string {
+  getClusterId(): string {
     return this.options.clusterId;
   }
 
@@ -151,11 +151,19 @@ export class StartedM3AggregatorCluster {
     return this.serial(() => replaceNode(this, id, options));
   }
 
+  /**
+   * The cluster id, like {@link getClusterId}.
+   * @deprecated Use getClusterId(): on a container handle `getId()` is the Docker container id.
+   */
+  getId(): string {
+    return this.getClusterId();
+  }
+
   /** A node by 0-based index or instance id; throws naming the known ids otherwise. */
   node(which: number | string): StartedM3AggregatorNode {
     const node = typeof which === "number" ? this.nodes[which] : this.nodes.find((n) => n.id === which);
     if (node === undefined) {
-      throw new Error(`no node ${JSON.stringify(which)} in cluster ${this.getId()} (nodes: ${this.nodes.map((n, i) => `${i}=${n.id}`).join(", ")})`);
+      throw new Error(`no node ${JSON.stringify(which)} in cluster ${this.getClusterId()} (nodes: ${this.nodes.map((n, i) => `${i}=${n.id}`).join(", ")})`);
     }
     return node;
   }
@@ -166,7 +174,7 @@ export class StartedM3AggregatorCluster {
    */
   getSink(): M3MsgSink {
     if (this.flushSink === undefined) {
-      throw new Error(`cluster ${this.getId()} has no sink: ${this.attached ? "it lives in the process that started the cluster" : `backend is "${this.options.backend}", start with backend: "sink"`}`);
+      throw new Error(`cluster ${this.getClusterId()} has no sink: ${this.attached ? "it lives in the process that started the cluster" : `backend is "${this.options.backend}", start with backend: "sink"`}`);
     }
     return this.flushSink;
   }
@@ -177,8 +185,8 @@ export class StartedM3AggregatorCluster {
   }
 
   /** `http://<host>:<port>` of etcd. */
-  getEtcdEndpoint(): string {
-    return this.etcd.getClientEndpoint();
+  getEtcdUrl(): string {
+    return this.etcd.getClientUrl();
   }
 
   /** The live aggregator placement, read from the coordinator. */
@@ -237,11 +245,11 @@ export class StartedM3AggregatorCluster {
     let last: ShardSetElection | undefined;
     return poll(async () => {
       last = (await this.election()).find((s) => s.shardSetId === shardSetId);
-      if (last === undefined) throw new Error(`cluster ${this.getId()} has no shard set ${shardSetId}`);
+      if (last === undefined) throw new Error(`cluster ${this.getClusterId()} has no shard set ${shardSetId}`);
       return last.leader !== undefined && last.leader !== options.not ? last.leader : undefined;
     }, {
       timeoutMs, what: `a leader of shard set ${shardSetId}`,
-      onTimeout: () => new Error(`shard set ${shardSetId} of cluster ${this.getId()} has no leader${options.not ? ` other than ${options.not}` : ""} after ${timeoutMs} ms:\n` +
+      onTimeout: () => new Error(`shard set ${shardSetId} of cluster ${this.getClusterId()} has no leader${options.not ? ` other than ${options.not}` : ""} after ${timeoutMs} ms:\n` +
         `${describeElection(last === undefined ? [] : [last])}\n${this.logTails(last?.members.map((m) => m.id) ?? [])}`),
     });
   }
@@ -255,7 +263,7 @@ export class StartedM3AggregatorCluster {
     try {
       return await waitForElection(await this.shardSets(), this.apis, timeoutMs);
     } catch (error) {
-      throw new Error(`cluster ${this.getId()} not ready: ${(error as Error).message}\n${this.logTails(this.nodes.map((n) => n.id))}`, { cause: error });
+      throw new Error(`cluster ${this.getClusterId()} not ready: ${(error as Error).message}\n${this.logTails(this.nodes.map((n) => n.id))}`, { cause: error });
     }
   }
 
@@ -264,7 +272,7 @@ export class StartedM3AggregatorCluster {
    * (default dir: `.m3agg/logs` under the working directory). Returns the cluster's folder.
    */
   writeLogs(dir = path.join(process.cwd(), ".m3agg", "logs")): string {
-    const folder = path.join(dir, this.getId());
+    const folder = path.join(dir, this.getClusterId());
     fs.mkdirSync(folder, { recursive: true });
     for (const c of this.components) fs.writeFileSync(path.join(folder, `${c.component}.log`), `${c.logLines().join("\n")}\n`);
     return folder;
@@ -284,9 +292,9 @@ export class StartedM3AggregatorCluster {
     this.stopping ??= (async () => {
       const t0 = Date.now();
       await this.flushSink?.stop();
-      await teardown(this.getId());
+      await teardown(this.getClusterId());
       this.stoppedInMs = Date.now() - t0;
-      unregisterLiveCluster(this.getId());
+      unregisterLiveCluster(this.getClusterId());
     })();
     return this.stopping;
   }

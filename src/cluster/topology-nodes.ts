@@ -6,10 +6,11 @@
  *
  * planAddedNode is the one place that plans such a node; it reuses the pure cluster plan.
  */
-import { type ClusterPlan, instanceIdOf, type NodePlan, planCluster } from "../plan/plan";
-import { M3AggregatorContainer, type StartedM3AggregatorNode } from "../containers/m3aggregator";
+import { type ClusterPlan, type NodePlan, planNode } from "../plan/plan";
+import { prepareContainer } from "../containers/executor";
+import { StartedM3AggregatorNode } from "../containers/m3aggregator";
 import { PortAllocator, type NodePorts } from "../ports";
-import { containerFilesFromDir } from "../tls/material";
+import { formatLogTail } from "../util/log-tail";
 
 /** The 0-based node index of an instance id `m3aggregatorNN` (NN − 1). */
 export function nodeIndexOf(id: string): number {
@@ -19,16 +20,17 @@ export function nodeIndexOf(id: string): number {
 }
 
 /**
- * The plan of node `id` of this cluster on `ports`: the same pure planCluster() the start ran, on the
- * cluster's inputs with this node's ports at its index, so config, image and labels follow the same
- * rules; its plan label carries those inputs, from which attach rebuilds the node.
+ * The plan of node `id` of this cluster on `ports`: the plan's own planNode() (the one planCluster
+ * makes every node with), on the cluster's inputs with this node's ports at its index, so its plan
+ * label carries inputs from which attach rebuilds this node.
  */
 export function planAddedNode(plan: ClusterPlan, id: string, ports: NodePorts): NodePlan {
   const index = nodeIndexOf(id);
   const nodes = Array.from({ length: index + 1 }, (_, i) => plan.inputs.ports.nodes[i] ?? ports);
   nodes[index] = ports;
-  const planned = planCluster({ ...plan.inputs, ports: { ...plan.inputs.ports, nodes } }).nodes[index];
-  if (planned === undefined || planned.id !== id || planned.id !== instanceIdOf(index)) throw new Error(`could not plan node ${id}`);
+  const inputs = { ...plan.inputs, ports: { ...plan.inputs.ports, nodes } };
+  const planned = planNode({ inputs, host: plan.host, network: plan.network }, index, ports);
+  if (planned.id !== id) throw new Error(`could not plan node ${id} (planned ${planned.id})`);
   return planned;
 }
 
@@ -45,13 +47,17 @@ export async function allocateNodePorts(plan: ClusterPlan, debug: boolean): Prom
   }
 }
 
-/** Starts nodes `ids` in parallel; on any failure removes the ones that started and throws naming each failure. */
+/** Starts nodes `ids` in parallel with the plan's executor; on any failure removes the ones that started and throws naming each failure. */
 export async function startAddedNodes(plan: ClusterPlan, ids: string[], startTimeoutMs = 90_000): Promise<StartedM3AggregatorNode[]> {
-  const debug = plan.inputs.options.debug;
-  const files = plan.tls === undefined ? [] : containerFilesFromDir(plan.tls.hostDir);
+  const debug = plan.inputs.options.debug !== undefined;
   const results = await Promise.allSettled(ids.map(async (id) => {
-    const node = planAddedNode(plan, id, await allocateNodePorts(plan, debug !== undefined));
-    return new M3AggregatorContainer(plan.host, node, debug, files).withStartupTimeout(startTimeoutMs).start();
+    const node = planAddedNode(plan, id, await allocateNodePorts(plan, debug));
+    const prepared = prepareContainer(node.container);
+    try {
+      return new StartedM3AggregatorNode(await prepared.start(startTimeoutMs), prepared.logBuffer, node);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${formatLogTail(id, prepared.logBuffer.all())}`, { cause: error });
+    }
   }));
   const started = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
   const failed = results.flatMap((r, i) => (r.status === "rejected" ? [`${ids[i]}: ${String((r.reason as Error)?.message ?? r.reason)}`] : []));

@@ -85,7 +85,7 @@ export interface TopologyTarget {
   readonly plan: ClusterPlan;
   readonly admin: M3AdminClient;
   getId(): string;
-  getEtcdEndpoint(): string;
+  getEtcdUrl(): string;
   /** The cluster's node handles now. */
   currentNodes(): readonly StartedM3AggregatorNode[];
   /** Takes new nodes into the handle / drops removed ones from it. */
@@ -247,7 +247,7 @@ async function runChange(target: TopologyTarget, kind: TopologyChange["kind"], o
       const elections = await readElection(shardSetsOf(written.placement), apisOf(target.currentNodes()));
       const late = Date.now() >= changeTimeMs + 2 * boundaryMs;
       const states = await Promise.all([...targets.entries()].map(async ([setId, entry]) => {
-        const times = await readFlushTimes(target.getEtcdEndpoint(), setId);
+        const times = await readFlushTimes(target.getEtcdUrl(), setId);
         const led = elections.find((e) => e.shardSetId === setId)?.leader !== undefined;
         const done = (shards: Set<number>, at: bigint) => {
           const { behind, absent } = unflushedShards(times, shards, at);

@@ -9,23 +9,36 @@
 import type Dockerode from "dockerode";
 import { AbstractStartedContainer, type StartedTestContainer, type StoppedTestContainer, type WaitStrategy } from "testcontainers";
 import { dockerClient } from "../docker/client";
+import type { ContainerSpec } from "../plan/spec";
 import type { LogBuffer } from "./log-buffer";
+import { waitStrategyOf } from "./wait";
 import { formatLogTail } from "../util/log-tail";
 
 /** Container state as Docker reports it. */
 export type ContainerState = "running" | "paused" | "exited" | "created" | "restarting" | "removing" | "dead" | "missing";
 
+/**
+ * A started container of the cluster with failure-injection controls. **stop() contract:** unlike
+ * Testcontainers' `stop()`, which removes the container, `stop()` here stops the process and keeps
+ * the container (its ports, identity and logs), so {@link start} brings it back; the cluster's
+ * `stop()` removes every container at the end.
+ */
 export abstract class ControllableContainer extends AbstractStartedContainer {
+  /** What a ready container answers (its spec's wait strategy, used again after every (re)start). */
+  private readonly readiness: WaitStrategy;
+  /** For messages: `etcd`, `m3coordinator`, `m3aggregator01`, … (the spec's name). */
+  readonly component: string;
+
   protected constructor(
     started: StartedTestContainer,
     /** Output of the container from its first line on, across restarts. */
     readonly logBuffer: LogBuffer,
-    /** What a ready container answers (the start-up wait strategy, reused after every (re)start). */
-    private readonly readiness: WaitStrategy,
-    /** For messages: `etcd`, `m3coordinator`, `m3aggregator01`, … */
-    readonly component: string,
+    /** The spec the container was started from. */
+    spec: ContainerSpec,
   ) {
     super(started);
+    this.readiness = waitStrategyOf(spec.wait);
+    this.component = spec.name;
   }
 
   private async container(): Promise<Dockerode.Container> {

@@ -4,6 +4,7 @@
  */
 import type { Readable } from "node:stream";
 
+/** A container's output as lines, kept (up to `capacity`, oldest dropped first) from its first line on. */
 export class LogBuffer {
   private readonly lines: string[] = [];
   private partial = "";

@@ -7,30 +7,26 @@
  */
 import { imageExists } from "./client";
 import { type M3Version, versionProfile } from "../model/versions";
-import type { Component, ImageComponent, ImageNames, ResolvedImage, SourceImages } from "../model/components";
-
-/** Env var that overrides each component's image. */
-export const IMAGE_ENV_VARS: Readonly<Record<ImageComponent, string>> = {
-  m3aggregator: "M3AGG_AGGREGATOR_IMAGE",
-  m3coordinator: "M3AGG_COORDINATOR_IMAGE",
-  etcd: "M3AGG_ETCD_IMAGE",
-  m3aggregatorDebug: "M3AGG_AGGREGATOR_DEBUG_IMAGE",
-};
+import type { Component, ResolvedImage, SourceImages } from "../model/components";
+import type { ResolvedClusterOptions } from "../model/options";
 
 const COMPONENTS_IN_ORDER: readonly Component[] = ["m3aggregator", "m3coordinator", "etcd"];
 
 const buildHint = (version: M3Version, debug = false) =>
   `run \`npm run images -- --m3-version ${version}${debug ? " --with-debug" : ""}\` (or \`npx m3agg images --m3-version ${version}${debug ? " --with-debug" : ""}\`)`;
 
+/** What image resolution reads of the options: the `images` option, the env's images and mode, the version. */
+export type ImageChoice = Pick<ResolvedClusterOptions, "images" | "imagesFromEnv" | "imageMode" | "m3Version">;
+
 /**
  * The debug image (debug mode only): option, M3AGG_AGGREGATOR_DEBUG_IMAGE, the source build, else
  * the local build of the version, which must exist: no official debug image is published.
  */
-export async function resolveDebugImage(explicit: Partial<ImageNames>, version: M3Version, fromSource?: SourceImages,
-  env: NodeJS.ProcessEnv = process.env): Promise<ResolvedImage> {
-  if (explicit.m3aggregatorDebug !== undefined) return { image: explicit.m3aggregatorDebug, source: "option" };
-  const fromEnv = env.M3AGG_AGGREGATOR_DEBUG_IMAGE;
-  if (fromEnv !== undefined && fromEnv !== "") return { image: fromEnv, source: "env" };
+export async function resolveDebugImage(choice: ImageChoice, fromSource?: SourceImages): Promise<ResolvedImage> {
+  const version = choice.m3Version;
+  if (choice.images.m3aggregatorDebug !== undefined) return { image: choice.images.m3aggregatorDebug, source: "option" };
+  const fromEnv = choice.imagesFromEnv.m3aggregatorDebug;
+  if (fromEnv !== undefined) return { image: fromEnv, source: "env" };
   if (fromSource?.m3aggregatorDebug !== undefined) return { image: fromSource.m3aggregatorDebug, source: "source" };
   const local = versionProfile(version).localImages.m3aggregatorDebug;
   if (!(await imageExists(local))) {
@@ -40,22 +36,14 @@ export async function resolveDebugImage(explicit: Partial<ImageNames>, version: 
 }
 
 /** Resolves every component's image; asks the engine only in "auto" mode. */
-export async function resolveImages(
-  explicit: Partial<ImageNames>,
-  version: M3Version,
-  fromSource?: SourceImages,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<Record<Component, ResolvedImage>> {
-  const mode = env.M3AGG_IMAGES ?? "auto";
-  if (!["auto", "local", "official"].includes(mode)) {
-    throw new Error(`invalid M3AGG_IMAGES=${JSON.stringify(mode)}: must be auto, local or official`);
-  }
+export async function resolveImages(choice: ImageChoice, fromSource?: SourceImages): Promise<Record<Component, ResolvedImage>> {
+  const { m3Version: version, imageMode: mode } = choice;
   const profile = versionProfile(version);
   const entries = await Promise.all(COMPONENTS_IN_ORDER.map(async (component): Promise<[Component, ResolvedImage]> => {
-    const option = explicit[component];
+    const option = choice.images[component];
     if (option !== undefined) return [component, { image: option, source: "option" }];
-    const fromEnv = env[IMAGE_ENV_VARS[component]];
-    if (fromEnv !== undefined && fromEnv !== "") return [component, { image: fromEnv, source: "env" }];
+    const fromEnv = choice.imagesFromEnv[component];
+    if (fromEnv !== undefined) return [component, { image: fromEnv, source: "env" }];
     if (component !== "etcd" && fromSource !== undefined) return [component, { image: fromSource[component], source: "source" }];
     const local = profile.localImages[component];
     const official = profile.officialImages[component];

@@ -20,13 +20,9 @@
  * ({@link IngestEncoder}); metadata bytes are built once per policy and cached;
  * an invalid metric throws before a byte is written.
  */
-import { defaultM3Version, type M3Version, supportedM3Versions } from "../model/versions";
+import { defaultM3Version, type M3Version, supportedM3Versions, versionProfile } from "../model/versions";
 import { aggregationId, InvalidMetricError, type MetricKind, parseStoragePolicy } from "./policy";
 
-/** The m3 versions whose wire format the encoder writes: every supported one (src/m3/versions.ts). */
-const M3_VERSIONS: readonly M3Version[] = supportedM3Versions();
-/** The wire version used when none is given: the default cluster's. */
-const DEFAULT_M3_VERSION: M3Version = defaultM3Version();
 
 /** Which aggregations and storage policies apply; omitted = the aggregator's defaults. */
 export interface MetricPolicy {
@@ -44,7 +40,10 @@ export type Metric =
 
 /** Encoder options. */
 export interface EncodeOptions {
-  /** m3's wire version: "v1.6.0" (default) writes the empty `routing_policy` fields, "v1.5.0" does not. */
+  /**
+   * m3's wire version: any supported version (default: the default cluster's). Its profile says which
+   * fields to write: v1.6.0 writes the empty `routing_policy` fields, v1.5.0 does not.
+   */
   m3Version?: M3Version;
   /**
    * Largest payload (bytes after the size prefix); a bigger frame throws InvalidMetricError and writes nothing.
@@ -61,11 +60,12 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const TWO_32 = 4294967296;
 
-/** The wire version, validated. */
+/** The wire version, validated against the supported versions (model/versions.ts, from images/images.json). */
 export function m3VersionOf(value: unknown, field = "m3Version"): M3Version {
-  if (value === undefined) return DEFAULT_M3_VERSION;
-  if (!(M3_VERSIONS as readonly unknown[]).includes(value)) {
-    throw new InvalidMetricError(field, value, `must be one of ${M3_VERSIONS.join(", ")}`);
+  if (value === undefined) return defaultM3Version();
+  const versions = supportedM3Versions();
+  if (!(versions as readonly unknown[]).includes(value)) {
+    throw new InvalidMetricError(field, value, `must be one of ${versions.join(", ")}`);
   }
   return value as M3Version;
 }
@@ -184,25 +184,32 @@ function stagedMetadatasBytes(kind: MetricKind, policy: MetricPolicy, version: M
     ...field(1, aggregationIdBytes(kind, policy.aggregationTypes)),
     ...storagePolicies.flatMap((p, i) => field(2, storagePolicyBytes(p, `storagePolicies[${i}]`))),
     ...field(3, []), // pipeline: AppliedPipeline, empty
-    ...(version === "v1.6.0" ? field(6, []) : []), // routing_policy: RoutingPolicy, empty
+    ...(versionProfile(version).wire.routingPolicy ? field(6, []) : []), // routing_policy: RoutingPolicy, empty
   ];
   // StagedMetadatas.metadatas = 1 → StagedMetadata.metadata = 3 → Metadata.pipelines = 1
   return Buffer.from(field(1, field(3, field(1, pipeline))));
 }
 
-/** TimedMetadata{ aggregation_id = 1, storage_policy = 2, routing_policy = 3 (v1.6.0) }. */
+/** TimedMetadata{ aggregation_id = 1, storage_policy = 2, routing_policy = 3 (versions whose wire has it: v1.6.0) }. */
 function timedMetadataBytes(kind: MetricKind, storagePolicy: string, types: string[] | undefined, version: M3Version): Buffer {
   return Buffer.from([
     ...field(1, aggregationIdBytes(kind, types)),
     ...field(2, storagePolicyBytes(storagePolicy, "storagePolicy")),
-    ...(version === "v1.6.0" ? field(3, []) : []),
+    ...(versionProfile(version).wire.routingPolicy ? field(3, []) : []),
   ]);
 }
 
-const DEFAULT_METADATAS: Record<M3Version, Record<MetricKind, Buffer>> = {
-  "v1.5.0": { counter: stagedMetadatasBytes("counter", {}, "v1.5.0"), gauge: stagedMetadatasBytes("gauge", {}, "v1.5.0"), timer: stagedMetadatasBytes("timer", {}, "v1.5.0") },
-  "v1.6.0": { counter: stagedMetadatasBytes("counter", {}, "v1.6.0"), gauge: stagedMetadatasBytes("gauge", {}, "v1.6.0"), timer: stagedMetadatasBytes("timer", {}, "v1.6.0") },
-};
+/** The default metadata (no policy given) of each version and kind, built on first use. */
+const DEFAULT_METADATAS = new Map<M3Version, Record<MetricKind, Buffer>>();
+
+function defaultMetadata(version: M3Version, kind: MetricKind): Buffer {
+  let byKind = DEFAULT_METADATAS.get(version);
+  if (byKind === undefined) {
+    byKind = { counter: stagedMetadatasBytes("counter", {}, version), gauge: stagedMetadatasBytes("gauge", {}, version), timer: stagedMetadatasBytes("timer", {}, version) };
+    DEFAULT_METADATAS.set(version, byKind);
+  }
+  return byKind[kind];
+}
 
 /** Built metadata per policy: a bounded cache, cleared when full (policies are few in practice). */
 const METADATA_CACHE = new Map<string, Buffer>();
@@ -223,7 +230,7 @@ function listKey(list: unknown): string {
 }
 
 function untimedMetadata(kind: MetricKind, policy: MetricPolicy | undefined, version: M3Version): Buffer {
-  if (policy === undefined || (policy.storagePolicies === undefined && policy.aggregationTypes === undefined)) return DEFAULT_METADATAS[version][kind];
+  if (policy === undefined || (policy.storagePolicies === undefined && policy.aggregationTypes === undefined)) return defaultMetadata(version, kind);
   const key = `${version}\u0001${kind}\u0001${policy.storagePolicies === undefined ? "-" : `[${listKey(policy.storagePolicies)}`}\u0001${policy.aggregationTypes === undefined ? "-" : `[${listKey(policy.aggregationTypes)}`}`;
   return cached(key, () => stagedMetadatasBytes(kind, policy, version));
 }

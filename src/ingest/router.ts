@@ -11,6 +11,7 @@ import { InvalidMetricError } from "./policy";
 import { idBytes } from "./encoder";
 import { murmur3 } from "./murmur3";
 
+/** Routes a metric id to its shard and to the placement instances that own that shard (m3's murmur3 shard hash). */
 /** m3's `defaultShardCutoverWarmupDuration` (aggregator/client/options.go). */
 export const DEFAULT_SHARD_CUTOVER_WARMUP_MS = 10 * 60_000;
 /** m3's `defaultShardCutoffLingerDuration`. */

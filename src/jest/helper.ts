@@ -4,6 +4,7 @@
  * runner whose hooks have the same shape (vitest) through {@link SuiteHooks}.
  */
 import { M3AggregatorCluster } from "../cluster/start";
+import { writeLogsAlways } from "../model/environment";
 import { type StartedM3AggregatorCluster } from "../cluster/started";
 import { failuresSoFar } from "./failure-counter";
 import { DEFAULTS } from "../cluster/options";
@@ -68,8 +69,8 @@ export function useM3AggregatorCluster(options: M3AggregatorClusterOptions = {},
 
   hooks.afterAll(async () => {
     if (started === undefined) return;
-    if (failuresSoFar() > 0 || process.env.M3AGG_WRITE_LOGS === "always") {
-      console.log(`cluster ${started.getId()}: container logs written to ${started.writeLogs()}`);
+    if (failuresSoFar() > 0 || writeLogsAlways()) {
+      console.log(`cluster ${started.getClusterId()}: container logs written to ${started.writeLogs()}`);
     }
     await started.stop();
   }, 60_000);

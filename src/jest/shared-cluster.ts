@@ -13,10 +13,8 @@
  * // any test file
  * const m3 = useSharedM3AggregatorCluster();
  */
-import { attachCluster } from "../cluster/attach";
 import { M3AggregatorCluster } from "../cluster/start";
 import { type StartedM3AggregatorCluster } from "../cluster/started";
-import { teardown } from "../lifecycle/live";
 import { type ClusterHandle, globalSuiteHooks, type SuiteHooks } from "./helper";
 import type { M3AggregatorClusterOptions } from "../model/options";
 
@@ -28,7 +26,7 @@ const SHARED_REUSE_ENV = "M3AGG_SHARED_CLUSTER_REUSED";
 export function sharedClusterSetup(options: M3AggregatorClusterOptions = {}): () => Promise<void> {
   return async () => {
     const cluster = await M3AggregatorCluster.start(options);
-    process.env[SHARED_CLUSTER_ENV] = cluster.getId();
+    process.env[SHARED_CLUSTER_ENV] = cluster.getClusterId();
     process.env[SHARED_REUSE_ENV] = cluster.options.reuseKey === undefined ? "" : "1";
   };
 }
@@ -36,7 +34,7 @@ export function sharedClusterSetup(options: M3AggregatorClusterOptions = {}): ()
 /** A jest globalTeardown function: removes the shared cluster (kept in reuse mode). */
 export async function sharedClusterTeardown(): Promise<void> {
   const id = process.env[SHARED_CLUSTER_ENV];
-  if (id !== undefined && process.env[SHARED_REUSE_ENV] !== "1") await teardown(id);
+  if (id !== undefined && process.env[SHARED_REUSE_ENV] !== "1") await M3AggregatorCluster.remove(id);
 }
 
 /**
@@ -48,7 +46,7 @@ export function useSharedM3AggregatorCluster(hooks: SuiteHooks = globalSuiteHook
   hooks.beforeAll(async () => {
     const id = process.env[SHARED_CLUSTER_ENV];
     if (id === undefined) throw new Error(`${SHARED_CLUSTER_ENV} is not set: add sharedClusterSetup(...) as jest's globalSetup`);
-    cluster = await attachCluster(id);
+    cluster = await M3AggregatorCluster.attach(id);
   }, 60_000);
   return {
     get cluster(): StartedM3AggregatorCluster {

@@ -21,6 +21,7 @@ export function failedPhase(error: unknown, fallback: StartPhase): { phase: Star
 /** The least time a phase is given, even past the deadline: enough to fail with its own error. */
 const MIN_REMAINING_MS = 1_000;
 
+/** Runs the named phases of one start within its deadline, reporting and timing each. */
 export class PhaseRunner {
   readonly timings: StartupTimings = { total: 0 };
   private readonly begin = Date.now();

@@ -11,6 +11,7 @@ import type { Placement, PlacementInitRequest, PlacementResponse, TopicConsumerS
 /** Services the admin API manages placements for. */
 export type PlacementService = "m3aggregator" | "m3coordinator" | "m3db";
 
+/** Client of the m3coordinator admin API: placements and topics. */
 export class M3AdminClient {
   /** @param baseUrl e.g. `http://127.0.0.1:7201` */
   constructor(readonly baseUrl: string) {}

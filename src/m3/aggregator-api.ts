@@ -18,6 +18,7 @@ export interface AggregatorStatus {
   canLead: boolean;
 }
 
+/** Client of one m3aggregator node's HTTP API: /health, /status, /resign. */
 export class AggregatorApi {
   /** @param baseUrl e.g. `http://127.0.0.1:6001` */
   constructor(readonly baseUrl: string) {}

@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Document, isMap, parseDocument } from "yaml";
-import { type M3Version, versionProfile } from "../model/versions";
+import { defaultM3Version, type M3Version, type VersionProfile, versionProfile } from "../model/versions";
 import type { FlushBackend, LogLevel } from "../model/options";
 import { LOOPBACK, type NodePorts } from "../model/network";
 import { CONTAINER_TLS_FILES, type TlsSettings } from "../model/tls";
@@ -94,14 +94,14 @@ function flushHandler(backend: FlushBackend, topic = SINK_TOPIC): unknown {
 }
 
 /**
- * Keys that only exist from m3 v1.6.0 on (v1.5.0's strict loader rejects unknown keys).
+ * etcd keys of versions whose profile has `config.etcdTimeouts` (m3 v1.6.0 on; v1.5.0's strict loader rejects unknown keys).
  * In v1.6.0 an omitted etcd `autoSyncInterval` means "every minute" (in v1.5.0 it meant "off"), so it
  * is written out: after a minute m3's etcd clients replace their endpoints with the address etcd
  * advertises, which is the same loopback address here. The timeouts are m3's defaults, written
  * out so the rendered file shows them.
  */
-function applyVersionSchema(doc: Document, etcdPath: Array<string | number>, version: M3Version | undefined): void {
-  if (!versionProfile(version ?? "v1.6.0").newerConfigSchema) return;
+function applyVersionSchema(doc: Document, etcdPath: Array<string | number>, profile: VersionProfile): void {
+  if (!profile.config.etcdTimeouts) return;
   doc.setIn([...etcdPath, "autoSyncInterval"], "1m");
   doc.setIn([...etcdPath, "dialTimeout"], "15s");
 }
@@ -142,12 +142,13 @@ export function renderAggregatorConfig(input: AggregatorConfigInput): string {
   doc.setIn(["kvClient", "etcd", "etcdClusters", 0, "endpoints"], [address(input.etcdClientPort)]);
   doc.setIn(["aggregator", "electionManager", "election", "ttlSeconds"], input.electionTtlSeconds);
   doc.setIn(["aggregator", "flush", "handlers"], [flushHandler(input.backend, input.topic)]);
-  applyVersionSchema(doc, ["kvClient", "etcd", "etcdClusters", 0], input.m3Version);
-  if (versionProfile(input.m3Version ?? "v1.6.0").newerConfigSchema) {
+  const profile = versionProfile(input.m3Version ?? defaultM3Version());
+  applyVersionSchema(doc, ["kvClient", "etcd", "etcdClusters", 0], profile);
+  if (profile.config.clientReadTimeout) {
     doc.setIn(["aggregator", "client", "connection", "readTimeout"], "15s");
   }
-  if (input.tls !== undefined && !versionProfile(input.m3Version ?? "v1.6.0").supportsTls) {
-    throw new Error(`m3 ${input.m3Version} has no raw TCP TLS`);
+  if (input.tls !== undefined && !profile.supportsTls) {
+    throw new Error(`m3 ${profile.version} has no raw TCP TLS`);
   }
   applyTls(doc, input.tls, input.host ?? LOOPBACK);
   mergeInto(doc, input.overrides ?? {});
@@ -162,7 +163,7 @@ export function renderCoordinatorConfig(input: CoordinatorConfigInput): string {
   doc.setIn(["logging", "level"], input.logLevel);
   doc.setIn(["metrics", "prometheus", "listenAddress"], address(input.metricsPort));
   doc.setIn(["clusterManagement", "etcd", "etcdClusters", 0, "endpoints"], [address(input.etcdClientPort)]);
-  applyVersionSchema(doc, ["clusterManagement", "etcd", "etcdClusters", 0], input.m3Version);
+  applyVersionSchema(doc, ["clusterManagement", "etcd", "etcdClusters", 0], versionProfile(input.m3Version ?? defaultM3Version()));
   mergeInto(doc, input.overrides ?? {});
   return doc.toString();
 }

@@ -7,6 +7,7 @@
  * and a changed one always is (Go's build cache keeps that fast).
  */
 import { spawn, spawnSync } from "node:child_process";
+import { forceBuild } from "../model/environment";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -87,7 +88,7 @@ export async function buildFromSource(sourceDir: string, options: { debug: boole
   const all = sourceImageTags(tag);
   const images: SourceImages = { m3aggregator: all.m3aggregator, m3coordinator: all.m3coordinator, ...(options.debug ? { m3aggregatorDebug: all.m3aggregatorDebug } : {}) };
   const present = await Promise.all(Object.values(images).map((image) => imageExists(image)));
-  if (present.every(Boolean) && !/^(1|true|yes)$/i.test(process.env.FORCE_BUILD ?? "")) {
+  if (present.every(Boolean) && !forceBuild()) {
     return { tag, images, built: false, ms: Date.now() - t0 };
   }
   const args = [BUILD_SCRIPT, "--m3-source", sourceDir, "--source-tag", tag, ...(options.debug ? ["--with-debug"] : [])];

@@ -13,6 +13,9 @@ import type { M3Version } from "./versions";
  */
 export type FlushBackend = "blackhole" | "logging" | "sink";
 
+/** Where images not named by an option or env var come from (M3AGG_IMAGES): see README "Images". */
+export type ImageMode = "auto" | "local" | "official";
+
 /** m3's log levels (zap). */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -118,7 +121,12 @@ export interface ResolvedClusterOptions {
   host: string;
   coordinatorPort: number | undefined;
   etcdPort: number | undefined;
+  /** Images named by the `images` option. */
   images: Partial<ImageNames>;
+  /** Images named by env vars (M3AGG_AGGREGATOR_IMAGE, …), read when the options were resolved. */
+  imagesFromEnv: Partial<ImageNames>;
+  /** Where the other images come from (M3AGG_IMAGES, default "auto"). */
+  imageMode: ImageMode;
   electionTtlSeconds: number;
   backend: FlushBackend;
   logLevel: LogLevel;

@@ -22,3 +22,12 @@ export const CONTAINER_TLS_FILES = {
   clientCert: `${CONTAINER_TLS_DIR}/client.pem`,
   clientKey: `${CONTAINER_TLS_DIR}/client-key.pem`,
 } as const;
+
+/** The files of a cluster's TLS folder (same names on the host and in the containers), and their modes. */
+export const TLS_FILES = [
+  { name: "ca.pem", mode: 0o644 },
+  { name: "server.pem", mode: 0o644 },
+  { name: "server-key.pem", mode: 0o600 },
+  { name: "client.pem", mode: 0o644 },
+  { name: "client-key.pem", mode: 0o600 },
+] as const satisfies ReadonlyArray<{ name: string; mode: number }>;

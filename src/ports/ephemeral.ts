@@ -5,6 +5,7 @@
  * be taken by a program that asks for that very number.
  */
 import * as fs from "node:fs";
+import { portRangeSetting } from "../model/environment";
 
 /** An inclusive range of port numbers. */
 export interface PortRange {
@@ -56,13 +57,19 @@ export function parsePortRange(text: string, name = "M3AGG_PORT_RANGE"): PortRan
   return { from, to };
 }
 
+/** The pool: `M3AGG_PORT_RANGE` when set, else {@link DEFAULT_POOL}. */
+function portPool(): PortRange {
+  const setting = portRangeSetting();
+  return setting === undefined ? DEFAULT_POOL : parsePortRange(setting);
+}
+
 /**
  * The ranges ports are allocated from: `pool` (default {@link DEFAULT_POOL}, or `M3AGG_PORT_RANGE`)
  * minus the ephemeral range. Throws when nothing is left.
  */
 export function allocatablePortRanges(
   ephemeral: PortRange = ephemeralPortRange(),
-  pool: PortRange = process.env.M3AGG_PORT_RANGE ? parsePortRange(process.env.M3AGG_PORT_RANGE) : DEFAULT_POOL,
+  pool: PortRange = portPool(),
 ): PortRange[] {
   const ranges: PortRange[] = [];
   if (pool.from < ephemeral.from) ranges.push({ from: pool.from, to: Math.min(pool.to, ephemeral.from - 1) });

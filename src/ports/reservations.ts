@@ -11,6 +11,7 @@
  * (the guarantee O_EXCL gives) and the record is complete the moment the name exists.
  */
 import { randomBytes } from "node:crypto";
+import { portsDirSetting } from "../model/environment";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -39,7 +40,7 @@ export interface Reservation {
 
 /** The shared reservations folder: `M3AGG_PORTS_DIR`, else `<os.tmpdir()>/m3agg-ports`. */
 export function reservationsDir(): string {
-  return process.env.M3AGG_PORTS_DIR || path.join(os.tmpdir(), "m3agg-ports");
+  return portsDirSetting() ?? path.join(os.tmpdir(), "m3agg-ports");
 }
 
 function ensureDir(dir: string): void {

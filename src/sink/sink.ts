@@ -31,6 +31,7 @@ export interface Conflict {
 
 const keyOf = (p: AggregatedDatapoint): string => `${p.id}\u0000${p.timeNanos}\u0000${p.storagePolicy.text}`;
 
+/** An in-process m3msg consumer: the aggregators' flush target with backend "sink". Acks every message and keeps the datapoints. */
 export class M3MsgSink {
   private readonly points: AggregatedDatapoint[] = [];
   private readonly byKey = new Map<string, AggregatedDatapoint>();

@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type * as tls from "node:tls";
 import { generateCertificates } from "./certificates";
-import { CONTAINER_TLS_FILES, type TlsMode, type TlsSettings } from "../model/tls";
+import { TLS_FILES, type TlsMode, type TlsSettings } from "../model/tls";
 
 /** `cluster.tls`: what a client needs to talk TLS to the cluster's raw TCP endpoints. */
 export interface ClusterTls {
@@ -57,50 +57,26 @@ export function clusterTlsHandle(dir: string, settings: TlsSettings, serverName:
   };
 }
 
-/** What a start does with the generated certificates: copies them into every aggregator container. */
-export interface TlsMaterial {
-  /** Files to copy into every aggregator container: content and target path. */
-  containerFiles: Array<{ content: string; target: string; mode: number }>;
-}
-
-/** Generates the cluster's certificates and writes them to its folder (0700; keys 0600, certificates 0644). */
-export async function createTlsMaterial(clusterId: string, host: string): Promise<TlsMaterial> {
-  const certificates = await generateCertificates(clusterId, host);
+/**
+ * Generates the cluster's certificates (server SAN: `serverName`) and writes them to its folder
+ * (0700; keys 0600, certificates 0644), under the names the plan's container specs read them by.
+ */
+export async function createTlsMaterial(clusterId: string, serverName: string): Promise<void> {
+  const certificates = await generateCertificates(clusterId, serverName);
+  const content: Record<(typeof TLS_FILES)[number]["name"], string> = {
+    "ca.pem": certificates.caCert,
+    "server.pem": certificates.serverCert,
+    "server-key.pem": certificates.serverKey,
+    "client.pem": certificates.clientCert,
+    "client-key.pem": certificates.clientKey,
+  };
   const dir = tlsDirOf(clusterId);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const write = (name: string, content: string, mode: number) => {
+  for (const { name, mode } of TLS_FILES) {
     const file = path.join(dir, name);
-    fs.writeFileSync(file, content, { mode });
+    fs.writeFileSync(file, content[name], { mode });
     fs.chmodSync(file, mode); // the umask may have narrowed or the file may have existed
-  };
-  write("ca.pem", certificates.caCert, 0o644);
-  write("client.pem", certificates.clientCert, 0o644);
-  write("client-key.pem", certificates.clientKey, 0o600);
-  write("server.pem", certificates.serverCert, 0o644);
-  write("server-key.pem", certificates.serverKey, 0o600);
-  return {
-    containerFiles: [
-      { content: certificates.caCert, target: CONTAINER_TLS_FILES.ca, mode: 0o644 },
-      { content: certificates.serverCert, target: CONTAINER_TLS_FILES.serverCert, mode: 0o644 },
-      { content: certificates.serverKey, target: CONTAINER_TLS_FILES.serverKey, mode: 0o600 },
-      { content: certificates.clientCert, target: CONTAINER_TLS_FILES.clientCert, mode: 0o644 },
-      { content: certificates.clientKey, target: CONTAINER_TLS_FILES.clientKey, mode: 0o600 },
-    ],
-  };
+  }
 }
 
-/**
- * The files an aggregator container needs, read back from the cluster's TLS folder (for a node
- * started after the cluster, e.g. by addNodes: same CA, same server certificate).
- */
-export function containerFilesFromDir(dir: string): TlsMaterial["containerFiles"] {
-  const read = (name: string) => fs.readFileSync(path.join(dir, name), "utf8");
-  return [
-    { content: read("ca.pem"), target: CONTAINER_TLS_FILES.ca, mode: 0o644 },
-    { content: read("server.pem"), target: CONTAINER_TLS_FILES.serverCert, mode: 0o644 },
-    { content: read("server-key.pem"), target: CONTAINER_TLS_FILES.serverKey, mode: 0o600 },
-    { content: read("client.pem"), target: CONTAINER_TLS_FILES.clientCert, mode: 0o644 },
-    { content: read("client-key.pem"), target: CONTAINER_TLS_FILES.clientKey, mode: 0o600 },
-  ];
-}

@@ -66,7 +66,7 @@ describe("4 nodes, rf 2", () => {
     expect(m3.cluster.nodes.every((n) => n.getHost() === "127.0.0.1" && n.getTcpEndpoint() === `127.0.0.1:${n.getTcpPort()}`)).toBe(true);
     expect(m3.cluster.getCoordinatorAdminUrl()).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(await m3.cluster.admin.isHealthy()).toBe(true);
-    const etcdHealth = await fetch(`${m3.cluster.getEtcdEndpoint()}/health`);
+    const etcdHealth = await fetch(`${m3.cluster.getEtcdUrl()}/health`);
     expect(await etcdHealth.json()).toMatchObject({ health: "true" });
     const metrics = await (await fetch(m3.cluster.node(0).getMetricsUrl())).text();
     expect(metrics).toContain("m3aggregator_");

@@ -75,7 +75,7 @@ describe("host", () => {
       const placement = await cluster.placement();
       expect(Object.values(placement.instances).map((i) => i.endpoint).sort()).toEqual(cluster.nodes.map((n) => `127.0.0.2:${n.getTcpPort()}`).sort());
       expect(cluster.getCoordinatorAdminUrl()).toMatch(/^http:\/\/127\.0\.0\.2:/);
-      expect(cluster.getEtcdEndpoint()).toMatch(/^http:\/\/127\.0\.0\.2:/);
+      expect(cluster.getEtcdUrl()).toMatch(/^http:\/\/127\.0\.0\.2:/);
       expect(await cluster.node(0).api.isHealthy()).toBe(true);
       // Bound to 127.0.0.2 only: the same port on 127.0.0.1 refuses.
       const refused = await new Promise<string>((resolve) => {

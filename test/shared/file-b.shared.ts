@@ -7,5 +7,5 @@ test("file b sees the shared cluster, ready", async () => {
   const election = await m3.cluster.waitForReady();
   expect(election).toHaveLength(1);
   expect(m3.cluster.attached).toBe(true);
-  fs.appendFileSync(process.env.M3AGG_SHARED_REPORT as string, `${JSON.stringify({ file: "b", clusterId: m3.cluster.getId(), etcd: m3.cluster.getEtcdEndpoint(), pid: process.pid })}\n`);
+  fs.appendFileSync(process.env.M3AGG_SHARED_REPORT as string, `${JSON.stringify({ file: "b", clusterId: m3.cluster.getId(), etcd: m3.cluster.getEtcdUrl(), pid: process.pid })}\n`);
 });

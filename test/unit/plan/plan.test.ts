@@ -3,7 +3,7 @@
  * and the plan label are all decided here, from options, ports and images alone.
  */
 import { parse } from "yaml";
-import { decodePlanLabel, encodePlanLabel, instanceIdOf, planCluster, type PlanInputs } from "../../../src/plan/plan";
+import { containerSpecs, decodePlanLabel, encodePlanLabel, instanceIdOf, planCluster, planNode, type PlanInputs } from "../../../src/plan/plan";
 import { createPlacement } from "../../../src/m3/create-placement";
 import type { M3AdminClient } from "../../../src/m3/admin-client";
 import type { M3AggregatorClusterOptions } from "../../../src/model/options";
@@ -42,7 +42,7 @@ describe("planCluster", () => {
       ["127.0.0.2:22003", "http://127.0.0.2:22001", "http://127.0.0.2:22002/metrics"],
       ["127.0.0.2:22013", "http://127.0.0.2:22011", "http://127.0.0.2:22012/metrics"],
     ]);
-    expect(plan.etcd.endpoint).toBe("http://127.0.0.2:21379");
+    expect(plan.etcd.url).toBe("http://127.0.0.2:21379");
     expect(plan.coordinator.adminUrl).toBe("http://127.0.0.2:21201");
   });
 
@@ -72,34 +72,35 @@ describe("planCluster", () => {
     const coordinator = parse(plan.coordinator.config);
     expect(coordinator.listenAddress).toBe("127.0.0.1:21201");
     expect(coordinator.metrics.prometheus.listenAddress).toBe("127.0.0.1:21203");
-    expect(plan.etcd.args).toEqual(expect.arrayContaining(["--listen-client-urls", "http://127.0.0.1:21379", "--listen-peer-urls", "http://127.0.0.1:21380"]));
+    expect(plan.etcd.container.command).toEqual(expect.arrayContaining(["--listen-client-urls", "http://127.0.0.1:21379", "--listen-peer-urls", "http://127.0.0.1:21380"]));
   });
 
   test("labels per container: cluster, component, node, its ports, the plan; no owner labels (they are not pure)", () => {
     const plan = planCluster(inputs({ nodes: 2, rf: 2 }));
     const node = plan.nodes[1]!;
-    expect(node.labels["org.m3agg.cluster"]).toBe("plan-test");
-    expect(node.labels["org.m3agg.component"]).toBe("m3aggregator");
-    expect(node.labels["org.m3agg.node"]).toBe("m3aggregator02");
-    expect(JSON.parse(node.labels["org.m3agg.ports"]!)).toEqual({ http: 22011, metrics: 22012, tcp: 22013 });
-    expect(plan.etcd.labels["org.m3agg.component"]).toBe("etcd");
-    expect(plan.etcd.labels["org.m3agg.node"]).toBeUndefined();
-    expect(JSON.parse(plan.coordinator.labels["org.m3agg.ports"]!)).toEqual({ admin: 21201, metrics: 21203 });
-    for (const labels of [plan.etcd.labels, plan.coordinator.labels, ...plan.nodes.map((n) => n.labels)]) {
+    expect(node.container.labels["org.m3agg.cluster"]).toBe("plan-test");
+    expect(node.container.labels["org.m3agg.component"]).toBe("m3aggregator");
+    expect(node.container.labels["org.m3agg.node"]).toBe("m3aggregator02");
+    expect(JSON.parse(node.container.labels["org.m3agg.ports"]!)).toEqual({ http: 22011, metrics: 22012, tcp: 22013 });
+    expect(plan.etcd.container.labels["org.m3agg.component"]).toBe("etcd");
+    expect(plan.etcd.container.labels["org.m3agg.node"]).toBeUndefined();
+    expect(JSON.parse(plan.coordinator.container.labels["org.m3agg.ports"]!)).toEqual({ admin: 21201, metrics: 21203 });
+    for (const labels of [plan.etcd.container.labels, plan.coordinator.container.labels, ...plan.nodes.map((n) => n.container.labels)]) {
       expect(labels["org.m3agg.plan"]).toBe(encodePlanLabel(plan.inputs));
       expect(Object.keys(labels).filter((k) => /owner|started-at|reuse/.test(k))).toEqual([]);
     }
     const kept = planCluster(inputs({ nodes: 2, rf: 2, reuse: true }));
     expect(kept.inputs.options.reuseKey).toMatch(/^[0-9a-f]+$/);
-    expect(kept.etcd.labels["org.m3agg.reuse"]).toBe(kept.inputs.options.reuseKey);
+    expect(kept.etcd.container.labels["org.m3agg.reuse"]).toBe(kept.inputs.options.reuseKey);
   });
 
   test("images: nodes run the aggregator image, or the debug image in debug mode", () => {
-    expect(planCluster(inputs({ nodes: 2, rf: 2 })).nodes.map((n) => n.image)).toEqual([IMAGES.m3aggregator.image, IMAGES.m3aggregator.image]);
-    const debug = inputs({ nodes: 2, rf: 2, debug: {} });
+    expect(planCluster(inputs({ nodes: 2, rf: 2 })).nodes.map((n) => n.container.image)).toEqual([IMAGES.m3aggregator.image, IMAGES.m3aggregator.image]);
+    const planned = inputs({ nodes: 2, rf: 2, debug: {} });
+    const debug = { ...planned, ports: { ...planned.ports, nodes: planned.ports.nodes.map((n, i) => ({ ...n, debug: 40000 + i })) } };
     expect(() => planCluster(debug)).toThrow("debug mode without a debug image");
     const plan = planCluster({ ...debug, images: { ...IMAGES, m3aggregatorDebug: { image: "m3agg-local/m3aggregator-debug:v1.6.0", source: "local" } } });
-    expect(plan.nodes.map((n) => n.image)).toEqual(["m3agg-local/m3aggregator-debug:v1.6.0", "m3agg-local/m3aggregator-debug:v1.6.0"]);
+    expect(plan.nodes.map((n) => n.container.image)).toEqual(["m3agg-local/m3aggregator-debug:v1.6.0", "m3agg-local/m3aggregator-debug:v1.6.0"]);
   });
 
   test("TLS file references only when TLS is on", () => {
@@ -107,8 +108,61 @@ describe("planCluster", () => {
     const plan = planCluster(inputs({ nodes: 2, rf: 2, tls: "enforced" }));
     expect(plan.tls?.settings).toEqual({ mode: "enforced", mutualTls: true });
     expect(plan.tls?.hostDir).toMatch(/m3agg-tls[/\\]plan-test$/);
-    expect(plan.tls?.containerFiles.ca).toBe("/etc/m3agg/tls/ca.pem");
+    expect(plan.tls?.serverName).toBe("127.0.0.1");
+    for (const node of plan.nodes) {
+      expect(node.container.files.filter((f) => "hostPath" in f)).toEqual(["ca.pem", "server.pem", "server-key.pem", "client.pem", "client-key.pem"].map((name) => ({
+        hostPath: `${plan.tls?.hostDir}/${name}`, target: `/etc/m3agg/tls/${name}`, mode: name.endsWith("key.pem") ? 0o600 : 0o644,
+      })));
+    }
+    expect(planCluster(inputs({ nodes: 2, rf: 2 })).nodes[0]!.container.files.map((f) => f.target)).toEqual(["/etc/m3aggregator/m3aggregator.yml"]);
     expect(parse(plan.nodes[0]!.config).rawtcp.tls.mode).toBe("enforced");
+  });
+
+  test("container specs: what each component runs, how it is ready, how long it may take", () => {
+    const plan = planCluster(inputs({ nodes: 2, rf: 2 }));
+    expect(plan.etcd.container).toMatchObject({
+      name: "etcd", component: "etcd", image: IMAGES.etcd.image, entrypoint: ["/usr/local/bin/etcd"], tmpfs: { "/var/lib/etcd": "rw" },
+      wait: { kind: "http", url: "http://127.0.0.1:21379/health", bodyIncludes: '"health":"true"' }, startupTimeoutMs: 30_000, network: "loopback",
+    });
+    expect(plan.coordinator.container).toMatchObject({
+      name: "m3coordinator", image: IMAGES.m3coordinator.image, entrypoint: ["/bin/m3coordinator"], command: ["-f", "/etc/m3coordinator/m3coordinator.yml"],
+      files: [{ content: plan.coordinator.config, target: "/etc/m3coordinator/m3coordinator.yml" }],
+      wait: { kind: "http", url: "http://127.0.0.1:21201/health" }, startupTimeoutMs: 60_000,
+    });
+    expect(plan.nodes[1]!.container).toMatchObject({
+      name: "m3aggregator02", component: "m3aggregator", entrypoint: ["/bin/m3aggregator"], command: ["-f", "/etc/m3aggregator/m3aggregator.yml"],
+      env: { M3AGGREGATOR_HOST_ID: "m3aggregator02" }, capabilities: [], wait: { kind: "http", url: "http://127.0.0.1:22011/health" }, startupTimeoutMs: 90_000,
+    });
+    expect(containerSpecs(plan).map((c) => c.name)).toEqual(["etcd", "m3coordinator", "m3aggregator01", "m3aggregator02"]);
+    expect(plan.readiness).toBe("election");
+    expect(plan.sink).toBeUndefined();
+    expect(planCluster(inputs({ nodes: 2, rf: 2, backend: "sink" })).sink).toEqual({ topic: "aggregated_metrics" });
+  });
+
+  test("debug mode is a plan decision: delve as the entrypoint, SYS_PTRACE, and waiting for the debugger means waiting for delve's port", () => {
+    const debugImages = { ...IMAGES, m3aggregatorDebug: { image: "m3agg-local/m3aggregator-debug:v1.6.0", source: "local" as const } };
+    const withDebugPorts = (i: PlanInputs): PlanInputs => ({ ...i, images: debugImages, ports: { ...i.ports, nodes: i.ports.nodes.map((n, k) => ({ ...n, debug: 40000 + k })) } });
+    const running = planCluster(withDebugPorts(inputs({ nodes: 2, rf: 2, debug: {} })));
+    expect(running.nodes[0]!.container).toMatchObject({
+      image: debugImages.m3aggregatorDebug.image, entrypoint: ["/bin/dlv"], capabilities: ["SYS_PTRACE"],
+      command: ["exec", "/bin/m3aggregator", "--headless", "--listen=127.0.0.1:40000", "--api-version=2", "--accept-multiclient", "--continue", "--", "-f", "/etc/m3aggregator/m3aggregator.yml"],
+      wait: { kind: "http", url: "http://127.0.0.1:22001/health" },
+    });
+    expect(running.readiness).toBe("election");
+    const waiting = planCluster(withDebugPorts(inputs({ nodes: 2, rf: 2, debug: { waitForDebugger: true } })));
+    expect(waiting.nodes[1]!.container.command).not.toContain("--continue");
+    expect(waiting.nodes[1]!.container.wait).toEqual({ kind: "tcp", host: "127.0.0.1", port: 40001 });
+    expect(waiting.readiness).toBe("debugger");
+  });
+
+  test("planNode plans one node of an existing plan: the same node planCluster made, and a new one on its own ports", () => {
+    const plan = planCluster(inputs({ nodes: 2, rf: 2 }));
+    expect(planNode(plan, 1, plan.inputs.ports.nodes[1]!)).toEqual(plan.nodes[1]);
+    const added = planNode(plan, 2, { http: 22021, metrics: 22022, tcp: 22023 });
+    expect(added.id).toBe("m3aggregator03");
+    expect(added.tcpEndpoint).toBe("127.0.0.1:22023");
+    expect(parse(added.config).kvClient.etcd.etcdClusters[0].endpoints).toEqual(["127.0.0.1:21379"]);
+    expect(added.container.labels["org.m3agg.node"]).toBe("m3aggregator03");
   });
 
   test("pure: the same inputs give the same plan", () => {

@@ -1,7 +1,7 @@
 /** The one poll loop and the one log-tail format. */
-import { poll, PollTimeoutError } from "../../src/util/poll";
-import { formatLogTail, LOG_TAIL_LINES } from "../../src/util/log-tail";
-import { ClusterStartError } from "../../src/cluster/errors";
+import { poll, PollTimeoutError } from "../../../src/util/poll";
+import { formatLogTail, LOG_TAIL_LINES } from "../../../src/util/log-tail";
+import { ClusterStartError } from "../../../src/cluster/errors";
 
 describe("poll", () => {
   test("resolves with the first result that is not undefined, checking every intervalMs", async () => {

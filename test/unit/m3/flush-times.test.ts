@@ -1,4 +1,4 @@
-import { decodeShardSetFlushTimes, flushedUpToNanos, flushTimesKey, hasFlushedThrough, unflushedShards } from "../../src/m3/flush-times";
+import { decodeShardSetFlushTimes, flushedUpToNanos, flushTimesKey, hasFlushedThrough, unflushedShards } from "../../../src/m3/flush-times";
 
 // Hand-encoded from the field numbers of m3's ShardSetFlushTimes (src/aggregator/generated/proto/flush/flush.proto),
 // not with our schema: by_shard = 1 (map<uint32, ShardFlushTimes>), standard_by_resolution = 1 (map<int64,int64>),

@@ -1,5 +1,5 @@
 import { PassThrough } from "node:stream";
-import { LogBuffer } from "../../src/containers/log-buffer";
+import { LogBuffer } from "../../../src/containers/log-buffer";
 
 describe("LogBuffer", () => {
   test("joins lines split across chunks and keeps only the last `capacity` lines", async () => {

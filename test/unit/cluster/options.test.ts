@@ -1,5 +1,5 @@
-import { DEFAULTS, resolveOptions } from "../../src/cluster/options";
-import { InvalidOptionError } from "../../src/model/options";
+import { DEFAULTS, KNOWN_OPTIONS, OPTION_RULES, resolveOptions } from "../../../src/cluster/options";
+import { InvalidOptionError } from "../../../src/model/options";
 
 function invalid(options: Parameters<typeof resolveOptions>[0]): InvalidOptionError {
   try {
@@ -75,5 +75,32 @@ describe("resolveOptions", () => {
     expect(resolveOptions({ nodes: 2, rf: 1, reuse: true }).clusterId).not.toBe(a.clusterId);
     expect(resolveOptions({ nodes: 2, rf: 2 }).reuseKey).toBeUndefined();
     expect(() => resolveOptions({ reuse: true, clusterId: "x" })).toThrow("cannot be set with reuse");
+  });
+
+  test("the environment is read once per resolve, with one boolean convention (1, true, yes), and kept in the resolved options", () => {
+    for (const on of ["1", "true", "YES"]) expect(resolveOptions({ nodes: 2, rf: 2 }, { M3AGG_REUSE: on }).reuseKey).toMatch(/^[0-9a-f]{12}$/);
+    for (const off of ["0", "false", "", "on"]) expect(resolveOptions({ nodes: 2, rf: 2 }, { M3AGG_REUSE: off }).reuseKey).toBeUndefined();
+    expect(resolveOptions({ m3Version: "v1.6.0" }, { DISABLE_TLS: "1" }).tls).toBeUndefined();
+    expect(resolveOptions({ m3Version: "v1.6.0" }, { DISABLE_TLS: "no" }).tls).toEqual({ mode: "permissive", mutualTls: true });
+    const fromEnv = resolveOptions({}, { M3AGG_AGGREGATOR_IMAGE: "my/agg:1", M3AGG_ETCD_IMAGE: "", M3AGG_IMAGES: "local" });
+    expect(fromEnv.imagesFromEnv).toEqual({ m3aggregator: "my/agg:1" });
+    expect(fromEnv.imageMode).toBe("local");
+    expect(resolveOptions({}, {}).imageMode).toBe("auto");
+    expect(() => resolveOptions({}, { M3AGG_IMAGES: "remote" })).toThrow('invalid option M3AGG_IMAGES="remote": must be one of "auto", "local", "official"');
+  });
+
+  test("reuse key: covers what the environment chose (images, image mode, version), not the id or the timeout", () => {
+    const key = (env: NodeJS.ProcessEnv) => resolveOptions({ nodes: 2, rf: 2, reuse: true }, env).reuseKey;
+    expect(key({})).toBe(key({}));
+    expect(key({ M3AGG_AGGREGATOR_IMAGE: "my/agg:1" })).not.toBe(key({}));
+    expect(key({ M3AGG_AGGREGATOR_IMAGE: "my/agg:1" })).not.toBe(key({ M3AGG_AGGREGATOR_IMAGE: "my/agg:2" }));
+    expect(key({ M3AGG_IMAGES: "official" })).not.toBe(key({}));
+    expect(key({ M3AGG_M3_VERSION: "v1.5.0" })).not.toBe(key({}));
+  });
+
+  test("one rule per option: the known options are the rule table's keys", () => {
+    expect([...KNOWN_OPTIONS].sort()).toEqual(Object.keys(OPTION_RULES).sort());
+    expect(KNOWN_OPTIONS).toEqual(expect.arrayContaining(["nodes", "rf", "tls", "m3Version", "m3Source", "configOverrides", "onProgress"]));
+    expect(() => resolveOptions({ node: 2 } as never)).toThrow(`invalid option node=2: is not an option (known: ${KNOWN_OPTIONS.join(", ")})`);
   });
 });

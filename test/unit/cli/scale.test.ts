@@ -1,7 +1,7 @@
-import { parseArgs, UsageError } from "../../src/cli/args";
-import { formatChange, formatShardStates } from "../../src/cli/scale";
-import type { TopologyChange } from "../../src/cluster/topology";
-import type { Placement } from "../../src/m3/types";
+import { parseArgs, UsageError } from "../../../src/cli/args";
+import { formatChange, formatShardStates } from "../../../src/cli/scale";
+import type { TopologyChange } from "../../../src/cluster/topology";
+import type { Placement } from "../../../src/m3/types";
 
 describe("m3agg scale", () => {
   test("exactly one of --add N, --remove ID,ID, --replace ID; --cluster and --json", () => {

@@ -1,5 +1,5 @@
 import { parse } from "yaml";
-import { renderAggregatorConfig, renderCoordinatorConfig } from "../../src/m3/config-render";
+import { renderAggregatorConfig, renderCoordinatorConfig } from "../../../src/m3/config-render";
 
 const ports = { http: 16001, metrics: 16002, tcp: 16003 };
 

@@ -2,8 +2,8 @@ import {
   buildAddRequest, buildRemoveRequest, buildReplaceRequest, coordinatorGuardDelayMs, exactlyOnceViolations, fastChangeTimeMs,
   finalizedPlacement, leavingInstances, movingShards, nextInstanceIds, pendingChangeTimeMs, summarizeShardStates, windowBoundaryMs,
   windowFlusher, withChangeTime,
-} from "../../src/m3/placement-change";
-import type { Placement, PlacementInstance, PlacementShard } from "../../src/m3/types";
+} from "../../../src/m3/placement-change";
+import type { Placement, PlacementInstance, PlacementShard } from "../../../src/m3/types";
 
 const MS = 1_000_000n;
 const ns = (ms: number) => String(BigInt(ms) * MS);

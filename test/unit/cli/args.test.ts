@@ -1,4 +1,4 @@
-import { parseArgs, UsageError } from "../../src/cli/args";
+import { parseArgs, UsageError } from "../../../src/cli/args";
 
 describe("m3agg arguments", () => {
   test("flags map to options", () => {
@@ -58,7 +58,7 @@ describe("m3agg debug flags", () => {
 describe("m3agg send metrics", () => {
   test("--counter/--gauge/--timer become metrics; bad values are usage errors", () => {
     expect(parseArgs(["send", "--counter", "a=3", "--gauge", "b=1.5", "--timer", "c=1,2,3"], {})).toMatchObject({
-      command: "send", metrics: ["counter:a=3", "gauge:b=1.5", "timer:c=1,2,3"],
+      command: "send", metrics: [{ type: "counter", id: "a", value: 3n }, { type: "gauge", id: "b", value: 1.5 }, { type: "timer", id: "c", values: [1, 2, 3] }],
     });
     expect(() => parseArgs(["send", "--counter", "a=1.5"], {})).toThrow("a counter takes a whole number");
     expect(() => parseArgs(["send", "--gauge", "novalue"], {})).toThrow("--gauge takes id=value");

@@ -1,5 +1,5 @@
-import { buildPlacementInitRequest, isolationGroupOf, shardSetsOf, withImmediateCutover } from "../../src/m3/placement";
-import type { Placement, PlacementInstance } from "../../src/m3/types";
+import { buildPlacementInitRequest, isolationGroupOf, shardSetsOf, withImmediateCutover } from "../../../src/m3/placement";
+import type { Placement, PlacementInstance } from "../../../src/m3/types";
 
 const nodes = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `m3aggregator0${i + 1}`, endpoint: `127.0.0.1:${7000 + i}` }));
 

@@ -1,4 +1,4 @@
-import { describeElection, isElectionSettled, type ShardSetElection } from "../../src/cluster/readiness";
+import { describeElection, isElectionSettled, type ShardSetElection } from "../../../src/cluster/readiness";
 
 const set = (id: number, ...states: Array<[string, string]>): ShardSetElection => ({
   shardSetId: id,

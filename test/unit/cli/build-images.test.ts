@@ -2,8 +2,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseArgs, UsageError } from "../../src/cli/args";
-import { BUILD_SCRIPT } from "../../src/cli/build-images";
+import { parseArgs, UsageError } from "../../../src/cli/args";
+import { BUILD_SCRIPT } from "../../../src/cli/build-images";
 
 describe("m3agg images", () => {
   test("passes build.sh's flags through in order", () => {
@@ -23,7 +23,7 @@ describe("m3agg images", () => {
   });
 
   test("the script it runs is the one the package ships", () => {
-    expect(BUILD_SCRIPT).toBe(path.resolve(__dirname, "../../images/build.sh"));
+    expect(BUILD_SCRIPT).toBe(path.resolve(__dirname, "../../../images/build.sh"));
     expect(fs.existsSync(BUILD_SCRIPT)).toBe(true);
   });
 
@@ -33,8 +33,8 @@ describe("m3agg images", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "m3agg-images-"));
     const script = path.join(dir, "build.sh");
     fs.writeFileSync(script, 'echo "args:$*"; echo "err-line" >&2; exit 3\n'); // not executable: bash runs it
-    const tsx = path.resolve(__dirname, "../../node_modules/tsx/dist/cli.mjs");
-    const program = `import { runImageBuild } from ${JSON.stringify(path.resolve(__dirname, "../../src/cli/build-images"))};
+    const tsx = path.resolve(__dirname, "../../../node_modules/tsx/dist/cli.mjs");
+    const program = `import { runImageBuild } from ${JSON.stringify(path.resolve(__dirname, "../../../src/cli/build-images"))};
 process.exitCode = runImageBuild(["--with-debug", "--m3-version", "v1.5.0"], ${JSON.stringify(script)});`;
     const child = spawnSync(process.execPath, [tsx, "-e", program], { encoding: "utf8", timeout: 30_000 });
     fs.rmSync(dir, { recursive: true, force: true });
@@ -45,8 +45,8 @@ process.exitCode = runImageBuild(["--with-debug", "--m3-version", "v1.5.0"], ${J
   });
 
   test("a missing script is exit 1 with the path named", () => {
-    const tsx = path.resolve(__dirname, "../../node_modules/tsx/dist/cli.mjs");
-    const program = `import { runImageBuild } from ${JSON.stringify(path.resolve(__dirname, "../../src/cli/build-images"))};
+    const tsx = path.resolve(__dirname, "../../../node_modules/tsx/dist/cli.mjs");
+    const program = `import { runImageBuild } from ${JSON.stringify(path.resolve(__dirname, "../../../src/cli/build-images"))};
 process.exitCode = runImageBuild([], "/nonexistent/build.sh");`;
     const child = spawnSync(process.execPath, [tsx, "-e", program], { encoding: "utf8", timeout: 30_000 });
     expect(child.stderr).toContain("/nonexistent/build.sh is not there");

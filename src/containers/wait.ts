@@ -1,16 +1,18 @@
 /**
- * Wait strategies for host-network containers: poll an address on 127.0.0.1.
+ * Wait strategies of the plan's container specs: poll an address the test process can dial.
  * Testcontainers' own Wait.forHttp / forListeningPorts need port bindings,
  * which host network mode does not have. Both fail fast when the container
  * exits instead of waiting out the timeout.
  */
-import * as net from "node:net";
 import type Dockerode from "dockerode";
 import type { BoundPorts, WaitStrategy } from "testcontainers";
 import { httpRequest } from "../util/http";
 import { poll } from "../util/poll";
+import { tcpProbe } from "../util/socket";
+import type { WaitSpec } from "../plan/spec";
 
-abstract class LoopbackWaitStrategy implements WaitStrategy {
+/** A Testcontainers wait strategy that polls an address until a check passes, and fails as soon as the container exits. */
+export abstract class LoopbackWaitStrategy implements WaitStrategy {
   private startupTimeoutMs = 60_000;
   private timeoutSet = false;
 
@@ -76,14 +78,18 @@ export class LoopbackTcpWaitStrategy extends LoopbackWaitStrategy {
   }
 
   protected check(): Promise<string | undefined> {
-    return new Promise((resolve) => {
-      const socket = net.connect({ host: this.host, port: this.port });
-      socket.setTimeout(1_000, () => socket.destroy(new Error("connect timeout")));
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(undefined);
-      });
-      socket.once("error", (error) => resolve(error.message));
-    });
+    return tcpProbe(this.host, this.port);
+  }
+}
+
+/** The wait strategy of a spec's {@link WaitSpec}: used at start and after every restart, start or unpause. */
+export function waitStrategyOf(wait: WaitSpec): LoopbackWaitStrategy {
+  switch (wait.kind) {
+    case "http": {
+      const { url, bodyIncludes } = wait;
+      return new LoopbackHttpWaitStrategy(url, (status, body) => status === 200 && (bodyIncludes === undefined || body.includes(bodyIncludes)));
+    }
+    case "tcp":
+      return new LoopbackTcpWaitStrategy(wait.host, wait.port);
   }
 }

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describePorts, isPortFree, listReservations, planPorts, PortInUseError, releaseReservations, reservePort, seedNodePorts } from "../../src/ports";
+import { describePorts, isPortFree, listReservations, planPorts, PortInUseError, releaseReservations, reservePort, seedNodePorts } from "../../../src/ports";
 
 function listen(port = 0): Promise<net.Server> {
   return new Promise((resolve, reject) => {

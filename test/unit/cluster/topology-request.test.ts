@@ -1,6 +1,6 @@
-import { InvalidOptionError } from "../../src/model/options";
-import { assertNoChangeInFlight, TopologyBusyError, validateAddCount, validateRemove, validateReplace } from "../../src/cluster/topology-request";
-import type { Placement, PlacementInstance } from "../../src/m3/types";
+import { InvalidOptionError } from "../../../src/model/options";
+import { assertNoChangeInFlight, TopologyBusyError, validateAddCount, validateRemove, validateReplace } from "../../../src/cluster/topology-request";
+import type { Placement, PlacementInstance } from "../../../src/m3/types";
 
 function inst(id: string, shardSetId: number, state: "AVAILABLE" | "LEAVING" = "AVAILABLE"): PlacementInstance {
   return {
@@ -45,7 +45,7 @@ test("a change while shards still move is refused", () => {
 });
 
 test("per-call options: the margin must exceed the ingest client's update bound; resolutions whole ms", () => {
-  const { validateTopologyOptions } = require("../../src/cluster/topology") as typeof import("../../src/cluster/topology");
+  const { validateTopologyOptions } = require("../../../src/cluster/topology") as typeof import("../../../src/cluster/topology");
   expect(() => validateTopologyOptions({ propagationMarginMs: 5_000, resolutionsMs: [10_000, 60_000], timeoutMs: 60_000 })).not.toThrow();
   expect(() => validateTopologyOptions({ propagationMarginMs: 1_000 })).toThrow(/invalid option propagationMarginMs=1000: must be a whole number of ms above the ingest client's placement-update bound \(2000 ms\)/);
   expect(() => validateTopologyOptions({ resolutionsMs: [] })).toThrow(InvalidOptionError);
