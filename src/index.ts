@@ -61,6 +61,7 @@ export {
   runLoad, formatLoadReport, InvalidLoadOptionError, LOAD_METRIC_TYPES,
   type LoadOptions, type LoadProgress, type LoadReport, type LoadTarget, type LoadMetricType, type AggregatorSelfReport,
 } from "./load/run";
+export type { LoadChecks, TypeCheck } from "./load/verify";
 export { PrometheusMetrics, PrometheusParseError, type PrometheusSample, type PrometheusType } from "./m3/prometheus";
 
 // Test-runner helpers

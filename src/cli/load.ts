@@ -1,9 +1,9 @@
 /**
  * `m3agg load`: by default starts its own cluster with the sink backend (the
- * flags of `up`), sends a bounded load, checks every counter increment
- * arrived exactly once, prints the report and removes the cluster.
+ * flags of `up`), sends a bounded load, checks every metric exactly in the
+ * sink (runLoad's checks), prints the report and removes the cluster.
  * `--cluster ID` loads a running cluster instead (send only: its sink, if
- * any, lives in the process that started it). Exit 1 when anything was lost.
+ * any, lives in the process that started it). Exit 1 unless the report is ok.
  */
 import { attachCluster } from "../cluster/attach";
 import { M3AggregatorCluster } from "../cluster/start";
@@ -23,8 +23,8 @@ export interface LoadCommand {
   json: boolean;
 }
 
-export const LOAD_USAGE = `  load           start a cluster (flags of up; backend sink), send a bounded load, check that every
-                 counter increment arrived exactly once, report, remove it; exit 1 if anything was lost.
+export const LOAD_USAGE = `  load           start a cluster (flags of up; backend sink), send a bounded load, check every metric
+                 exactly in the sink (counters, gauges, timers, timed), report, remove it; exit 1 unless ok.
                  --rate N|max (default max)  --duration S (default 10)  --count N  --ids N (default 1000)
                  --mix counter=7,gauge=1,timer=1,timed=1 (default counter)  --connections N (default 1)
                  --settle-timeout S (default 120)  --cluster ID: load a running cluster (send only)`;

@@ -11,7 +11,6 @@ import { InvalidMetricError } from "./policy";
 import { idBytes } from "./encoder";
 import { murmur3 } from "./murmur3";
 
-/** Routes a metric id to its shard and to the placement instances that own that shard (m3's murmur3 shard hash). */
 /** m3's `defaultShardCutoverWarmupDuration` (aggregator/client/options.go). */
 export const DEFAULT_SHARD_CUTOVER_WARMUP_MS = 10 * 60_000;
 /** m3's `defaultShardCutoffLingerDuration`. */
@@ -36,6 +35,7 @@ const nanosToMs = (text: string | undefined, zero: number): number => {
   return Number(BigInt(text) / 1_000_000n);
 };
 
+/** Routes a metric id to its shard and to the placement instances that own that shard (m3's murmur3 shard hash). */
 export class ShardRouter {
   private readonly byShard: string[][];
   private readonly owners: ShardOwner[][];

@@ -81,6 +81,8 @@ export interface TypeCheck {
   observedTotal: number;
   mismatches: number;
   examples: string[];
+  /** Timed only: mismatched (id, window) pairs per window end (ms), e.g. a whole window lost at a failover. */
+  byWindow?: Record<string, number>;
 }
 
 export interface LoadChecks {
@@ -175,12 +177,18 @@ export function checkLoad(ledger: LoadLedger, points: readonly AggregatedDatapoi
       const got = observed.get(end);
       timed.observedTotal += got ?? 0;
       if (got === value) timed.matched++;
-      else miss(timed, `${id} window ending ${end}: expected ${value}, observed ${got ?? "nothing"}`);
+      else {
+        miss(timed, `${id} window ending ${end}: expected ${value}, observed ${got ?? "nothing"}`);
+        timed.byWindow = timed.byWindow ?? {};
+        timed.byWindow[end] = (timed.byWindow[end] ?? 0) + 1;
+      }
     }
     for (const [end, value] of observed) {
       if (!windows.has(end)) {
         timed.observedTotal += value;
         miss(timed, `${id} window ending ${end}: ${value} observed in a window nothing was sent for`);
+        timed.byWindow = timed.byWindow ?? {};
+        timed.byWindow[end] = (timed.byWindow[end] ?? 0) + 1;
       }
     }
   }

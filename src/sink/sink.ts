@@ -9,6 +9,7 @@ import * as net from "node:net";
 import { type AggregatedDatapoint, decodeAggregatedMetric, decodeMessage, encodeAck, FrameReader, type MsgMetadata } from "./codec";
 import { LOOPBACK } from "../model/network";
 import { poll } from "../util/poll";
+import { identifyProducer } from "./producer";
 
 /** Counters of what the sink saw. */
 export interface SinkStats {
@@ -41,6 +42,10 @@ export class M3MsgSink {
     connections: 0, messages: 0, acked: 0, duplicates: 0, conflicts: 0, decodeErrors: 0,
   };
   private stopping: Promise<void> | undefined;
+  /** Per datapoint key: the producer connections (remote ports) that delivered it, first one first. */
+  private readonly deliveredBy = new Map<string, number[]>();
+  /** Remote port of a producer connection → the aggregator instance id behind it (once identified). */
+  private readonly producers = new Map<number, string>();
 
   private constructor(private readonly server: net.Server, readonly host: string, readonly port: number) {}
 
@@ -66,6 +71,11 @@ export class M3MsgSink {
     this.counters.connections++;
     this.sockets.add(socket);
     socket.setNoDelay(true);
+    const remotePort = socket.remotePort ?? 0;
+    // Which aggregator dialed: looked up once per connection, off the data path.
+    void identifyProducer(remotePort, this.port).then((id) => {
+      if (id !== undefined) this.producers.set(remotePort, id);
+    }, () => undefined);
     const reader = new FrameReader();
     socket.on("data", (chunk: Buffer) => {
       let acks: MsgMetadata[] = [];
@@ -73,7 +83,7 @@ export class M3MsgSink {
         for (const body of reader.push(chunk)) {
           const message = decodeMessage(body);
           this.counters.messages++;
-          this.keep(decodeAggregatedMetric(message.value));
+          this.keep(decodeAggregatedMetric(message.value), remotePort);
           acks.push(message.metadata);
         }
       } catch {
@@ -92,8 +102,11 @@ export class M3MsgSink {
     socket.on("close", () => this.sockets.delete(socket));
   }
 
-  private keep(point: AggregatedDatapoint): void {
+  private keep(point: AggregatedDatapoint, remotePort = 0): void {
     const key = keyOf(point);
+    const by = this.deliveredBy.get(key);
+    if (by === undefined) this.deliveredBy.set(key, [remotePort]);
+    else if (!by.includes(remotePort)) by.push(remotePort);
     const kept = this.byKey.get(key);
     if (kept === undefined) {
       this.byKey.set(key, point);
@@ -121,6 +134,15 @@ export class M3MsgSink {
     return this.find(id).reduce((total, p) => total + p.value, 0);
   }
 
+  /**
+   * Which aggregator flushed each datapoint: the instance ids (or `127.0.0.1:<port>` when the producer
+   * could not be identified) of the connections that delivered it, first first. A window re-flushed after
+   * a failover or across a cutover shows both instances. See src/sink/producer.ts for how it is known.
+   */
+  flushedBy(point: AggregatedDatapoint): string[] {
+    return (this.deliveredBy.get(keyOf(point)) ?? []).map((port) => this.producers.get(port) ?? `127.0.0.1:${port}`);
+  }
+
   /** Duplicates that carried a different value. */
   conflicts(): Conflict[] {
     return [...this.conflictList];
@@ -135,6 +157,7 @@ export class M3MsgSink {
     this.points.length = 0;
     this.byKey.clear();
     this.conflictList.length = 0;
+    this.deliveredBy.clear();
     Object.assign(this.counters, { messages: 0, acked: 0, duplicates: 0, conflicts: 0, decodeErrors: 0 });
   }
 

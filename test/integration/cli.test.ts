@@ -60,6 +60,7 @@ describe("m3agg", () => {
       const metric = m3agg(["send", "--counter", "cli.requests=5", "--json"]);
       expect(metric.status).toBe(0);
       expect(JSON.parse(metric.stdout).sent[0].replicas.sort()).toEqual(["m3aggregator01", "m3aggregator02"]);
+      expect(JSON.parse(metric.stdout).delivery).toMatchObject({ queued: 2, written: 2, lost: 0, dropped: 0 }); // one frame per replica
       let flushed = "";
       for (let i = 0; i < 30 && !flushed.includes('"metric":"cli.requests"'); i++) {
         await new Promise((r) => setTimeout(r, 1_000));

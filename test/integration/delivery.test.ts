@@ -85,7 +85,7 @@ describe("delivery under faults (issue 16)", () => {
     await m3.cluster.waitForReady();
   }, 240_000);
 
-  test("the leader killed mid-load at a steady rate: every counter exact, duplicates counted, 0 conflicts", async () => {
+  test("the leader killed mid-load at a steady rate: timed counters exact per (id, window), the follower gets every frame, 0 conflicts, duplicates counted; m3 loses or doubles the untimed increments that straddle a window boundary (shown by name)", async () => {
     const { leader, follower } = await roles();
     const t0 = Date.now();
     let failoverMs = -1;
@@ -97,19 +97,35 @@ describe("delivery under faults (issue 16)", () => {
       failoverMs = Date.now() - killedAt;
     })();
     const duplicatesBefore = m3.cluster.getSink().stats().duplicates;
-    const report = await runLoad(m3.cluster, { rate: 2_000, durationSeconds: 30, ids: 500, mix: { counter: 1 }, settleTimeoutSeconds: 90 });
+    const rate = 2_000;
+    const report = await runLoad(m3.cluster, { rate, durationSeconds: 30, ids: 500, mix: { counter: 1, timed: 1 }, settleTimeoutSeconds: 90 });
     await chaos;
     const duplicates = m3.cluster.getSink().stats().duplicates - duplicatesBefore;
-    console.log(`leader ${leader} killed at 10 s of 30 s (${Date.now() - t0} ms in all): ${follower} led after ${failoverMs} ms; sent ${report.sent}, ` +
-      `duplicates ${duplicates}, conflicts ${report.conflicts}, settled in ${report.settleMs} ms; lost at the killed leader: ${report.delivery!.endpoints[leader]!.lost}; problems: ${JSON.stringify(report.problems)}`);
+    const untimedDiff = sinkCounterTotal(report.idPrefix) - report.sentByType.counter;
+    console.log(`leader ${leader} killed at 10 s of 30 s (${Date.now() - t0} ms in all): ${follower} led after ${failoverMs} ms; sent ${report.sent} ` +
+      `(${report.sentByType.timed} timed), duplicates ${duplicates}, conflicts ${report.conflicts}; timed ${JSON.stringify(report.checks!.timed)}; ` +
+      `untimed counters observed − sent = ${untimedDiff}; lost at the killed leader: ${report.delivery!.endpoints[leader]!.lost}; problems: ${JSON.stringify(report.problems)}`);
     expect(await m3.cluster.waitForLeader(1)).toBe(follower);
     expect(report.sent).toBeGreaterThan(50_000);
-    expect(sinkCounterTotal(report.idPrefix)).toBe(report.sent);
-    expect(report.checks!.counter).toMatchObject({ mismatches: 0, matched: report.checks!.counter.expected });
+    expect(report.sentinel).toMatchObject({ seen: true });
+    // Which instance flushed each window (the sink identifies each m3msg producer connection): the old leader
+    // before the kill, the new one after, both named.
+    console.log(`flushed by, per window end: ${JSON.stringify(report.flushedBy)}`);
+    const flushers = new Set(Object.values(report.flushedBy!).flatMap((row) => Object.keys(row)));
+    expect([...flushers].sort()).toEqual([leader, follower].sort());
+    // Timed counters carry the client's timestamp, so both replicas put each one in the same window, and the new
+    // leader resumes where the old one's persisted flush times end: exact per (id, window).
+    expect(report.checks!.timed.expected).toBeGreaterThan(500);
+    expect(report.checks!.timed).toMatchObject({ mismatches: 0, matched: report.checks!.timed.expected });
     expect(report.conflicts).toBe(0);
     expect(m3.cluster.getSink().conflicts()).toEqual([]);
-    expect(report.duplicates).toBeGreaterThanOrEqual(0); // counted (re-flushed windows); the value is logged above
+    expect(duplicates).toBeGreaterThanOrEqual(0); // counted (re-flushed windows); the value is logged above
     expect(report.delivery!.endpoints[follower]).toMatchObject({ lost: 0, pending: 0 });
+    // Untimed counters are stamped by each replica on arrival: one arriving within the replicas' skew of a
+    // window boundary lands in different windows on leader and follower, and the new leader resumes after the
+    // old one's last flushed window, so it is lost (or counted twice). m3 design, not a client loss: the
+    // follower was written every frame (above). Bounded by the metrics sent within ~0.25 s around the boundary.
+    expect(Math.abs(untimedDiff)).toBeLessThanOrEqual(rate / 4);
     await m3.cluster.node(leader).start();
     await m3.cluster.waitForReady();
   }, 240_000);

@@ -45,7 +45,7 @@ describe("runLoad", () => {
     expect(counted).toBe(report.sentByType.counter);
     // Both replicas add every metric; nothing failed or was dropped.
     expect(report.aggregators).toHaveLength(2);
-    expect(report.aggregators.reduce((s, a) => s + a.added, 0)).toBe(2 * (report.sent + report.sentinel!.ids)); // the sentinels too
+    expect(report.aggregators.reduce((s, a) => s + a.added, 0)).toBe(2 * (report.sent + report.sentinel!.ids)); // the sentinels too (counter and timed)
     expect(report.aggregators.every((a) => a.addErrors === 0 && a.dropped === 0 && a.decodeErrors === 0)).toBe(true);
     expect(report.aggregators.some((a) => a.flushLag !== null)).toBe(true); // the leader flushed
     expect(report.clientCpuSeconds).toBeGreaterThan(0);
@@ -66,7 +66,7 @@ describe("m3agg load --json", () => {
     const report = JSON.parse(result.stdout.trim().split("\n").pop() as string);
     expect(Object.keys(report).sort()).toEqual([
       "aggregatorCpuSeconds", "aggregatorCpuSecondsUntilSettled", "aggregators", "checks", "clientCpuSeconds", "clusterId", "conflicts", "delivery", "duplicates",
-      "expectedCounterTotal", "idPrefix", "lost", "nodes", "observedCounterTotal", "ok", "options", "problems", "sendMs", "sendRatePerSec", "sent",
+      "expectedCounterTotal", "flushedBy", "idPrefix", "lost", "nodes", "observedCounterTotal", "ok", "options", "problems", "sendMs", "sendRatePerSec", "sent",
       "sentByType", "sentinel", "settleMs", "verified",
     ]);
     expect(report).toMatchObject({ clusterId, nodes: 2, verified: true, lost: 0, ok: true, options: { rate: 3000, durationSeconds: 3, ids: 40, mix: { counter: 3, gauge: 1 } } });
