@@ -23,6 +23,8 @@ export type { ShardSetElection } from "./cluster/readiness";
 export { registerResetStep, ResetError, type ResetOptions, type ResetReport, type ResetStep } from "./cluster/reset";
 export type { FollowLogsOptions, LogFollower } from "./docker/follow-logs";
 export type { LogLine } from "./util/log-render";
+export { TopologyChangeError, TOPOLOGY_PHASES, type TopologyChange, type TopologyOptions, type TopologyPhase } from "./cluster/topology";
+export { TopologyBusyError } from "./cluster/topology-request";
 export { M3AdminClient, type PlacementService } from "./m3/admin-client";
 export type * from "./m3/types";
 export type { AggregatorApi, AggregatorStatus, ElectionState } from "./m3/aggregator-api";

@@ -14,6 +14,11 @@ export { planPorts, seedNodePorts } from "./ports";
 export { LOOPBACK } from "./model/network";
 export { buildPlacementInitRequest, isolationGroupOf, shardSetsOf, withImmediateCutover } from "./m3/placement";
 export { AggregatorApi } from "./m3/aggregator-api";
+export {
+  buildAddRequest, buildRemoveRequest, buildReplaceRequest, exactlyOnceViolations, fastChangeTimeMs, finalizedPlacement, movingShards,
+  nextInstanceIds, pendingChangeTimeMs, summarizeShardStates, windowFlusher, withChangeTime,
+} from "./m3/placement-change";
+export { readFlushTimes, decodeShardSetFlushTimes, hasFlushedThrough } from "./m3/flush-times";
 export { resolveImages } from "./docker/images";
 export { IMAGE_ENV_VARS } from "./model/environment";
 export { containersWithLabel } from "./docker/client";

@@ -6,6 +6,7 @@ import type { M3AggregatorClusterOptions } from "../model/options";
 import type { Metric } from "../ingest/encoder";
 import { eachFlag, parseUp, type Target, toInteger, type UpCommand, UsageError } from "./up-args";
 import { type LoadCommand, LOAD_USAGE, parseLoadArgs } from "./load";
+import { parseScaleArgs, type ScaleCommand, SCALE_USAGE } from "./scale";
 
 export { parseUp, type Target, type UpCommand, UsageError } from "./up-args";
 
@@ -32,6 +33,7 @@ export type Command =
   | LogsCommand
   | { command: "doctor"; fix: boolean; json: boolean }
   | LoadCommand
+  | ScaleCommand
   /** Runs the package's images/build.sh with `args` (only its known flags, in the order given). */
   | { command: "images"; args: string[]; save?: string; load?: string }
   | RenderCommand;
@@ -78,7 +80,8 @@ commands:
                  removes it), or with --detach returns and leaves it running (reuse mode: the same
                  options attach to the same cluster)
   down           remove the cluster (--cluster ID, else the last one \`up\` started), or --all of them
-  status         placement, health and leader of every shard set
+  status         placement, health and leader of every shard set, and each instance's shard states
+                 (INITIALIZING, AVAILABLE, LEAVING) with cutover and cutoff
   send           real metrics (--counter id=N, --gauge id=X, --timer id=X,Y,…; repeatable), routed to
                  every replica of their shard; without them, raw bytes from stdin to a node's raw
                  TCP port (--node, default the first), like nc
@@ -92,6 +95,7 @@ commands:
                  m3 version, Node, Go, leftovers of dead runs; each failure says how to fix it;
                  --fix sweeps the leftovers; exit 1 when a check failed
 ${LOAD_USAGE}
+${SCALE_USAGE}
   images         build the local images (or check they are up to date) with the package's
                  images/build.sh: --with-debug also the delve image, --m3-version V (repeatable) or --all-versions
                  the m3 versions; needs Go and Docker; progress on stderr, exit code of the build.
@@ -212,6 +216,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   if (command === "images") return parseImages(rest);
   if (command === "doctor") return parseDoctor(rest);
   if (command === "render") return parseRender(rest, env);
+  if (command === "scale") return parseScaleArgs(rest);
 
   const target: Target = { clusterId: undefined };
   let json = false;

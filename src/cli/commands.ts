@@ -14,6 +14,8 @@ import { formatTable, summarize } from "./endpoints";
 import { clearState, resolveTarget, runningClusters } from "./state";
 import { formatLogLine, type LogLine } from "../util/log-render";
 import { noColor } from "../model/environment";
+import { formatShardStates } from "./scale";
+import { summarizeShardStates } from "../m3/placement-change";
 
 type Of<C extends Command["command"]> = Extract<Command, { command: C }>;
 const print = (text: string): void => void process.stdout.write(`${text}\n`);
@@ -46,12 +48,14 @@ export async function status(command: Of<"status">): Promise<number> {
       healthy,
       shardSets: election.map((s) => ({ shardSetId: s.shardSetId, leader: s.leader ?? null, members: s.members })),
       placement: { numShards: placement.numShards, replicaFactor: placement.replicaFactor, instances: Object.keys(placement.instances).length },
+      shardStates: summarizeShardStates(placement),
     }));
   } else {
     print(formatTable(summarize(cluster, election)));
     print(`\nhealth: ${health.map(([id, ok]) => `${id}=${ok ? "OK" : "DOWN"}`).join(", ")}`);
     print(`placement: ${Object.keys(placement.instances).length} instances, ${placement.numShards} shards, rf ${placement.replicaFactor}`);
     print(describeElection(election));
+    print(formatShardStates(placement).join("\n"));
   }
   return health.every(([, ok]) => ok) && settled ? 0 : 1;
 }

@@ -13,6 +13,7 @@ import { buildImages, runImageBuild, runImageCache } from "./build-images";
 import { load } from "./load";
 import { doctor } from "./doctor";
 import { render } from "./render";
+import { scale } from "./scale";
 import { formatTable, summarize } from "./endpoints";
 import { NoClusterError, writeState } from "./state";
 import { forceExit } from "../lifecycle/live";
@@ -81,6 +82,8 @@ async function run(command: Command): Promise<number> {
       return logs(command);
     case "load":
       return load(command);
+    case "scale":
+      return scale(command);
     case "images":
       return command.save !== undefined || command.load !== undefined ? runImageCache(command.args, command) : runImageBuild(command.args);
     case "doctor":
@@ -109,6 +112,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await run(command);
   } catch (error) {
+    if (error instanceof InvalidOptionError) {
+      process.stderr.write(`m3agg: ${error.message}\n`);
+      return 2;
+    }
     if (error instanceof NoClusterError || error instanceof AttachError) {
       process.stderr.write(`m3agg: ${error.message}\n`);
       return 3;

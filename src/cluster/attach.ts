@@ -9,7 +9,7 @@ import type Dockerode from "dockerode";
 import type {
   CommitOptions, CopyToContainerOptions, ExecOptions, ExecResult, StartedTestContainer, StoppedTestContainer,
 } from "testcontainers";
-import { type ClusterPlan, decodePlanLabel, planCluster } from "../plan/plan";
+import { type ClusterPlan, decodePlanLabel, type NodePlan, planCluster } from "../plan/plan";
 import { StartedM3AggregatorCluster } from "./started";
 import { StartedEtcdContainer } from "../containers/etcd";
 import { LogBuffer } from "../containers/log-buffer";
@@ -153,19 +153,31 @@ export async function attachCluster(clusterId: string): Promise<StartedM3Aggrega
   } catch (error) {
     throw new AttachError(`cluster ${clusterId}: ${(error as Error).message}`, { cause: error });
   }
-  const nodeSummaries = plan.nodes.map((n) => byComponent("m3aggregator", n.id));
-  const present = nodeSummaries.filter((s) => s !== undefined);
-  if (present.length !== plan.nodes.length) {
-    throw new AttachError(`cluster ${clusterId} has ${present.length} of its ${plan.nodes.length} aggregator nodes`);
+  // Nodes from their own containers: a node added by addNodes/replaceNode carries its plan in its own
+  // label, and a removed one is gone; the live placement decides which must be there (waitForReady).
+  const nodePlans: Array<{ summary: ContainerSummary; node: NodePlan }> = [];
+  for (const summary of containers.filter((c) => c.labels[LABEL_COMPONENT] === "m3aggregator")) {
+    const id = summary.labels[LABEL_NODE];
+    const nodeLabel = summary.labels[LABEL_PLAN];
+    let node: NodePlan | undefined;
+    try {
+      node = nodeLabel === undefined ? undefined : planCluster(decodePlanLabel(nodeLabel)).nodes.find((n) => n.id === id);
+    } catch (error) {
+      throw new AttachError(`cluster ${clusterId}: node ${id}: ${(error as Error).message}`, { cause: error });
+    }
+    if (node === undefined) throw new AttachError(`cluster ${clusterId}: container ${summary.name} has no plan for node ${id}`);
+    nodePlans.push({ summary, node });
   }
+  nodePlans.sort((a, b) => a.node.id.localeCompare(b.node.id));
+  if (nodePlans.length === 0) throw new AttachError(`cluster ${clusterId} has none of its ${plan.nodes.length} aggregator nodes`);
 
   const proxySummary = byComponent("toxiproxy");
   if (plan.faults !== undefined && proxySummary === undefined) throw new AttachError(`cluster ${clusterId} was started with faults: true and lacks its Toxiproxy container`);
   const host = plan.host;
-  const [etcdWrapped, coordinatorWrapped, ...nodeWrapped] = await Promise.all([etcdSummary, coordinatorSummary, ...present].map((c) => wrap(c, host)));
+  const [etcdWrapped, coordinatorWrapped, ...nodeWrapped] = await Promise.all([etcdSummary, coordinatorSummary, ...nodePlans.map((p) => p.summary)].map((c) => wrap(c, host)));
   const etcd = new StartedEtcdContainer((etcdWrapped as Wrapped).started, (etcdWrapped as Wrapped).logBuffer, plan.etcd);
   const coordinator = new StartedM3CoordinatorContainer((coordinatorWrapped as Wrapped).started, (coordinatorWrapped as Wrapped).logBuffer, plan.coordinator);
-  const nodes = plan.nodes.map((n, i) => new StartedM3AggregatorNode((nodeWrapped[i] as Wrapped).started, (nodeWrapped[i] as Wrapped).logBuffer, n));
+  const nodes = nodePlans.map(({ node: n }, i) => new StartedM3AggregatorNode((nodeWrapped[i] as Wrapped).started, (nodeWrapped[i] as Wrapped).logBuffer, n));
   let toxiproxy: StartedToxiproxyContainer | undefined;
   if (plan.faults !== undefined && proxySummary !== undefined) {
     const wrapped = await wrap(proxySummary, host);

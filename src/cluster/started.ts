@@ -29,6 +29,7 @@ import { type ResetOptions, type ResetReport, resetCluster } from "./reset";
 import { followContainerLogs, type FollowLogsOptions, type LogFollower } from "../docker/follow-logs";
 import type { StartedToxiproxyContainer } from "../containers/toxiproxy";
 import { FaultLog, type FaultRecord, FaultsDisabledError, LinkFaults, nodeLinkMap } from "../faults/network";
+import { addNodes, removeNodes, replaceNode, type TopologyChange, type TopologyOptions } from "./topology";
 
 export type { StartupTimings } from "../model/phases";
 
@@ -37,6 +38,9 @@ export class StartedM3AggregatorCluster {
   /** Client of the coordinator admin API (placements, topics). */
   readonly admin: M3AdminClient;
   private stopping: Promise<void> | undefined;
+  private nodeList: StartedM3AggregatorNode[];
+  /** One topology change at a time: the next waits for the previous. */
+  private changing: Promise<unknown> = Promise.resolve();
   private stoppedInMs: number | undefined;
 
   /** Options after defaults. */
@@ -56,7 +60,7 @@ export class StartedM3AggregatorCluster {
     /** The m3coordinator container. */
     readonly coordinator: StartedM3CoordinatorContainer,
     /** Aggregator nodes, in instance-id order (m3aggregator01 first). */
-    readonly nodes: readonly StartedM3AggregatorNode[],
+    nodes: readonly StartedM3AggregatorNode[],
     /** Where start() spent its time ({ total: 0 } when attached). */
     readonly startupTimings: Readonly<StartupTimings>,
     /** True when this handle attached to a cluster that was already running (reuse mode, shared cluster). */
@@ -73,6 +77,7 @@ export class StartedM3AggregatorCluster {
       : images;
     this.images = Object.fromEntries(Object.entries(images).map(([k, v]) => [k, v.image])) as unknown as ImageNames;
     this.admin = coordinator.admin;
+    this.nodeList = [...nodes];
     this.tls = plan.tls === undefined ? undefined : clusterTlsHandle(plan.tls.hostDir, plan.tls.settings, plan.tls.serverName);
     // Link faults: live with faults: true, else every call throws naming the option.
     this.faultLog = toxiproxy === undefined ? undefined : new FaultLog();
@@ -104,6 +109,61 @@ export class StartedM3AggregatorCluster {
   /** Cluster id (label `org.m3agg.cluster` on every container). */
   getClusterId(): string {
     return this.options.clusterId;
+  }
+
+  /** Aggregator nodes now, in instance-id order (m3aggregator01 first); addNodes/removeNodes/replaceNode change it. */
+  get nodes(): readonly StartedM3AggregatorNode[] {
+    return this.nodeList;
+  }
+
+  /** @internal TopologyTarget: the node handles now. */
+  currentNodes(): readonly StartedM3AggregatorNode[] {
+    return this.nodeList;
+  }
+
+  /** @internal TopologyTarget: takes nodes started by a change into the handle. */
+  adoptNodes(nodes: StartedM3AggregatorNode[]): void {
+    this.nodeList = [...this.nodeList, ...nodes].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** @internal TopologyTarget: drops nodes a change removed. */
+  dropNodes(ids: string[]): void {
+    this.nodeList = this.nodeList.filter((n) => !ids.includes(n.id));
+  }
+
+  /** @internal TopologyTarget: formatted log tails of these components. */
+  logTailsOf(components: string[]): string {
+    return this.logTails(components);
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.changing.then(work, work);
+    this.changing = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Adds `count` nodes (default rf; a multiple of rf: whole shard sets) under load: starts them
+   * (next ids, ports from the allocator, same config and TLS), adds them through the admin API, and
+   * resolves once the change is complete (see README "Live topology"). A bad count throws an
+   * InvalidOptionError before anything runs.
+   */
+  addNodes(count?: number, options: TopologyOptions = {}): Promise<{ nodes: StartedM3AggregatorNode[]; change: TopologyChange }> {
+    return this.serial(() => addNodes(this, count, options));
+  }
+
+  /**
+   * Removes whole shard sets (`ids` = every member of each): resolves once their shards are cut
+   * off, their last windows flushed, and their containers removed. A partial shard set or an
+   * unknown id throws an InvalidOptionError naming the set's members before any call.
+   */
+  removeNodes(ids: string[], options: TopologyOptions = {}): Promise<TopologyChange> {
+    return this.serial(() => removeNodes(this, ids, options));
+  }
+
+  /** Replaces node `id` by a new node that takes its shard set; the old one is removed once cut off and flushed. */
+  replaceNode(id: string, options: TopologyOptions = {}): Promise<{ node: StartedM3AggregatorNode; change: TopologyChange }> {
+    return this.serial(() => replaceNode(this, id, options));
   }
 
   /**

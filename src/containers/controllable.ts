@@ -85,6 +85,20 @@ export abstract class ControllableContainer extends AbstractStartedContainer {
     return { getId: () => this.getId(), copyArchiveFromContainer: (path) => this.copyArchiveFromContainer(path) };
   }
 
+  /**
+   * Stops the process (SIGTERM, SIGKILL after `timeoutSeconds`, default 10) and removes the container
+   * (Testcontainers' stop semantics). A container already gone is not an error.
+   */
+  async remove(options: { timeout?: number } = {}): Promise<void> {
+    const container = await this.container();
+    try {
+      await container.stop({ t: options.timeout ?? 10 }).catch(ignoreNotModified);
+      await container.remove({ force: true, v: true });
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+    }
+  }
+
   /** Sends a signal to the process (default SIGKILL: a crash, no shutdown handlers). */
   async kill(signal = "SIGKILL"): Promise<void> {
     await (await this.container()).kill({ signal });

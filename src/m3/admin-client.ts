@@ -5,6 +5,7 @@
  */
 import { httpJson, httpRequest } from "../util/http";
 import { ENVIRONMENT, ZONE } from "./placement";
+import type { PlacementAddRequest, PlacementRemoveRequest, PlacementReplaceRequest } from "./placement-change";
 import type { Placement, PlacementInitRequest, PlacementResponse, TopicConsumerService, TopicResponse } from "./types";
 
 /** Services the admin API manages placements for. */
@@ -51,6 +52,21 @@ export class M3AdminClient {
       body: { placement, version, confirm: true, force },
       headers: this.headers(),
     });
+  }
+
+  /** Adds instances (`POST …/placement`, not `/add`); resolves with the new placement. */
+  addInstances(service: PlacementService, request: PlacementAddRequest): Promise<PlacementResponse> {
+    return httpJson("POST", this.placementUrl(service), { body: request, headers: this.headers() });
+  }
+
+  /** Removes instances (`POST …/placement/remove`, which, unlike `DELETE …/{id}`, leaves etcd keys alone). */
+  removeInstances(service: PlacementService, request: PlacementRemoveRequest): Promise<PlacementResponse> {
+    return httpJson("POST", this.placementUrl(service, "/remove"), { body: request, headers: this.headers() });
+  }
+
+  /** Replaces instances (`POST …/placement/replace`). */
+  replaceInstances(service: PlacementService, request: PlacementReplaceRequest): Promise<PlacementResponse> {
+    return httpJson("POST", this.placementUrl(service, "/replace"), { body: request, headers: this.headers() });
   }
 
   /** Deletes the whole placement of a service. */

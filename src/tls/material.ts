@@ -98,3 +98,4 @@ export async function createTlsMaterial(clusterId: string, serverName: string): 
   fs.writeFileSync(path.join(dir, OWNER_FILE), JSON.stringify(selfIdentity()), { mode: 0o644 });
   fs.chmodSync(path.join(dir, OWNER_FILE), 0o644);
 }
+
