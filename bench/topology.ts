@@ -42,6 +42,8 @@ async function main(): Promise<void> {
     // Bounded: the load runs 200 s whatever happens; the three changes take about 10 + 40 s each.
     const loadRun = runLoad(cluster, {
       rate, ids, durationSeconds: 200, settleTimeoutSeconds: 90,
+      // T sits on a 10 s boundary: keep writes off it, so copies never land on both sides (README "Guarantees and limits").
+      boundaryQuietMs: 100,
       onProgress: (p) => {
         if (p.phase === "send") samples.push({ at: Date.now(), rate: p.ratePerSec });
       },

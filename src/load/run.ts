@@ -54,6 +54,14 @@ export interface LoadOptions {
   chaos?: ChaosStep[];
   /** Write the report as one self-contained HTML file (charts, chaos steps, verdict) to this path. */
   report?: string;
+  /**
+   * Send nothing within this many ms either side of a 10 s window boundary (default 0: send evenly).
+   * m3 windows an untimed metric by its arrival time at each replica, so one that reaches the leader
+   * and the follower on either side of a boundary is counted 0 or 2 times after a failover or a shard
+   * move (README "Delivery semantics"). A quiet margin keeps a load exact through those; the schedule
+   * catches up right after each quiet span, so the rate stays the same.
+   */
+  boundaryQuietMs?: number;
 }
 
 export interface LoadProgress {
@@ -162,6 +170,7 @@ interface Resolved {
   pattern: LoadMetricType[];
   connections: number;
   settleTimeoutMs: number;
+  boundaryQuietMs: number;
 }
 
 const positiveInt = (option: string, value: unknown, max: number): number => {
@@ -204,7 +213,11 @@ export function resolveLoadOptions(options: LoadOptions): Resolved {
   }
   const settleTimeoutMs = (options.settleTimeoutSeconds ?? 120) * 1000;
   if (!(settleTimeoutMs > 0)) throw new InvalidLoadOptionError("settleTimeoutSeconds", options.settleTimeoutSeconds, "must be a positive number of seconds");
-  return { rate, durationMs, count, ids, mix: Object.fromEntries(weights), pattern, connections, settleTimeoutMs };
+  const boundaryQuietMs = options.boundaryQuietMs ?? 0;
+  if (typeof boundaryQuietMs !== "number" || !Number.isInteger(boundaryQuietMs) || boundaryQuietMs < 0 || boundaryQuietMs > WINDOW_MS / 4) {
+    throw new InvalidLoadOptionError("boundaryQuietMs", options.boundaryQuietMs, `must be a whole number of ms in 0..${WINDOW_MS / 4}`);
+  }
+  return { rate, durationMs, count, ids, mix: Object.fromEntries(weights), pattern, connections, settleTimeoutMs, boundaryQuietMs };
 }
 
 /** The nodes' CPU seconds so far, or null when unknown (no containers, or the engine's stats failed). */
@@ -309,6 +322,12 @@ async function prepare(cluster: LoadTarget, options: LoadOptions): Promise<LoadR
   };
 }
 
+/** True within `quietMs` of a window boundary (either side). */
+export function nearWindowBoundary(nowMs: number, quietMs: number): boolean {
+  const into = nowMs % WINDOW_MS;
+  return quietMs > 0 && (into < quietMs || WINDOW_MS - into <= quietMs);
+}
+
 /** Phase 1: the load itself, at the rate asked for; every metric recorded in the ledger. */
 async function send(run: LoadRun): Promise<void> {
   const { o, client, ledger, ids, kinds } = run;
@@ -344,6 +363,10 @@ async function send(run: LoadRun): Promise<void> {
   const deadline = run.start + o.durationMs;
   while (run.sent < o.count && Date.now() < deadline) {
     nowMs = Date.now();
+    if (nearWindowBoundary(nowMs, o.boundaryQuietMs)) {
+      await new Promise<void>((resolve) => setTimeout(resolve, 1));
+      continue;
+    }
     const due = o.rate === "max" ? Math.min(o.count, run.sent + 2048) : Math.min(o.count, Math.floor(((nowMs - run.start) * o.rate) / 1000));
     while (run.sent < due) {
       const wait = sendOne();

@@ -1,6 +1,6 @@
 import { parseArgs, UsageError } from "../../../src/cli/args";
 import { parseMix } from "../../../src/cli/load";
-import { InvalidLoadOptionError, resolveLoadOptions } from "../../../src/load/run";
+import { InvalidLoadOptionError, nearWindowBoundary, resolveLoadOptions } from "../../../src/load/run";
 
 describe("load options", () => {
   test("defaults: max rate, 10 s, 1000 ids, counters only, 1 connection", () => {
@@ -28,6 +28,8 @@ describe("load options", () => {
     [{ ids: 0 }, "ids"],
     [{ count: 1.5 }, "count"],
     [{ connections: 100 }, "connections"],
+    [{ boundaryQuietMs: -1 }, "boundaryQuietMs"],
+    [{ boundaryQuietMs: 2_501 }, "boundaryQuietMs"],
     [{ mix: { counter: 0 } }, "mix"],
     [{ mix: { histogram: 1 } }, "mix"],
   ])("%j is rejected naming %s", (options, option) => {
@@ -71,5 +73,17 @@ describe("m3agg load arguments", () => {
 
   test("parseMix: a bare type weighs 1", () => {
     expect(parseMix("counter,timed=4")).toEqual({ counter: 1, timed: 4 });
+  });
+
+  test("boundaryQuietMs: quiet within that many ms either side of a 10 s boundary, and nowhere else", () => {
+    expect(resolveLoadOptions({}).boundaryQuietMs).toBe(0);
+    expect(nearWindowBoundary(1_700_000_000_000, 0)).toBe(false); // off by default, even on a boundary
+    const boundary = 1_700_000_010_000; // a multiple of 10 000 ms
+    expect(nearWindowBoundary(boundary, 200)).toBe(true);
+    expect(nearWindowBoundary(boundary + 199, 200)).toBe(true);
+    expect(nearWindowBoundary(boundary + 200, 200)).toBe(false);
+    expect(nearWindowBoundary(boundary - 200, 200)).toBe(true);
+    expect(nearWindowBoundary(boundary - 201, 200)).toBe(false);
+    expect(nearWindowBoundary(boundary + 5_000, 200)).toBe(false);
   });
 });
