@@ -3,6 +3,7 @@
  * Toxiproxy), with a steady counter load running through each fault. Expected totals come from
  * what this test sent, the leader from etcd's own election keys (not from m3's /status).
  */
+import { poll } from "../../src/util/poll";
 import { M3IngestClient } from "../../src/ingest/client";
 import { useM3AggregatorCluster } from "../../src/jest/helper";
 import { httpJson } from "../../src/util/http";
@@ -173,6 +174,36 @@ describe("network faults (faults: true)", () => {
     await cluster.node(slow!).network.heal("ingest");
     await client.close();
   }, 120_000);
+
+  test("a slow replica (ingest bandwidth cut to 16 KB/s) shows in the client's per-endpoint stats (frames pending) while every frame to the fast replica is written", async () => {
+    const cluster = m3.cluster;
+    const [fast, slow] = (await cluster.shardSets()).get(1)!;
+    const client = await M3IngestClient.connect(cluster, { writeTimeoutMs: 60_000 });
+    await client.counter(`faults.bw.warmup.${Date.now()}`, 1);
+    await client.flush(); // both connections up before the fault
+    await cluster.node(slow!).network.bandwidth("ingest", 16);
+    // ~24 MB per replica (400-byte ids): far more than the kernel's and the proxy's buffers hold, so the slow
+    // link's socket stops draining and its frames stay pending, while the fast one's are all written.
+    const N = 60_000;
+    const prefix = `faults.bw.${Date.now()}.${"x".repeat(380)}`;
+    const sending = (async () => {
+      for (let i = 0; i < N; i++) await client.counter(`${prefix}.${i % 100}`, 1);
+    })();
+    const stalled = await poll(() => {
+      const stats = client.stats();
+      const s = stats[slow!]!;
+      const f = stats[fast!]!;
+      return s.pending > 0 && f.pending === 0 && f.written === f.queued && f.written > s.written ? { s, f } : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 50, what: `the slow replica ${slow} behind in the client's stats` });
+    console.log(`[faults] bandwidth 16 KB/s on ${slow}: client stats slow ${JSON.stringify(stalled.s)}, fast ${JSON.stringify(stalled.f)}`);
+    expect(stalled.s.pending).toBeGreaterThan(0);
+    expect(stalled.f).toMatchObject({ pending: 0, written: stalled.f.queued, lost: 0 });
+    expect(stalled.f.written).toBeGreaterThan(stalled.s.written);
+    await cluster.node(slow!).network.heal("ingest");
+    await sending;
+    const report = await client.close({ timeoutMs: 30_000 });
+    expect(report.endpoints[fast!]).toMatchObject({ lost: 0, pending: 0 });
+  }, 180_000);
 
   test("every link to etcd cut (cluster.etcd.network.cut): every election lease expires, after heal each shard set has one leader again; isolate and healAll; exact totals", async () => {
     const cluster = m3.cluster;
