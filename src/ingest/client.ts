@@ -23,8 +23,7 @@ import * as tls from "node:tls";
 import type { Placement, PlacementResponse } from "../m3/types";
 import { type ConnectionOptions, type ConnectionStats, EndpointConnection, type TlsCertificateError } from "./connection";
 import type { M3Version } from "../model/versions";
-import { idBytes, IngestEncoder, type Metric, type MetricPolicy } from "./encoder";
-import { murmur3 } from "./murmur3";
+import { IngestEncoder, type Metric, type MetricPolicy } from "./encoder";
 import { ShardRouter } from "./router";
 import { type IngestClientOptions, InvalidClientOptionError, resolveClientOptions, type ResolvedClientOptions } from "./options";
 import { poll } from "../util/poll";
@@ -118,8 +117,7 @@ export class M3IngestClient {
   /** The last error of a placement refresh (cleared by a good one). */
   placementError: string | undefined;
   readonly m3Version: M3Version;
-  /** Whether connections use TLS. */
-  readonly tls: boolean;
+  private readonly encrypted: boolean;
 
   /**
    * A client for a fixed placement. Prefer {@link connect}, which also takes a cluster and follows it.
@@ -129,7 +127,7 @@ export class M3IngestClient {
     this.resolved = resolveClientOptions(options, source !== undefined);
     const o = this.resolved;
     this.m3Version = o.m3Version;
-    this.tls = o.tls !== undefined;
+    this.encrypted = o.tls !== undefined;
     const tlsOptions = o.tls;
     const dial = o.connect ?? (tlsOptions !== undefined
       ? (host: string, port: number) => tls.connect({ ...tlsOptions, host, port })
@@ -137,7 +135,7 @@ export class M3IngestClient {
     this.connectionOptions = {
       batchBytes: o.batchBytes, flushIntervalMs: o.flushIntervalMs, connectTimeoutMs: o.connectTimeoutMs,
       reconnectDelayMs: o.reconnectDelayMs, maxReconnectDelayMs: o.maxReconnectDelayMs, writeTimeoutMs: o.writeTimeoutMs,
-      maxQueueBytes: o.maxQueueBytes, connect: dial, readyEvent: this.tls ? "secureConnect" : "connect", m3Version: o.m3Version,
+      maxQueueBytes: o.maxQueueBytes, connect: dial, readyEvent: this.encrypted ? "secureConnect" : "connect", m3Version: o.m3Version,
       maxMessageBytes: o.maxMessageBytes,
     };
     this.scratch = new IngestEncoder({ m3Version: o.m3Version, initialBytes: 4096, maxMessageBytes: o.maxMessageBytes });
@@ -287,6 +285,11 @@ export class M3IngestClient {
     return this.currentRouter.writersOfShard(shard, now).map((instance) => this.connection(instance, shard));
   }
 
+  /** Whether this client's connections use TLS (the cluster's TLS handle is `cluster.tls`, an object). */
+  usesTls(): boolean {
+    return this.encrypted;
+  }
+
   private shardRoute(shard: number): Route {
     let route = this.byShard[shard];
     if (route === undefined) {
@@ -296,19 +299,18 @@ export class M3IngestClient {
     return route;
   }
 
-  /** The route of an id: murmur3 once per distinct string id (cached), every time for byte ids. */
+  /** The route of an id: the shard hash once per distinct string id (cached), every time for byte ids. */
   private route(id: string | Uint8Array): Route {
-    const numShards = this.currentRouter.placement.numShards;
     if (typeof id === "string") {
       let route = this.routes.get(id);
       if (route === undefined) {
-        route = this.shardRoute(murmur3(idBytes(id)) % numShards);
+        route = this.shardRoute(this.currentRouter.shardOf(id));
         if (this.routes.size >= ROUTE_CACHE_MAX) this.routes.clear();
         this.routes.set(id, route);
       }
       return route;
     }
-    return this.shardRoute(murmur3(idBytes(id)) % numShards);
+    return this.shardRoute(this.currentRouter.shardOf(id));
   }
 
   private checkUsable(): void {

@@ -79,7 +79,7 @@ describe("multi-engine: a 4x2 cluster across two Swarm engines", () => {
     expect(c.tls?.mode).toBe("permissive");
     const ids = Array.from({ length: 20 }, (_, i) => `swarm.${run}.${i}`);
     const client = await M3IngestClient.connect(c);
-    expect(client.tls).toBe(true);
+    expect(client.usesTls()).toBe(true);
     for (let round = 0; round < 100; round++) for (const metric of ids) await client.counter(metric, 1);
     await client.close();
     const total = () => ids.reduce((s, metric) => s + c.getSink().sum(metric), 0);

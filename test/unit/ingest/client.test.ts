@@ -182,7 +182,7 @@ describe("M3IngestClient", () => {
       const a = await frameServer({ key, cert });
       const placement = placementOf([a.port]);
       const client = await M3IngestClient.connect({ placement: async () => placement, tls: { clientOptions: () => ({ ca: cert }) } });
-      expect(client.tls).toBe(true);
+      expect(client.usesTls()).toBe(true);
       for (let i = 0; i < 100; i++) client.counter(`t${i}`, 1);
       await client.close();
       await until(() => a.frames.length === 100);
@@ -194,7 +194,7 @@ describe("M3IngestClient", () => {
       const a = await frameServer();
       const placement = placementOf([a.port]);
       const client = await M3IngestClient.connect({ placement: async () => placement, tls: { clientOptions: () => ({ ca: cert }) } }, { tls: false });
-      expect(client.tls).toBe(false);
+      expect(client.usesTls()).toBe(false);
       client.counter("p", 1);
       await client.close();
       await until(() => a.frames.length === 1);
