@@ -96,6 +96,15 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 type SourceObject = Exclude<PlacementSource, Placement>;
 
+/**
+ * m3's raw TCP ingest client: each metric goes to every instance that owns its shard
+ * (murmur3(id) % numShards) while the placement says it may (m3's cutover − warmup to cutoff + linger
+ * window), batched per connection. Built from a cluster with {@link M3IngestClient.connect}, it follows
+ * the live placement. Every frame is accounted for per endpoint (written, lost with a reason, pending):
+ * {@link M3IngestClient.stats}, and the report `flush()` and `close()` resolve with. A down replica never
+ * makes a send throw; it is redialed until `close()`. Raw TCP has no acks: the sink is the oracle of what
+ * was aggregated (README "Delivery semantics").
+ */
 export class M3IngestClient {
   private readonly endpoints = new Map<string, Endpoint>();
   /** Connections no longer routed to (instance left the placement, endpoint moved): kept for the report. */
