@@ -17,6 +17,9 @@
 # Env: FORCE_BUILD=true rebuilds all; BUILD_M3AGGREGATOR / BUILD_M3COORDINATOR / BUILD_ETCD / BUILD_TOXIPROXY one of them
 # (the seed's variables); M3_AGGREGATOR_DEBUG_MODE=true = --with-debug; M3AGG_M3_VERSION = default version;
 # M3AGG_BUILD_DIR = build contexts (default ~/.cache/m3agg/build, never inside the package).
+# Platform: binaries are built for the Docker engine's own OS/architecture (`docker info`), not this
+# machine's (a macOS host or an arm64 engine); M3AGG_PLATFORM=linux/arm64 forces one. A platform other than
+# the engine's gets tags suffixed -<os>-<arch> (so the engine's own images stay), and contexts of their own.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -72,6 +75,20 @@ if [ "$list_only" != true ]; then
   export PATH="$gobin:$PATH"
 fi
 export CGO_ENABLED=0 GOFLAGS="-buildvcs=false"
+
+# The platform the binaries are for: the engine's (docker info), else (--list-inputs without an engine)
+# this machine's. Part of every image's input hash.
+go_arch() { case "$1" in x86_64|amd64) echo amd64 ;; aarch64|arm64) echo arm64 ;; armv7l|arm) echo arm ;; *) echo "$1" ;; esac; }
+engine_platform=$(docker info --format '{{.OSType}}/{{.Architecture}}' 2>/dev/null || true)
+if [ -n "$engine_platform" ]; then engine_platform="${engine_platform%%/*}/$(go_arch "${engine_platform#*/}")"
+else engine_platform="linux/$(go_arch "$(uname -m)")"; fi
+platform="${M3AGG_PLATFORM:-$engine_platform}"
+[[ "$platform" =~ ^linux/(amd64|arm64|arm|386|ppc64le|s390x|riscv64)$ ]] \
+  || { current_step=platform; fail "platform $platform is not one the images can be built for (linux/<amd64|arm64|…>: the images are Linux containers; M3AGG_PLATFORM or the engine's docker info)"; }
+export GOOS="${platform%/*}" GOARCH="${platform#*/}"
+tag_suffix=""
+if [ "$platform" != "$engine_platform" ]; then tag_suffix="-$GOOS-$GOARCH"; out="$out/cross$tag_suffix"; fi
+[ "$list_only" = true ] || step "platform $platform$([ -n "$tag_suffix" ] && echo " (not the engine's $engine_platform: tags end in $tag_suffix)")"
 mkdir -p "$out"
 
 # Runs a Go build step; on failure shows the tail of the compiler output and names the step.
@@ -89,7 +106,7 @@ go_step() { # step name, dir, go args...
 # Hash of everything that determines an image, stored as a label on it.
 inputs_hash() { # dockerfile, extra text, module dirs...
   local dockerfile=$1 extra=$2; shift 2
-  { for mod in "$@"; do cat "$mod/go.mod" "$mod/go.sum"; done; printf '%s' "$extra"; cat "$dockerfile" "$here/build.sh" "$here/go/probe/main.go"; } \
+  { for mod in "$@"; do cat "$mod/go.mod" "$mod/go.sum"; done; printf '%s %s' "$extra" "$platform"; cat "$dockerfile" "$here/build.sh" "$here/go/probe/main.go"; } \
     | sha256sum | cut -c1-16
 }
 
@@ -135,7 +152,7 @@ build_version() { # m3 version
   # -s -w: smaller images, faster copies. Version: what build-information and the logs report.
   ldflags="-s -w $extra -X github.com/m3db/m3/src/x/instrument.Version=$v"
   for name in m3aggregator m3coordinator; do
-    local tag="m3agg-local/$name:$v" dockerfile="$here/$name.Dockerfile" force want ctx
+    local tag="m3agg-local/$name:$v$tag_suffix" dockerfile="$here/$name.Dockerfile" force want ctx
     force=$([ "$name" = m3aggregator ] && echo "${BUILD_M3AGGREGATOR:-}" || echo "${BUILD_M3COORDINATOR:-}")
     want=$(inputs_hash "$dockerfile" "$ldflags" "$mod")
     up_to_date "$tag" "$want" "$force" && continue
@@ -149,12 +166,12 @@ build_version() { # m3 version
   done
   build_etcd "$etcd_version"
   if [ "$with_debug" = true ]; then
-    build_debug "m3agg-local/m3aggregator-debug:$v" "$mod" "-trimpath" "$extra -X github.com/m3db/m3/src/x/instrument.Version=$v" "$v"
+    build_debug "m3agg-local/m3aggregator-debug:$v$tag_suffix" "$mod" "-trimpath" "$extra -X github.com/m3db/m3/src/x/instrument.Version=$v" "$v"
   fi
 }
 
 build_etcd() { # etcd version
-  local ev=$1 mod="$here/go/etcd-$1" tag="m3agg-local/etcd:$1" dockerfile="$here/etcd.Dockerfile" want ctx
+  local ev=$1 mod="$here/go/etcd-$1" tag="m3agg-local/etcd:$1$tag_suffix" dockerfile="$here/etcd.Dockerfile" want ctx
   want=$(inputs_hash "$dockerfile" "" "$mod")
   up_to_date "$tag" "$want" "${BUILD_ETCD:-}" && return
   ctx="$out/etcd-$ev"; mkdir -p "$ctx"
@@ -167,7 +184,7 @@ build_etcd() { # etcd version
 # Toxiproxy (the fault proxy of faults: true clusters), from images/go/toxiproxy-<version>.
 build_toxiproxy() {
   local tv mod tag dockerfile="$here/toxiproxy.Dockerfile" want ctx
-  tv=$(json j.toxiproxyVersion); mod="$here/go/toxiproxy-$tv"; tag="m3agg-local/toxiproxy:$tv"
+  tv=$(json j.toxiproxyVersion); mod="$here/go/toxiproxy-$tv"; tag="m3agg-local/toxiproxy:$tv$tag_suffix"
   want=$(inputs_hash "$dockerfile" "" "$mod")
   up_to_date "$tag" "$want" "${BUILD_TOXIPROXY:-}" && return
   ctx="$out/toxiproxy-$tv"; mkdir -p "$ctx"
@@ -203,7 +220,7 @@ build_source() {
   revision=$(git -C "$source_dir" rev-parse --short HEAD 2>/dev/null || echo none)
   ldflags="-X github.com/m3db/m3/src/x/instrument.Version=$version -X github.com/m3db/m3/src/x/instrument.Revision=$revision"
   for name in m3aggregator m3coordinator; do
-    local tag="m3agg-src/$name:$source_tag" ctx="$out/src-$name"
+    local tag="m3agg-src/$name:$source_tag$tag_suffix" ctx="$out/src-$name"
     if docker image inspect "$tag" >/dev/null 2>&1 && ! truthy "${FORCE_BUILD:-}"; then
       step "$tag is up to date (same source tree), skipping"
       continue
@@ -216,7 +233,7 @@ build_source() {
   done
   if [ "$with_debug" = true ]; then
     # No -trimpath: delve then reports the checkout's own paths, so IDE breakpoints need no path mapping.
-    build_debug "m3agg-src/m3aggregator-debug:$source_tag" "$source_dir" "" "$ldflags" "src-$source_tag"
+    build_debug "m3agg-src/m3aggregator-debug:$source_tag$tag_suffix" "$source_dir" "" "$ldflags" "src-$source_tag"
   fi
 }
 
