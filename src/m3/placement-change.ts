@@ -13,7 +13,7 @@
  * - An owner with cutover C and cutoff F flushes exactly the windows whose end is in (C, F]
  *   (`list.go Flush`: ends `<= C` discarded, ends `<= F` consumed, later ones discarded).
  */
-import { isolationGroupOf, MIRROR_PORT, type PlacementNode, WEIGHT, ZONE } from "./placement";
+import { instanceRequest, isolationGroupOf, type PlacementNode } from "./placement";
 import type { Placement, PlacementInstance, PlacementInstanceRequest, PlacementShard } from "./types";
 
 const NS_PER_MS = 1_000_000n;
@@ -32,19 +32,6 @@ export const DEFAULT_PROPAGATION_MARGIN_MS = 5_000;
 /** The largest storage-policy resolution of the fixture's aggregator config (`defaultStoragePolicies: 10s:2d`). */
 export const DEFAULT_RESOLUTIONS_MS: readonly number[] = [10_000];
 
-/** One instance of an add or replace request (snake_case, like the init request). */
-export function instanceRequest(node: PlacementNode, isolationGroup: string): PlacementInstanceRequest {
-  return {
-    id: node.id,
-    isolation_group: isolationGroup,
-    zone: ZONE,
-    weight: WEIGHT,
-    endpoint: node.endpoint,
-    hostname: node.id,
-    port: MIRROR_PORT,
-    ...(node.debugPort === undefined ? {} : { metadata: { debug_port: node.debugPort } }),
-  };
-}
 
 /** Body of `POST …/placement` (add). `force`: nothing in open-source m3 marks aggregator shards available. */
 export interface PlacementAddRequest {

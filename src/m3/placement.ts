@@ -2,7 +2,7 @@
  * Building the aggregator placement request and reading placements. Pure
  * functions: the HTTP calls live in admin-client.ts.
  */
-import type { Placement, PlacementInitRequest, PlacementInstance } from "./types";
+import type { Placement, PlacementInitRequest, PlacementInstance, PlacementInstanceRequest } from "./types";
 
 /** Zone every instance and the coordinator's default header agree on. */
 export const ZONE = "embedded";
@@ -44,17 +44,7 @@ export function buildPlacementInitRequest(params: {
   return {
     num_shards: params.numShards,
     replication_factor: params.rf,
-    instances: params.nodes.map((node, i) => ({
-      id: node.id,
-      isolation_group: isolationGroupOf(i, params.isolationGroups),
-      zone: ZONE,
-      weight: WEIGHT,
-      endpoint: node.endpoint,
-      // Hostname groups instances into hosts: one host per node.
-      hostname: node.id,
-      port: MIRROR_PORT,
-      ...(node.debugPort === undefined ? {} : { metadata: { debug_port: node.debugPort } }),
-    })),
+    instances: params.nodes.map((node, i) => instanceRequest(node, isolationGroupOf(i, params.isolationGroups))),
   };
 }
 
@@ -89,4 +79,18 @@ export function shardSetsOf(placement: Placement): Map<number, string[]> {
   }
   for (const members of sets.values()) members.sort();
   return new Map([...sets.entries()].sort(([a], [b]) => a - b));
+}
+
+/** One instance of a placement request: init, add or replace (snake_case, as the coordinator takes them). */
+export function instanceRequest(node: PlacementNode, isolationGroup: string): PlacementInstanceRequest {
+  return {
+    id: node.id,
+    isolation_group: isolationGroup,
+    zone: ZONE,
+    weight: WEIGHT,
+    endpoint: node.endpoint,
+    hostname: node.id, // hostname groups instances into hosts: one host per node
+    port: MIRROR_PORT,
+    ...(node.debugPort === undefined ? {} : { metadata: { debug_port: node.debugPort } }),
+  };
 }

@@ -3,9 +3,10 @@
  * the code under test (which goes through protobufjs).
  */
 
-/** Base-128 varint of a non-negative integer. */
-export function varint(n: bigint): number[] {
+/** Base-128 varint of an integer (a negative one as its 64-bit two's complement, as protobuf writes int64). */
+export function varint(value: bigint): number[] {
   const out: number[] = [];
+  let n = BigInt.asUintN(64, value);
   do {
     let byte = Number(n & 0x7fn);
     n >>= 7n;

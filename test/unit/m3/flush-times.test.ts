@@ -1,19 +1,9 @@
+import { varint } from "../protobuf-bytes";
 import { decodeShardSetFlushTimes, flushedUpToNanos, flushTimesKey, hasFlushedThrough, unflushedShards } from "../../../src/m3/flush-times";
 
 // Hand-encoded from the field numbers of m3's ShardSetFlushTimes (src/aggregator/generated/proto/flush/flush.proto),
 // not with our schema: by_shard = 1 (map<uint32, ShardFlushTimes>), standard_by_resolution = 1 (map<int64,int64>),
 // tombstoned = 2, timed_by_resolution = 4. Map entries are messages {key = 1, value = 2}.
-function varint(n: bigint): number[] {
-  const out: number[] = [];
-  let v = BigInt.asUintN(64, n);
-  do {
-    let b = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v > 0n) b |= 0x80;
-    out.push(b);
-  } while (v > 0n);
-  return out;
-}
 const field = (num: number, wire: number) => varint(BigInt((num << 3) | wire));
 const bytesField = (num: number, body: number[]) => [...field(num, 2), ...varint(BigInt(body.length)), ...body];
 const entry = (key: bigint, value: number[] | bigint) => [...field(1, 0), ...varint(key), ...(typeof value === "bigint" ? [...field(2, 0), ...varint(value)] : bytesField(2, value))];
