@@ -16,7 +16,9 @@ cache="${M3AGG_KUBE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/m3agg/kube}"
 started=$(date +%s)
 step() { printf '[kube %4ss] %s\n' "$(( $(date +%s) - started ))" "$*" >&2; }
 
-command -v go >/dev/null || { echo "[kube] Go is not installed (needed to build the control plane from the module proxy)" >&2; exit 1; }
+# A Go new enough for the module: the one on PATH, else the toolchain fetched from the Go module proxy (as images/build.sh).
+gobin=$(bash "$here/../scripts/ensure-go.sh") || { echo "[kube] no Go toolchain to build the control plane with (see above)" >&2; exit 1; }
+export PATH="$gobin:$PATH"
 hash=$({ cat "$mod/go.mod" "$mod/go.sum" "$mod/tools.go" "$0"; echo "kwok $kwok_version"; go env GOVERSION; } | sha256sum | cut -c1-16)
 bin="$cache/$hash/bin"
 if [ -x "$bin/kwok" ] && [ -x "$bin/kube-apiserver" ] && [ "${FORCE_BUILD:-}" != true ]; then
