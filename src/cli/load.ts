@@ -115,7 +115,7 @@ export function parseLoadArgs(rest: string[], env: NodeJS.ProcessEnv): LoadComma
       const options = resolveOptions({ ...up.options, backend: "sink" });
       if (!Number.isFinite(resolved.durationMs)) throw new UsageError("--chaos needs --duration (steps are placed on the send's time axis)");
       planChaos(load.chaos, {
-        nodeIds: Array.from({ length: options.nodes }, (_, i) => instanceIdOf(i)), shardSets: options.nodes / options.rf,
+        nodeIds: Array.from({ length: options.nodes }, (_, i) => instanceIdOf(i)), shardSets: options.nodes / options.rf, rf: options.rf,
         faults: options.faults, durationMs: resolved.durationMs,
       });
     }

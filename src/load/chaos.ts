@@ -47,6 +47,8 @@ export interface ChaosContext {
   /** Instance ids in node order. */
   nodeIds: string[];
   shardSets: number;
+  /** Replication factor: add-nodes adds whole shard sets. */
+  rf: number;
   faults: boolean;
   /** Length of the send; every step (and its `for`) must end within it. */
   durationMs: number;
@@ -106,7 +108,13 @@ export function planChaos(steps: unknown, context: ChaosContext): PlannedStep[] 
       if (forMs <= 0) fail(`"for" must be longer than 0`);
       if (atMs + forMs > context.durationMs) fail(`ends at ${(atMs + forMs) / 1000} s, after the end of the send (${context.durationMs / 1000} s): the run must end healed`);
     }
-    if (action === "add-nodes") fail("needs live topology changes (adding nodes to a running cluster), which this version does not have");
+    if (action === "add-nodes") {
+      if (context.faults) fail(`needs a cluster without faults: true (its Toxiproxy has proxies only for the nodes it started with)`);
+      const count = step.count ?? context.rf;
+      if (typeof count !== "number" || !Number.isInteger(count) || count < context.rf || count % context.rf !== 0) {
+        fail(`"count" must be a whole multiple of rf (${context.rf}): nodes are added as whole shard sets`);
+      }
+    }
     if (NETWORK.has(action) && !context.faults) fail(`"${action}" needs a cluster started with faults: true (every link through Toxiproxy)`);
     let node: string | undefined;
     if (step.node !== undefined || KEYS[action].includes("node") && action !== "heal") {
@@ -173,6 +181,8 @@ export interface ChaosTarget {
   leaders(): Promise<Map<number, string | undefined>>;
   isolate(which: number | string): Promise<FaultRecord>;
   healAll(): Promise<FaultRecord>;
+  /** Live topology: adds whole shard sets, resolving when the change is complete. */
+  addNodes(count?: number): Promise<{ nodes: ReadonlyArray<{ readonly id: string }>; change: { placementVersions: { after: number }; totalMs: number } }>;
 }
 
 /** What a timeline without steps samples: the nodes' containers. */
@@ -191,7 +201,7 @@ export function prepareTimeline(cluster: ChaosTarget | SampledTarget, steps: unk
     if (!isChaosTarget(cluster)) throw new ChaosStepError(-1, steps, `chaos needs a cluster handle started by this process (cluster ${cluster.getId()} is a bare load target)`);
     if (!Number.isFinite(durationMs)) throw new ChaosStepError(-1, steps, "chaos needs a load with durationSeconds (steps are placed on the send's time axis)");
     const shardSets = cluster.options.nodes / cluster.options.rf;
-    planned = planChaos(steps, { nodeIds: cluster.nodes.map((n) => n.id), shardSets, faults: cluster.options.faults, durationMs });
+    planned = planChaos(steps, { nodeIds: cluster.nodes.map((n) => n.id), shardSets, rf: cluster.options.rf, faults: cluster.options.faults, durationMs });
   }
   return { begin: (startedAtMs) => new ChaosRun(cluster, planned, startedAtMs) };
 }
@@ -327,7 +337,10 @@ export class ChaosRun {
         await node.network.heal(step.link ?? "all"); return `healed ${node.id} ${step.link ?? "all"}`;
       case "isolate": await c.isolate(node!.id); return `isolated ${node!.id}`;
       case "cut-etcd": await c.etcd.network.cut(); return "cut every link to etcd";
-      case "add-nodes": throw new Error("not supported");
+      case "add-nodes": {
+        const { nodes, change } = await c.addNodes(s.count as number | undefined);
+        return `added ${nodes.map((n) => n.id).join(", ")} (placement version ${change.placementVersions.after}, complete in ${change.totalMs} ms)`;
+      }
     }
   }
 

@@ -229,6 +229,7 @@ async function nodesCpuSeconds(containerIds: string[]): Promise<number | null> {
 interface SelfCounters { added: number; addErrors: number; dropped: number; decodeErrors: number; lagSum: number; lagCount: number }
 
 const M = "m3aggregator_aggregator_";
+const NO_COUNTS: SelfCounters = { added: 0, addErrors: 0, dropped: 0, decodeErrors: 0, lagSum: 0, lagCount: 0 };
 
 async function selfCounters(node: LoadTarget["nodes"][number]): Promise<SelfCounters | string> {
   try {
@@ -280,7 +281,8 @@ interface LoadRun {
   client: M3IngestClient;
   ledger: LoadLedger;
   containerIds: string[];
-  selfBefore: Array<SelfCounters | string>;
+  /** Each node's own counters before the send, by instance id (a node added during the run has none: it counts from 0). */
+  selfBefore: Map<string, SelfCounters | string>;
   aggCpu0: number | null;
   sentByType: Record<LoadMetricType, number>;
   sent: number;
@@ -309,7 +311,7 @@ async function prepare(cluster: LoadTarget, options: LoadOptions): Promise<LoadR
     ...(options.m3Version === undefined ? {} : { m3Version: options.m3Version }),
   });
   const containerIds = cluster.nodes.map((n) => n.getId());
-  const selfBefore = await Promise.all(cluster.nodes.map((n) => selfCounters(n)));
+  const selfBefore = new Map(await Promise.all(cluster.nodes.map(async (n) => [n.id, await selfCounters(n)] as const)));
   return {
     cluster, o, options, verify, prefix, client, containerIds, selfBefore,
     ids: Array.from({ length: o.ids }, (_, k) => `${prefix}.${o.pattern[k % o.pattern.length]}.${k}`),
@@ -530,7 +532,8 @@ async function report(run: LoadRun, settled: Awaited<ReturnType<typeof settle>>)
   const { cluster, o } = run;
   const aggCpuEnd = await nodesCpuSeconds(run.containerIds);
   const selfAfter = await Promise.all(cluster.nodes.map((n) => selfCounters(n)));
-  const aggregators = cluster.nodes.map((n, i) => selfReport(n.id, run.selfBefore[i] as SelfCounters | string, selfAfter[i] as SelfCounters | string));
+  // The nodes there now (a topology change may have added or removed some); one added since counts from 0.
+  const aggregators = cluster.nodes.map((n, i) => selfReport(n.id, run.selfBefore.get(n.id) ?? NO_COUNTS, selfAfter[i] as SelfCounters | string));
   const sinkStats = run.verify ? cluster.getSink().stats() : undefined;
   const checks = settled.checks;
   const expected = run.sentByType.counter;

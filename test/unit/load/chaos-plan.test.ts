@@ -2,7 +2,7 @@
 import { ChaosStepError, parseDuration, planChaos, type ChaosContext } from "../../../src/load/chaos";
 import { renderLoadReportHtml } from "../../../src/load/report-html";
 
-const CONTEXT: ChaosContext = { nodeIds: ["m3aggregator01", "m3aggregator02", "m3aggregator03", "m3aggregator04"], shardSets: 2, faults: true, durationMs: 30_000 };
+const CONTEXT: ChaosContext = { nodeIds: ["m3aggregator01", "m3aggregator02", "m3aggregator03", "m3aggregator04"], shardSets: 2, rf: 2, faults: true, durationMs: 30_000 };
 
 function refusal(steps: unknown, context: ChaosContext = CONTEXT): string {
   try {
@@ -45,11 +45,20 @@ describe("planChaos", () => {
     [[{ at: "5s", do: "cut", node: 1, link: "etcd", ms: 3 }], `"ms" is not a field of "cut" (fields: at, do, node, link, for)`],
     [[{ at: "5s", do: "latency", node: 1, link: "ingest" }], `"ms" must be whole milliseconds 0..600000`],
     [[{ at: "5s", do: "bandwidth", node: 1, link: "ingest", kbPerSecond: 0 }], `"kbPerSecond" must be a whole number of KB/s, at least 1`],
-    [[{ at: "5s", do: "add-nodes" }], "needs live topology changes"],
+    [[{ at: "5s", do: "add-nodes" }], "needs a cluster without faults: true"],
     [[{ at: "5s", do: "restart" }], `"node" must be a node number`],
     ["kill", "chaos must be an array of steps"],
   ])("refused: %j", (steps, message) => {
     expect(refusal(steps)).toContain(message);
+  });
+
+  test("add-nodes adds whole shard sets, on a cluster without faults", () => {
+    const plain = { ...CONTEXT, faults: false };
+    expect(planChaos([{ at: "5s", do: "add-nodes" }], plain)).toMatchObject([{ action: "add-nodes", atMs: 5_000 }]);
+    expect(planChaos([{ at: "5s", do: "add-nodes", count: 4 }], plain)).toHaveLength(1);
+    expect(refusal([{ at: "5s", do: "add-nodes", count: 3 }], plain)).toContain(`"count" must be a whole multiple of rf (2)`);
+    expect(refusal([{ at: "5s", do: "add-nodes", count: 0 }], plain)).toContain(`"count" must be a whole multiple of rf (2)`);
+    expect(refusal([{ at: "5s", do: "add-nodes", for: "5s" }], plain)).toContain(`"for" is not a field of "add-nodes"`);
   });
 
   test("network steps need faults: true", () => {
