@@ -64,9 +64,11 @@ describe("m3agg", () => {
       let flushed = "";
       for (let i = 0; i < 30 && !flushed.includes('"metric":"cli.requests"'); i++) {
         await new Promise((r) => setTimeout(r, 1_000));
-        flushed = m3agg(["logs"]).stdout;
+        flushed = m3agg(["logs", "--raw"]).stdout; // m3's own JSON lines
       }
       expect(flushed).toMatch(/aggregated metric with policy.*"metric":"cli.requests","policy":"10s:2d"/);
+      // Without --raw the same line is rendered as `time level msg key=value`.
+      expect(m3agg(["logs"]).stdout).toMatch(/INFO {2}aggregated metric with policy metric=cli\.requests policy=10s:2d/);
     } finally {
       const down = m3agg(["down", "--json"]);
       expect(down.status).toBe(0);
