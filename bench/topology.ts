@@ -79,10 +79,10 @@ async function main(): Promise<void> {
       process.stdout.write(`${[r.change.padEnd(26), (r.totalMs / 1000).toFixed(1).padStart(7), ...phases.map((p) => ((r.phasesMs as Record<string, number>)[p] as number / 1000).toFixed(1).padStart(14)),
         String(r.rateBefore).padStart(11), String(r.rateDuring).padStart(6), String(r.rateAfter).padStart(5)].join(" ")}\n`);
     }
-    process.stdout.write(`load: sent ${report.sent}, lost ${report.lost}, duplicates ${report.duplicates}, conflicts ${report.conflicts}\n`);
+    process.stdout.write(`load: sent ${report.sent}, lost ${report.lost}, duplicates ${report.duplicates}, conflicts ${report.conflicts}, ok ${report.ok}${report.problems.length > 0 ? `: ${report.problems.join("; ")}` : ""}\n`);
     process.stdout.write(`${JSON.stringify({
       bench: "topology", m3Version: cluster.getM3Version(), rate, ids, rows,
-      load: { sent: report.sent, lost: report.lost, duplicates: report.duplicates, conflicts: report.conflicts, ok: report.ok },
+      load: { sent: report.sent, lost: report.lost, duplicates: report.duplicates, conflicts: report.conflicts, ok: report.ok, problems: report.problems },
       error: failure === undefined ? null : String((failure as Error).message ?? failure),
     })}\n`);
     if (failure !== undefined || !report.ok) process.exitCode = 1;
