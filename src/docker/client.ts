@@ -68,12 +68,7 @@ export async function removeContainers(ids: string[]): Promise<string[]> {
 
 /** CPU seconds the containers have used so far, summed (their cgroup counters, via the engine's stats). */
 export async function containerCpuSeconds(ids: string[]): Promise<number> {
-  const client = await dockerClient();
-  const seconds = await Promise.all(ids.map(async (id) => {
-    const stats = (await client.container.dockerode.getContainer(id).stats({ stream: false })) as { cpu_stats: { cpu_usage: { total_usage: number } } };
-    return stats.cpu_stats.cpu_usage.total_usage / 1e9;
-  }));
-  return seconds.reduce((sum, s) => sum + s, 0);
+  return (await containerCpuSecondsEach(ids)).reduce((sum, s) => sum + s, 0);
 }
 
 /** CPU seconds each container has used so far, in order (one-shot stats: no second sample is awaited). */

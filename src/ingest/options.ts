@@ -6,6 +6,7 @@
 import type * as tls from "node:tls";
 import type * as net from "node:net";
 import type { M3Version } from "../model/versions";
+import type { ConnectionOptions } from "./connection";
 import { m3VersionOf } from "./encoder";
 import { DEFAULT_SHARD_CUTOFF_LINGER_MS, DEFAULT_SHARD_CUTOVER_WARMUP_MS } from "./router";
 import { InvalidMetricError } from "./policy";
@@ -80,17 +81,13 @@ export interface IngestClientOptions {
  */
 export const DEFAULT_MAX_MESSAGE_BYTES = 50_000_000;
 
-export interface ResolvedClientOptions {
+/** Settings each endpoint connection takes as they are (documented on {@link ConnectionOptions}). */
+type ConnectionTuning = Pick<ConnectionOptions, "m3Version" | "batchBytes" | "flushIntervalMs" | "connectTimeoutMs"
+  | "reconnectDelayMs" | "maxReconnectDelayMs" | "writeTimeoutMs" | "maxQueueBytes">;
+
+export interface ResolvedClientOptions extends ConnectionTuning {
   connectionsPerEndpoint: number;
-  m3Version: M3Version;
   tls: tls.ConnectionOptions | undefined;
-  batchBytes: number;
-  flushIntervalMs: number;
-  connectTimeoutMs: number;
-  reconnectDelayMs: number;
-  maxReconnectDelayMs: number;
-  writeTimeoutMs: number;
-  maxQueueBytes: number;
   closeTimeoutMs: number;
   strict: boolean;
   follow: { intervalMs: number } | undefined;
