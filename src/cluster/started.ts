@@ -30,11 +30,15 @@ import { followContainerLogs, type FollowLogsOptions, type LogFollower } from ".
 import type { StartedToxiproxyContainer } from "../containers/toxiproxy";
 import { FaultLog, type FaultRecord, FaultsDisabledError, LinkFaults, nodeLinkMap } from "../faults/network";
 import { addNodes, removeNodes, replaceNode, type TopologyChange, type TopologyOptions } from "./topology";
+import { attachNodes, nodePlansOf } from "./node-containers";
+import { containersWithLabel } from "../docker/client";
+import type { StartedCluster } from "./handle";
+import { LABEL_CLUSTER } from "../model/labels";
 
 export type { StartupTimings } from "../model/phases";
 
 /** A running cluster: endpoints, clients, and stop(). */
-export class StartedM3AggregatorCluster {
+export class StartedM3AggregatorCluster implements StartedCluster {
   /** Client of the coordinator admin API (placements, topics). */
   readonly admin: M3AdminClient;
   private stopping: Promise<void> | undefined;
@@ -123,7 +127,34 @@ export class StartedM3AggregatorCluster {
 
   /** @internal TopologyTarget: takes nodes started by a change into the handle. */
   adoptNodes(nodes: StartedM3AggregatorNode[]): void {
-    this.nodeList = [...this.nodeList, ...nodes].sort((a, b) => a.id.localeCompare(b.id));
+    const known = new Set(this.nodeList.map((n) => n.id));
+    this.nodeList = [...this.nodeList, ...nodes.filter((n) => !known.has(n.id))].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /**
+   * Brings {@link nodes} up to date with the engine: takes in node containers another process
+   * started (`m3agg scale` on this cluster, another handle's addNodes), drops nodes whose containers
+   * are gone. Topology changes, `election()` and `waitForReady()` call it when the placement names
+   * a node this handle lacks, so a change made elsewhere never leaves this handle stale.
+   * Resolves with the ids taken in and dropped.
+   */
+  async syncNodes(): Promise<{ added: string[]; dropped: string[] }> {
+    const containers = await containersWithLabel(LABEL_CLUSTER, this.getClusterId());
+    const running = containers.filter((c) => c.state === "running");
+    const plans = nodePlansOf(this.getClusterId(), running);
+    const known = new Set(this.nodeList.map((n) => n.id));
+    const live = new Set(plans.map((p) => p.node.id));
+    const added = await attachNodes(this.plan.host, plans.filter((p) => !known.has(p.node.id)));
+    const dropped = this.nodeList.filter((n) => !live.has(n.id)).map((n) => n.id);
+    this.dropNodes(dropped);
+    this.adoptNodes(added);
+    return { added: added.map((n) => n.id), dropped };
+  }
+
+  /** Syncs the node list when the placement names an instance this handle has no node for. */
+  private async nodesFor(placementIds: Iterable<string>): Promise<void> {
+    const known = new Set(this.nodeList.map((n) => n.id));
+    if ([...placementIds].some((id) => !known.has(id))) await this.syncNodes();
   }
 
   /** @internal TopologyTarget: drops nodes a change removed. */
@@ -183,6 +214,11 @@ export class StartedM3AggregatorCluster {
     return node;
   }
 
+  /** The dial map: on the loopback network every placement endpoint is dialled as it is. */
+  dialAddress(endpoint: string): string {
+    return endpoint;
+  }
+
   /**
    * The in-process m3msg consumer receiving everything the leaders flush (backend "sink").
    * Throws for other backends, and for attached clusters (the sink lives in the process that started it).
@@ -221,7 +257,9 @@ export class StartedM3AggregatorCluster {
 
   /** Election state of every shard set, from each node's /status. */
   async election(): Promise<ShardSetElection[]> {
-    return readElection(await this.shardSets(), this.apis);
+    const shardSets = await this.shardSets();
+    await this.nodesFor([...shardSets.values()].flat());
+    return readElection(shardSets, this.apis);
   }
 
   /** Leader instance id of each shard set (undefined where none or several lead right now). */
@@ -306,7 +344,9 @@ export class StartedM3AggregatorCluster {
   async waitForReady(options: { timeoutMs?: number } = {}): Promise<ShardSetElection[]> {
     const timeoutMs = options.timeoutMs ?? 60_000;
     try {
-      return await waitForElection(await this.shardSets(), this.apis, timeoutMs);
+      const shardSets = await this.shardSets();
+      await this.nodesFor([...shardSets.values()].flat());
+      return await waitForElection(shardSets, this.apis, timeoutMs);
     } catch (error) {
       throw new Error(`cluster ${this.getClusterId()} not ready: ${(error as Error).message}\n${this.logTails(this.nodes.map((n) => n.id))}`, { cause: error });
     }

@@ -88,6 +88,8 @@ export interface TopologyTarget {
   getEtcdUrl(): string;
   /** The cluster's node handles now. */
   currentNodes(): readonly StartedM3AggregatorNode[];
+  /** Re-reads the node containers from the engine (another process may have changed the topology). */
+  syncNodes(): Promise<unknown>;
   /** Takes new nodes into the handle / drops removed ones from it. */
   adoptNodes(nodes: StartedM3AggregatorNode[]): void;
   dropNodes(ids: string[]): void;
@@ -133,6 +135,7 @@ export async function addNodes(target: TopologyTarget, count: number | undefined
   refuseNewNodesWithFaults(target, "addNodes");
   const rf = target.plan.inputs.options.rf;
   const n = validateAddCount(count ?? rf, rf);
+  await target.syncNodes();
   const { placement } = await target.admin.getPlacement("m3aggregator");
   assertNoChangeInFlight(placement);
   const ids = nextInstanceIds([...Object.keys(placement.instances), ...target.currentNodes().map((x) => x.id)], n);
@@ -146,6 +149,7 @@ export async function addNodes(target: TopologyTarget, count: number | undefined
 /** Removes whole shard sets; a partial set or an unknown id is refused before any call. */
 export async function removeNodes(target: TopologyTarget, ids: string[], options: TopologyOptions = {}): Promise<TopologyChange> {
   validateTopologyOptions(options);
+  await target.syncNodes();
   const { placement } = await target.admin.getPlacement("m3aggregator");
   const leaving = validateRemove(ids, placement);
   assertNoChangeInFlight(placement);
@@ -160,6 +164,7 @@ export async function removeNodes(target: TopologyTarget, ids: string[], options
 export async function replaceNode(target: TopologyTarget, id: string, options: TopologyOptions = {}): Promise<{ node: StartedM3AggregatorNode; change: TopologyChange }> {
   validateTopologyOptions(options);
   refuseNewNodesWithFaults(target, "replaceNode");
+  await target.syncNodes();
   const { placement } = await target.admin.getPlacement("m3aggregator");
   const leavingId = validateReplace(id, placement);
   assertNoChangeInFlight(placement);

@@ -158,6 +158,13 @@ describe("live topology under load", () => {
     expect(report.shardStates.flatMap((s: { groups: Array<{ state: string }> }) => s.groups.map((g) => g.state))).not.toContain("LEAVING");
     expect(m3agg(["status"]).stdout).toMatch(/shard set \d+ m3aggregator\d+: \d+ (AVAILABLE|INITIALIZING) \(cutover/);
     expect(await clusterContainers(m3.cluster.getId())).not.toContainEqual(expect.stringContaining(follower));
+    // This process's handle learns of the change the CLI made: waitForReady finds a placement
+    // instance it has no node for and re-reads the node containers (the chaos test below relies on it).
+    expect(m3.cluster.nodes.map((n) => n.id)).not.toContain(change.added[0]);
+    await m3.cluster.waitForReady({ timeoutMs: 30_000 });
+    expect(m3.cluster.nodes.map((n) => n.id)).toContain(change.added[0]);
+    expect(m3.cluster.nodes.map((n) => n.id)).not.toContain(follower);
+    expect(m3.cluster.nodes.map((n) => n.id).sort()).toEqual(Object.keys((await m3.cluster.placement()).instances).sort());
   }, 300_000);
 
   test("a chaos timeline adds a shard set mid-load (runLoad chaos step add-nodes): the step is recorded, every counter exact; the old owners count shard_not_owned for writes routed by the previous placement", async () => {
