@@ -14,6 +14,7 @@ export { StartedM3AggregatorCluster } from "./cluster/started";
 export { type StartupTimings } from "./model/phases";
 export { attachCluster, AttachError } from "./cluster/attach";
 export { StartedSwarmCluster, SwarmNode } from "./cluster/swarm";
+export type { ClusterNode, StartedCluster } from "./cluster/handle";
 export type { ClusterPlan, NodePlan, PlanInputs, PlanImages, ContainerSpec, FileSpec, WaitSpec } from "./plan/plan";
 export { StartedM3AggregatorNode } from "./containers/m3aggregator";
 export { StartedM3CoordinatorContainer } from "./containers/m3coordinator";

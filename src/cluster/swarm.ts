@@ -9,6 +9,7 @@
  * node through the dial map (placement endpoint → the engine's address and the node's published
  * port, or, for engines in network namespaces of this machine, a 127.0.0.1 port of a relay).
  */
+import type { ClusterNode, StartedCluster } from "./handle";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -73,7 +74,7 @@ interface Engine {
 }
 
 /** One aggregator node of a swarm cluster, as this process reaches it. */
-export class SwarmNode {
+export class SwarmNode implements ClusterNode {
   readonly api: AggregatorApi;
   constructor(
     /** Instance id = service name = host id. */
@@ -111,7 +112,7 @@ export class SwarmNode {
 }
 
 /** A running swarm cluster: the node APIs, leaders, the sink, the dial map and stop(). */
-export class StartedSwarmCluster {
+export class StartedSwarmCluster implements StartedCluster {
   readonly admin: M3AdminClient;
   private stopping: Promise<void> | undefined;
 
@@ -130,8 +131,13 @@ export class StartedSwarmCluster {
     this.admin = new M3AdminClient(adminUrl);
   }
 
-  getId(): string {
+  getClusterId(): string {
     return this.plan.clusterId;
+  }
+
+  /** The cluster id, like {@link getClusterId}. */
+  getId(): string {
+    return this.getClusterId();
   }
 
   getM3Version(): M3Version {

@@ -84,6 +84,11 @@ export class StartedM3AggregatorNode extends ControllableContainer {
   }
 
   /** `http://<host>:<httpPort>`. */
+  /** Where this process dials the raw TCP endpoint: on the loopback network, the placement's endpoint itself. */
+  getDialAddress(): string {
+    return this.getTcpEndpoint();
+  }
+
   getHttpUrl(): string {
     return this.plan.httpUrl;
   }
