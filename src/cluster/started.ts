@@ -34,6 +34,7 @@ import { attachNodes, nodePlansOf } from "./node-containers";
 import { containersWithLabel } from "../docker/client";
 import type { StartedCluster } from "./handle";
 import { LABEL_CLUSTER } from "../model/labels";
+import { clusterOwnerOf } from "../docker/labels";
 
 export type { StartupTimings } from "../model/phases";
 
@@ -127,8 +128,9 @@ export class StartedM3AggregatorCluster implements StartedCluster {
 
   /** @internal TopologyTarget: takes nodes started by a change into the handle. */
   adoptNodes(nodes: StartedM3AggregatorNode[]): void {
-    const known = new Set(this.nodeList.map((n) => n.id));
-    this.nodeList = [...this.nodeList, ...nodes.filter((n) => !known.has(n.id))].sort((a, b) => a.id.localeCompare(b.id));
+    // A node already found by syncNodes (election() during this change) gives way to the handle that started it.
+    const incoming = new Set(nodes.map((n) => n.id));
+    this.nodeList = [...this.nodeList.filter((n) => !incoming.has(n.id)), ...nodes].sort((a, b) => a.id.localeCompare(b.id));
   }
 
   /**
@@ -140,15 +142,21 @@ export class StartedM3AggregatorCluster implements StartedCluster {
    */
   async syncNodes(): Promise<{ added: string[]; dropped: string[] }> {
     const containers = await containersWithLabel(LABEL_CLUSTER, this.getClusterId());
-    const running = containers.filter((c) => c.state === "running");
-    const plans = nodePlansOf(this.getClusterId(), running);
+    // A stopped node (a failover test's node.stop()) is still the cluster's: only a removed container drops it.
+    const plans = nodePlansOf(this.getClusterId(), containers);
     const known = new Set(this.nodeList.map((n) => n.id));
     const live = new Set(plans.map((p) => p.node.id));
-    const added = await attachNodes(this.plan.host, plans.filter((p) => !known.has(p.node.id)));
+    const found = await attachNodes(this.plan.host, plans.filter((p) => !known.has(p.node.id) && p.summary.state === "running"));
+    const added = found.filter((n) => !this.nodeList.some((k) => k.id === n.id)); // a change may have adopted it meanwhile
     const dropped = this.nodeList.filter((n) => !live.has(n.id)).map((n) => n.id);
     this.dropNodes(dropped);
     this.adoptNodes(added);
     return { added: added.map((n) => n.id), dropped };
+  }
+
+  /** @internal TopologyTarget: the owner labels of the cluster (etcd's, set when the cluster started). */
+  clusterOwner(): Record<string, string> {
+    return clusterOwnerOf(this.etcd.getLabels());
   }
 
   /** Syncs the node list when the placement names an instance this handle has no node for. */

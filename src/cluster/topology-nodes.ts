@@ -9,7 +9,8 @@
 import { type ClusterPlan, type NodePlan, planNode } from "../plan/plan";
 import { prepareContainer } from "../containers/executor";
 import { StartedM3AggregatorNode } from "../containers/m3aggregator";
-import { PortAllocator, type NodePorts } from "../ports";
+import { keepReservations, PortAllocator, type NodePorts } from "../ports";
+import { LABEL_OWNER_PID } from "../model/labels";
 import { formatLogTail } from "../util/log-tail";
 
 /** The 0-based node index of an instance id `m3aggregatorNN` (NN − 1). */
@@ -35,8 +36,9 @@ export function planAddedNode(plan: ClusterPlan, id: string, ports: NodePorts): 
 }
 
 /** Allocates the ports of one more node (HTTP, metrics, raw TCP, and delve in debug mode). */
-export async function allocateNodePorts(plan: ClusterPlan, debug: boolean): Promise<NodePorts> {
-  const allocator = new PortAllocator({ cluster: plan.clusterId, host: plan.host });
+export async function allocateNodePorts(plan: ClusterPlan, debug: boolean, owner: Record<string, string> = {}): Promise<NodePorts> {
+  const ownerPid = owner[LABEL_OWNER_PID] === undefined ? undefined : Number(owner[LABEL_OWNER_PID]);
+  const allocator = new PortAllocator({ cluster: plan.clusterId, host: plan.host, ownerPid });
   try {
     const ports: NodePorts = { http: await allocator.allocate(), metrics: await allocator.allocate(), tcp: await allocator.allocate() };
     if (debug) ports.debug = await allocator.allocate();
@@ -47,12 +49,16 @@ export async function allocateNodePorts(plan: ClusterPlan, debug: boolean): Prom
   }
 }
 
-/** Starts nodes `ids` in parallel with the plan's executor; on any failure removes the ones that started and throws naming each failure. */
-export async function startAddedNodes(plan: ClusterPlan, ids: string[], startTimeoutMs = 90_000): Promise<StartedM3AggregatorNode[]> {
+/**
+ * Starts nodes `ids` in parallel with the plan's executor; on any failure removes the ones that started
+ * and throws naming each failure. `owner`: the owner labels of the cluster's containers; the new nodes
+ * and their port reservations take them, so they live with the cluster, not with this process.
+ */
+export async function startAddedNodes(plan: ClusterPlan, ids: string[], startTimeoutMs = 90_000, owner?: Record<string, string>): Promise<StartedM3AggregatorNode[]> {
   const debug = plan.inputs.options.debug !== undefined;
   const results = await Promise.allSettled(ids.map(async (id) => {
-    const node = planAddedNode(plan, id, await allocateNodePorts(plan, debug));
-    const prepared = prepareContainer(node.container);
+    const node = planAddedNode(plan, id, await allocateNodePorts(plan, debug, owner));
+    const prepared = prepareContainer(node.container, { owner });
     try {
       return new StartedM3AggregatorNode(await prepared.start(startTimeoutMs), prepared.logBuffer, node);
     } catch (error) {
@@ -65,5 +71,6 @@ export async function startAddedNodes(plan: ClusterPlan, ids: string[], startTim
     await Promise.all(started.map((n) => n.remove().catch(() => undefined)));
     throw new Error(`new aggregator nodes failed to start:\n${failed.join("\n")}`);
   }
+  if (plan.inputs.options.reuseKey !== undefined) keepReservations(plan.clusterId); // a kept cluster's ports outlive every process
   return started;
 }

@@ -90,6 +90,8 @@ export interface TopologyTarget {
   currentNodes(): readonly StartedM3AggregatorNode[];
   /** Re-reads the node containers from the engine (another process may have changed the topology). */
   syncNodes(): Promise<unknown>;
+  /** The owner labels of the cluster's containers: new nodes take them (they live with the cluster, not with the caller). */
+  clusterOwner(): Record<string, string>;
   /** Takes new nodes into the handle / drops removed ones from it. */
   adoptNodes(nodes: StartedM3AggregatorNode[]): void;
   dropNodes(ids: string[]): void;
@@ -215,7 +217,7 @@ async function runChange(target: TopologyTarget, kind: TopologyChange["kind"], o
   let started: StartedM3AggregatorNode[] = [];
   let adopted = false;
   try {
-    started = await phase("containerStart", () => (spec.newIds.length === 0 ? Promise.resolve([]) : startAddedNodes(target.plan, spec.newIds, remaining())),
+    started = await phase("containerStart", () => (spec.newIds.length === 0 ? Promise.resolve([]) : startAddedNodes(target.plan, spec.newIds, remaining(), target.clusterOwner())),
       spec.newIds.join(", "));
 
     // The coordinator sets T to the next whole minute; keep that far enough ahead to rewrite it first.

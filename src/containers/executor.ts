@@ -5,7 +5,7 @@
  * start, so no line is lost and a failed start can still show the container's last lines.
  */
 import { GenericContainer, type StartedTestContainer } from "testcontainers";
-import { isKept, ownerLabels } from "../docker/labels";
+import { isKept, ownedBySelf, ownerLabels } from "../docker/labels";
 import type { ContainerSpec } from "../plan/spec";
 import { LogBuffer } from "./log-buffer";
 import { waitStrategyOf } from "./wait";
@@ -26,15 +26,17 @@ export interface PreparedContainer {
 }
 
 /** The Testcontainers container of a spec, labelled with the spec's labels plus the owner labels. */
-function containerOf(spec: ContainerSpec, logBuffer: LogBuffer): GenericContainer {
+function containerOf(spec: ContainerSpec, logBuffer: LogBuffer, owner?: Record<string, string>): GenericContainer {
+  // A container owned by another process (a node added to its cluster) must outlive this one: no session label.
+  const reaped = !isKept(spec.labels) && (owner === undefined || ownedBySelf(owner));
   const container = new GenericContainer(spec.image)
-    .withLabels({ ...spec.labels, ...ownerLabels(spec.labels) })
+    .withLabels({ ...spec.labels, ...ownerLabels(spec.labels, owner) })
     .withLogConsumer(logBuffer.consumer)
     .withEntrypoint(spec.entrypoint)
     .withCommand(spec.command)
     .withEnvironment(spec.env)
     .withWaitStrategy(waitStrategyOf(spec.wait))
-    .withAutoCleanup(!isKept(spec.labels)); // Testcontainers adds the session label (Ryuk reaps by it) only with auto-cleanup
+    .withAutoCleanup(reaped); // Testcontainers adds the session label (Ryuk reaps by it) only with auto-cleanup
   switch (spec.network) {
     case "loopback": // host network: every listener on the plan's host address, nothing mapped, no bridge traffic
       container.withNetworkMode("host");
@@ -52,9 +54,9 @@ function containerOf(spec: ContainerSpec, logBuffer: LogBuffer): GenericContaine
 }
 
 /** Prepares a spec: the container is created when `start` is called. */
-export function prepareContainer(spec: ContainerSpec): PreparedContainer {
+export function prepareContainer(spec: ContainerSpec, options: { owner?: Record<string, string> } = {}): PreparedContainer {
   const logBuffer = new LogBuffer();
-  const container = containerOf(spec, logBuffer);
+  const container = containerOf(spec, logBuffer, options.owner);
   return {
     spec,
     logBuffer,

@@ -35,6 +35,11 @@ export interface PortAllocatorOptions {
   dir?: string;
   /** Ranges to pick from. Default {@link allocatablePortRanges}() (the pool minus the ephemeral range). */
   ranges?: PortRange[];
+  /**
+   * The process the reservations belong to. Default this one; a node added to a cluster by another
+   * process (`m3agg scale`) reserves its ports under the cluster owner's pid, so they live as long as the cluster.
+   */
+  ownerPid?: number;
 }
 
 /** Allocates and reserves ports for one cluster. */
@@ -44,6 +49,7 @@ export class PortAllocator {
   readonly dir: string;
   private readonly ranges: PortRange[];
   private readonly size: number;
+  private readonly ownerPid: number;
   /** Ports this allocator reserved (released together by {@link releaseAll}). */
   private readonly held = new Set<number>();
 
@@ -53,6 +59,7 @@ export class PortAllocator {
     this.dir = options.dir ?? reservationsDir();
     this.ranges = options.ranges ?? allocatablePortRanges();
     this.size = this.ranges.reduce((n, r) => n + r.to - r.from + 1, 0);
+    this.ownerPid = options.ownerPid ?? process.pid;
   }
 
   /** Ports reserved through this allocator and not released. */
@@ -76,11 +83,11 @@ export class PortAllocator {
    */
   async tryReserve(port: number): Promise<PortRefusal | undefined> {
     if (this.held.has(port)) return undefined;
-    if (!reservePort(port, this.cluster, this.dir)) {
+    if (!reservePort(port, this.cluster, this.dir, this.ownerPid)) {
       const owner = readReservation(port, this.dir);
-      if (owner !== undefined && owner.cluster === this.cluster && owner.pid === process.pid) {
+      if (owner !== undefined && owner.cluster === this.cluster && owner.pid === this.ownerPid) {
         this.held.add(port); // ours already (a second plan of the same cluster in this process)
-      } else if (!(await reclaimIfStale(port, this.dir)) || !reservePort(port, this.cluster, this.dir)) {
+      } else if (!(await reclaimIfStale(port, this.dir)) || !reservePort(port, this.cluster, this.dir, this.ownerPid)) {
         const by = readReservation(port, this.dir);
         return { reason: "reserved", by: { cluster: by?.cluster ?? "?", pid: by?.pid ?? 0 } };
       }

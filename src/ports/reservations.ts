@@ -98,12 +98,12 @@ export function listReservations(dir = reservationsDir()): Reservation[] {
 }
 
 /**
- * Reserves `port` for `cluster`, owned by this process. Resolves false when another
+ * Reserves `port` for `cluster`, owned by process `pid` (this one unless the cluster's owner is another local process). Resolves false when another
  * reservation holds it (stale ones are not taken over here: see {@link reclaimIfStale}).
  */
-export function reservePort(port: number, cluster: string, dir = reservationsDir()): boolean {
+export function reservePort(port: number, cluster: string, dir = reservationsDir(), pid = process.pid): boolean {
   ensureDir(dir);
-  const record: Reservation = { port, pid: process.pid, hostname: os.hostname(), cluster, kept: false, at: new Date().toISOString() };
+  const record: Reservation = { port, pid, hostname: os.hostname(), cluster, kept: false, at: new Date().toISOString() };
   return createExclusive(dir, fileOf(dir, port), `${JSON.stringify(record)}\n`);
 }
 

@@ -1,9 +1,14 @@
 import { containersWithLabel } from "../../src/docker/client";
-import { LABEL_CLUSTER } from "../../src/model/labels";
+import { LABEL_CLUSTER, LABEL_NODE } from "../../src/model/labels";
 
 /** Containers of one cluster, asked from Docker by label (not from the fixture's own bookkeeping). */
 export async function clusterContainers(clusterId: string): Promise<string[]> {
   return (await containersWithLabel(LABEL_CLUSTER, clusterId)).map((c) => c.name);
+}
+
+/** Instance ids of the cluster's aggregator containers, from their node labels (container names are Docker's random ones). */
+export async function clusterNodeIds(clusterId: string): Promise<string[]> {
+  return (await containersWithLabel(LABEL_CLUSTER, clusterId)).flatMap((c) => (c.labels[LABEL_NODE] === undefined ? [] : [c.labels[LABEL_NODE] as string])).sort();
 }
 
 /** A cluster id unique to this test run. */

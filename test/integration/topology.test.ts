@@ -14,7 +14,11 @@ import { movingShards, pendingChangeTimeMs } from "../../src/m3/placement-change
 import { poll } from "../../src/util/poll";
 import { runLoad } from "../../src/load/run";
 import { useM3AggregatorCluster } from "../../src/jest/helper";
-import { clusterContainers, uniqueClusterId } from "./helpers";
+import { clusterContainers, clusterNodeIds, uniqueClusterId } from "./helpers";
+import { containersWithLabel } from "../../src/docker/client";
+import { LABEL_CLUSTER, LABEL_NODE, LABEL_OWNER_PID, LABEL_RYUK_SESSION } from "../../src/model/labels";
+import { sweepOrphans } from "../../src/lifecycle/sweep";
+import { listReservations } from "../../src/ports";
 import { topologyChecks } from "./steady-load";
 
 const m3 = useM3AggregatorCluster({ nodes: 2, rf: 2, backend: "sink", clusterId: uniqueClusterId("topology") });
@@ -150,14 +154,24 @@ describe("live topology under load", () => {
     expect(scaled.status).toBe(0);
     const change = JSON.parse(scaled.stdout).change;
     expect(change.removed).toEqual([follower]);
+    // The new node belongs to this cluster's owner (this process), not to the m3agg process that
+    // exited: the orphan sweep that every start runs (here, or in a parallel test) leaves it alone.
+    const added = (await containersWithLabel(LABEL_NODE, change.added[0])).filter((c) => c.labels[LABEL_CLUSTER] === m3.cluster.getId());
+    expect(added).toHaveLength(1);
+    expect(added[0]?.labels[LABEL_OWNER_PID]).toBe(String(process.pid));
+    expect(added[0]?.labels[LABEL_RYUK_SESSION]).toBeUndefined();
+    await sweepOrphans();
+    expect(await clusterNodeIds(m3.cluster.getId())).toContain(change.added[0]);
+    expect(listReservations().filter((r) => r.cluster === m3.cluster.getId()).every((r) => r.pid === process.pid)).toBe(true);
     const status = m3agg(["status", "--json"]);
+    expect({ status: status.status, stderr: status.stderr }).toMatchObject({ status: 0 });
     const report = JSON.parse(status.stdout);
     const instances = report.shardStates.map((s: { instance: string }) => s.instance);
     expect(instances).toContain(change.added[0]);
     expect(instances).not.toContain(follower);
     expect(report.shardStates.flatMap((s: { groups: Array<{ state: string }> }) => s.groups.map((g) => g.state))).not.toContain("LEAVING");
     expect(m3agg(["status"]).stdout).toMatch(/shard set \d+ m3aggregator\d+: \d+ (AVAILABLE|INITIALIZING) \(cutover/);
-    expect(await clusterContainers(m3.cluster.getId())).not.toContainEqual(expect.stringContaining(follower));
+    expect(await clusterNodeIds(m3.cluster.getId())).not.toContain(follower);
     // This process's handle learns of the change the CLI made: waitForReady finds a placement
     // instance it has no node for and re-reads the node containers (the chaos test below relies on it).
     expect(m3.cluster.nodes.map((n) => n.id)).not.toContain(change.added[0]);

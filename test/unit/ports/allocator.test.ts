@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { isPortFree, PortAllocator, readReservation, reservePort, type Reservation } from "../../../src/ports";
+import { isPortFree, ownerProcessDead, PortAllocator, readReservation, reservePort, type Reservation } from "../../../src/ports";
 
 const CHILD = path.join(__dirname, "reserve-child.ts");
 
@@ -64,6 +64,21 @@ describe("port allocator", () => {
     }
     allocator.releaseAll();
     expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  test("ownerPid: a node added by another process reserves under the cluster owner's pid, so a sweep of dead owners keeps it while the owner lives", async () => {
+    const owner = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" });
+    try {
+      const allocator = new PortAllocator({ cluster: "owned", dir, ownerPid: owner.pid! });
+      const port = await allocator.allocate();
+      expect(readReservation(port, dir)).toMatchObject({ port, pid: owner.pid, cluster: "owned" });
+      expect(ownerProcessDead(readReservation(port, dir)!)).toBe(false);
+      owner.kill("SIGKILL");
+      await new Promise((resolve) => owner.once("exit", resolve));
+      expect(ownerProcessDead(readReservation(port, dir)!)).toBe(true);
+    } finally {
+      owner.kill("SIGKILL");
+    }
   });
 
   test("two child processes reserving from the same narrow range get disjoint ports", async () => {
