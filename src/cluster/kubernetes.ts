@@ -52,6 +52,8 @@ export class KubernetesStartError extends Error {
     readonly pods: string,
     /** What the teardown did: the namespace deleted (and gone), never created, or left with the reason. */
     readonly teardown: string,
+    /** Milliseconds each phase took, up to the failed one (which ran until it failed). */
+    readonly phaseMs: Readonly<Partial<Record<KubernetesStartPhase, number>>> = {},
   ) {
     super(`cluster ${clusterId} on kubernetes failed to start in phase "${phase}": ${cause instanceof Error ? cause.message : String(cause)}` +
       `${pods === "" ? "" : `\npods of namespace ${clusterId}:\n${pods}`}\n(${teardown})`, { cause });
@@ -101,8 +103,8 @@ export class StartedKubernetesCluster implements StartedCluster {
     private readonly proxy: KubeProxyRelay,
     private readonly dialRelay: KubeDialRelay,
     readonly nodes: readonly KubernetesNode[],
-    /** Milliseconds from the first apply to a settled election, and the whole start. */
-    readonly startupTimings: Readonly<{ applyToReadyMs: number; total: number }>,
+    /** Milliseconds from the first apply to a settled election, the whole start, and each phase. */
+    readonly startupTimings: Readonly<{ applyToReadyMs: number; total: number; phaseMs: Readonly<Partial<Record<KubernetesStartPhase, number>>> }>,
   ) {
     this.admin = new M3AdminClient(proxy.urlOf("services", SERVICE_NAMES.coordinator, plan.coordinator.port));
     this.entry.id = plan.clusterId;
@@ -219,6 +221,13 @@ export async function startKubernetesCluster(options: ResolvedClusterOptions): P
   const deadline = t0 + options.startTimeoutMs;
   const remaining = () => Math.max(0, deadline - Date.now());
   let phase: KubernetesStartPhase = "connect";
+  const phaseMs: Partial<Record<KubernetesStartPhase, number>> = {};
+  let phaseStart = t0;
+  const enter = (next: KubernetesStartPhase) => {
+    phaseMs[phase] = Date.now() - phaseStart;
+    phaseStart = Date.now();
+    phase = next;
+  };
   let kube: KubeApi | undefined;
   let created = false;
   let proxy: KubeProxyRelay | undefined;
@@ -231,14 +240,14 @@ export async function startKubernetesCluster(options: ResolvedClusterOptions): P
     const plan = planCluster({ options, ports: namedPortPlan(options.nodes), images });
     const namespace = plan.names?.namespace ?? id;
 
-    phase = "sweep";
+    enter("sweep");
     await sweepClusterNamespaces(api, remaining());
     const existing = await namespaceLabels(api, namespace);
     if (existing !== undefined) {
       throw new Error(`namespace ${namespace} exists already (${existing[NAMESPACE_CLUSTER_LABEL] === undefined ? "not an m3agg cluster's" : "a cluster whose owner process is alive or unknown"}): choose another clusterId, or stop that cluster`);
     }
 
-    phase = "apply";
+    enter("apply");
     const objects = renderKubernetes(plan, await certificatesFor(plan)).map((o) => {
       if (o.kind !== "Namespace") return o;
       const owner = ownerMetadata();
@@ -248,7 +257,7 @@ export async function startKubernetesCluster(options: ResolvedClusterOptions): P
     created = true; // from here on, a failure deletes the namespace
     await api.apply(objects);
 
-    phase = "pods";
+    enter("pods");
     const nodeIds = plan.nodes.map((n) => n.id);
     const isCoordinator = (name: string) => name.startsWith(`${SERVICE_NAMES.coordinator}-`);
     await waitForPods(api, namespace, remaining(), "every pod scheduled, etcd and the coordinator Ready", (pods) => {
@@ -259,7 +268,7 @@ export async function startKubernetesCluster(options: ResolvedClusterOptions): P
       return scheduled && coordinator.length > 0 && etcd !== undefined && podReady(etcd) && coordinator.some(podReady);
     });
 
-    phase = "placement";
+    enter("placement");
     proxy = await KubeProxyRelay.start(api, namespace);
     const admin = new M3AdminClient(proxy.urlOf("services", SERVICE_NAMES.coordinator, plan.coordinator.port));
     let lastHealth = "";
@@ -277,14 +286,15 @@ export async function startKubernetesCluster(options: ResolvedClusterOptions): P
       onTimeout: () => new Error(`deadline: the coordinator (service ${SERVICE_NAMES.coordinator}:${plan.coordinator.port}) did not answer /health through the API server's service proxy within the start's ${options.startTimeoutMs} ms; last: ${lastHealth}`) });
     const placement = await createPlacement(admin, plan.placement);
 
-    phase = "election";
+    enter("election");
     await waitForPods(api, namespace, remaining(), "every aggregator pod Ready", (pods) => nodeIds.every((n) => pods.some((p) => p.metadata.name === n && podReady(p))));
     const nodes = plan.nodes.map((n) => new KubernetesNode(n.id, n.tcpEndpoint, (proxy as KubeProxyRelay).urlOf("pods", n.id, n.ports.http), () => dialed.get(n.id) ?? n.tcpEndpoint));
     await waitForElection(shardSetsOf(placement), new Map(nodes.map((n) => [n.id, n.api])), remaining());
     dial.relay = new KubeDialRelay(api, namespace);
     for (const n of plan.nodes) dialed.set(n.id, await dial.relay.expose(n.id, n.ports.tcp));
     const now = Date.now();
-    return new StartedKubernetesCluster(plan, api, proxy, dial.relay, nodes, { applyToReadyMs: now - applied, total: now - t0 });
+    phaseMs[phase] = now - phaseStart;
+    return new StartedKubernetesCluster(plan, api, proxy, dial.relay, nodes, { applyToReadyMs: now - applied, total: now - t0, phaseMs });
   } catch (cause) {
     let pods = "";
     let teardown = "nothing was created: the namespace was not touched";
@@ -299,7 +309,8 @@ export async function startKubernetesCluster(options: ResolvedClusterOptions): P
     }
     await proxy?.close();
     await dial.relay?.close();
-    throw new KubernetesStartError(id, phase, cause, pods, teardown);
+    phaseMs[phase] = Date.now() - phaseStart;
+    throw new KubernetesStartError(id, phase, cause, pods, teardown, phaseMs);
   }
 }
 

@@ -26,9 +26,10 @@ export class KubeClientMissingError extends Error {
 let loaded: Promise<typeof K8s> | undefined;
 
 /**
- * Loads `@kubernetes/client-node` (ESM only) from this CommonJS package: a real dynamic import in
- * Node's main context, so it also works where the module system is replaced (Jest's sandbox,
- * which cannot import ESM without --experimental-vm-modules). @throws KubeClientMissingError
+ * Loads `@kubernetes/client-node` (ESM only) from this CommonJS package: require() of an ES module
+ * (Node >= 22.12), else a real dynamic import in Node's main context, so it also works where the
+ * module system is replaced (Jest's sandbox, which cannot import ESM without
+ * --experimental-vm-modules). @throws KubeClientMissingError
  */
 export function loadKubeClient(): Promise<typeof K8s> {
   loaded ??= (async () => {
@@ -37,6 +38,12 @@ export function loadKubeClient(): Promise<typeof K8s> {
       resolved = require.resolve(KUBE_CLIENT_PACKAGE);
     } catch (error) {
       throw new KubeClientMissingError(error);
+    }
+    try {
+      // Node >= 22.12 loads an ES module with require() (this package's own module system).
+      return require(resolved) as typeof K8s;
+    } catch {
+      // A replaced module system that cannot (Jest's CommonJS sandbox without --experimental-vm-modules).
     }
     const dynamicImport = vm.runInThisContext("(url) => import(url)", {
       importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
