@@ -233,6 +233,7 @@ export async function startKubernetesCluster(options: ResolvedClusterOptions): P
   let proxy: KubeProxyRelay | undefined;
   const dial: { relay: KubeDialRelay | undefined } = { relay: undefined };
   const dialed = new Map<string, string>();
+  const starting = { id, stop: async () => { if (kube !== undefined) await deleteClusterNamespace(kube, id, NAMESPACE_DELETE_TIMEOUT_MS); } };
   try {
     kube = await KubeApi.connect({ kubeconfig: target.kubeconfig, context: target.context });
     const api = kube;
@@ -254,7 +255,8 @@ export async function startKubernetesCluster(options: ResolvedClusterOptions): P
       return { ...o, metadata: { ...o.metadata, labels: { ...o.metadata?.labels, ...owner.labels }, annotations: { ...o.metadata?.annotations, ...owner.annotations } } };
     });
     const applied = Date.now();
-    created = true; // from here on, a failure deletes the namespace
+    created = true; // from here on, a failure deletes the namespace, and so do SIGINT/SIGTERM
+    registerLiveCluster(starting);
     await api.apply(objects);
 
     enter("pods");
@@ -294,6 +296,7 @@ export async function startKubernetesCluster(options: ResolvedClusterOptions): P
     for (const n of plan.nodes) dialed.set(n.id, await dial.relay.expose(n.id, n.ports.tcp));
     const now = Date.now();
     phaseMs[phase] = now - phaseStart;
+    unregisterLiveCluster(id, starting); // the handle registers itself
     return new StartedKubernetesCluster(plan, api, proxy, dial.relay, nodes, { applyToReadyMs: now - applied, total: now - t0, phaseMs });
   } catch (cause) {
     let pods = "";
@@ -309,6 +312,7 @@ export async function startKubernetesCluster(options: ResolvedClusterOptions): P
     }
     await proxy?.close();
     await dial.relay?.close();
+    unregisterLiveCluster(id, starting);
     phaseMs[phase] = Date.now() - phaseStart;
     throw new KubernetesStartError(id, phase, cause, pods, teardown, phaseMs);
   }

@@ -42,6 +42,32 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * The project's etcd binary: the one images/build.sh built for the etcd image (its build directory),
+ * else copied out of the image once per image id (a container created and removed here) and kept
+ * next to the control-plane binaries; every Docker call has a deadline.
+ */
+function etcdBinary(bin: string): string {
+  const profile = versionProfile(defaultM3Version());
+  const buildDir = process.env.M3AGG_BUILD_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "m3agg/build");
+  const built = path.join(buildDir, `etcd-${profile.localImages.etcd.split(":").pop() ?? ""}`, "etcd"); // the image's tag is its etcd version
+  if (fs.existsSync(built)) return built;
+  const image = profile.localImages.etcd;
+  const docker = (args: string[]) => execFileSync("docker", args, { timeout: 120_000, stdio: ["ignore", "pipe", "pipe"] }).toString().trim();
+  const id = docker(["image", "inspect", "-f", "{{.Id}}", image]).replace(/^sha256:/, "").slice(0, 16);
+  const cached = path.join(path.dirname(bin), `etcd-${id}`);
+  if (fs.existsSync(cached)) return cached;
+  const holder = `m3agg-kube-etcd-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
+  docker(["create", "--name", holder, image]);
+  try {
+    docker(["cp", `${holder}:/usr/local/bin/etcd`, `${cached}.${process.pid}`]);
+    fs.renameSync(`${cached}.${process.pid}`, cached);
+  } finally {
+    docker(["rm", holder]);
+  }
+  return cached;
+}
+
 /** Starts the control plane; with `kwok`, also the scheduler, kwok and its node, and waits until that node is Ready. */
 export async function startControlPlane(options: { kwok: boolean }): Promise<ControlPlane> {
   const bin = execFileSync("bash", [path.join(ROOT, "images/build-kube.sh")], { stdio: ["ignore", "pipe", "inherit"] }).toString().trim().split("\n").pop() as string;
@@ -74,20 +100,12 @@ export async function startControlPlane(options: { kwok: boolean }): Promise<Con
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
-    // The project's etcd: its binary, copied out of its image (a container created and removed here).
-    const etcdImage = versionProfile(defaultM3Version()).localImages.etcd;
-    const holder = `m3agg-kube-etcd-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
-    execFileSync("docker", ["create", "--name", holder, etcdImage], { stdio: "ignore" });
-    try {
-      execFileSync("docker", ["cp", `${holder}:/usr/local/bin/etcd`, path.join(dir, "etcd")]);
-    } finally {
-      execFileSync("docker", ["rm", holder], { stdio: "ignore" });
-    }
+    const etcd = etcdBinary(bin);
     execFileSync("openssl", ["genrsa", "-out", path.join(dir, "sa.key"), "2048"], { stdio: "ignore" });
     execFileSync("openssl", ["rsa", "-in", path.join(dir, "sa.key"), "-pubout", "-out", path.join(dir, "sa.pub")], { stdio: "ignore" });
     fs.writeFileSync(path.join(dir, "tokens.csv"), `${token},admin,admin,system:masters\n`);
     const [etcdClient, etcdPeer, apiPort, cmPort, schedulerPort, kwokPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-    run("etcd", path.join(dir, "etcd"), [
+    run("etcd", etcd, [
       "--name", "kube", "--data-dir", path.join(dir, "etcd-data"),
       "--listen-client-urls", `http://127.0.0.1:${etcdClient}`, "--advertise-client-urls", `http://127.0.0.1:${etcdClient}`,
       "--listen-peer-urls", `http://127.0.0.1:${etcdPeer}`, "--initial-advertise-peer-urls", `http://127.0.0.1:${etcdPeer}`,
