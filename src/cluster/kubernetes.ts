@@ -299,6 +299,7 @@ export async function startKubernetesCluster(options: ResolvedClusterOptions): P
     unregisterLiveCluster(id, starting); // the handle registers itself
     return new StartedKubernetesCluster(plan, api, proxy, dial.relay, nodes, { applyToReadyMs: now - applied, total: now - t0, phaseMs });
   } catch (cause) {
+    phaseMs[phase] = Date.now() - phaseStart; // until it failed: the teardown below is not part of it
     let pods = "";
     let teardown = "nothing was created: the namespace was not touched";
     if (kube !== undefined && created) {
@@ -313,7 +314,6 @@ export async function startKubernetesCluster(options: ResolvedClusterOptions): P
     await proxy?.close();
     await dial.relay?.close();
     unregisterLiveCluster(id, starting);
-    phaseMs[phase] = Date.now() - phaseStart;
     throw new KubernetesStartError(id, phase, cause, pods, teardown, phaseMs);
   }
 }
