@@ -13,8 +13,11 @@
 import { spawn, spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { M3AggregatorCluster } from "../../src/cluster/start";
-import { KubernetesStartError } from "../../src/cluster/kubernetes";
+import { KubernetesStartError, StartedKubernetesCluster } from "../../src/cluster/kubernetes";
+import { planForTarget } from "../../src/cluster/target-plan";
+import { renderKubernetes } from "../../src/targets/kubernetes";
 import { KubeApi } from "../../src/kube/api";
+import { KubeDialRelay, KubeProxyRelay } from "../../src/kube/relays";
 import { NAMESPACE_CLUSTER_LABEL, NAMESPACE_OWNER_ANNOTATION, NAMESPACE_OWNER_PID_LABEL, sweepClusterNamespaces } from "../../src/kube/namespaces";
 import { poll } from "../../src/util/poll";
 import { selfIdentity } from "../../src/util/process-alive";
@@ -97,6 +100,20 @@ describe("API layer: the kubernetes runner against kwok's simulated pods", () =>
     expect(swept).toEqual(["dead-owner"]);
     expect(namespace("dead-owner").exists).toBe(false);
     for (const kept of ["live-owner", "cluster-label-only", "plain"]) expect(namespace(kept)).toMatchObject({ exists: true, terminating: false });
+  }, 90_000);
+
+  test("stop() of a handle deletes its namespace and waits until it is gone, once; logs() names the pod the API server could not read", async () => {
+    const id = "m3agg-stop";
+    const plan = planForTarget({ nodes: 2, rf: 2, tls: false, clusterId: id, target: { kubernetes: {} } });
+    cp.client(["apply"], renderKubernetes(plan));
+    await poll(() => (podStates(id).filter((p) => p.ready).length === 4 ? true : undefined), { timeoutMs: 30_000, intervalMs: 100, what: "the 4 pods Ready" });
+    const api = await KubeApi.connect({ kubeconfig: cp.kubeconfig });
+    // The handle a successful start returns (no start can succeed here: no pod runs m3).
+    const cluster = new StartedKubernetesCluster(plan, api, await KubeProxyRelay.start(api, id), new KubeDialRelay(api, id), [], { applyToReadyMs: 0, total: 0, phaseMs: {} });
+    await expect(cluster.logs("m3aggregator-0", { tail: 5 })).rejects.toThrow(/logs of pod m3aggregator-0 in namespace m3agg-stop: the API server answered \d+/);
+    await cluster.stop();
+    expect(namespace(id).exists).toBe(false);
+    await cluster.stop(); // idempotent
   }, 90_000);
 
   test("m3agg up --target kubernetes with a bad option is a usage error naming the rule", () => {
