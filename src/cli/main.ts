@@ -70,7 +70,10 @@ async function upKubernetes(command: Extract<Command, { command: "up" }>): Promi
   const fixture = new M3AggregatorCluster(command.options);
   const o = fixture.options;
   process.stderr.write(`starting cluster ${o.clusterId} on kubernetes: ${o.nodes} nodes, rf ${o.rf}, m3 ${o.m3Version} (namespace ${o.clusterId}) …\n`);
-  const cluster = await startKubernetesCluster(o);
+  const begin = Date.now();
+  const cluster = await startKubernetesCluster(o, (phase, ms, ok) => {
+    process.stderr.write(`[${((Date.now() - begin) / 1000).toFixed(1).padStart(5)}s] ${phase} ${ok ? "done" : "FAILED"} (${ms} ms)\n`);
+  });
   const nodes = cluster.nodes.map((n) => ({ id: n.id, endpoint: n.getTcpEndpoint(), dial: n.getDialAddress(), http: n.getHttpUrl() }));
   const summary = { clusterId: cluster.getClusterId(), namespace: cluster.getNamespace(), ...cluster.getKubernetes(), nodes, leaders: Object.fromEntries(await cluster.leaders()), startupTimings: cluster.startupTimings };
   if (command.json) process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -213,7 +213,9 @@ export class StartedKubernetesCluster implements StartedCluster {
  * @throws KubernetesStartError naming the phase and the pods; the namespace is gone by then
  * (unless it was not this start's, e.g. a live cluster of the same id).
  */
-export async function startKubernetesCluster(options: ResolvedClusterOptions): Promise<StartedKubernetesCluster> {
+export async function startKubernetesCluster(options: ResolvedClusterOptions,
+  /** Called when a phase ends (`ok` false: it failed), e.g. for the CLI's progress lines. */
+  onPhaseEnd?: (phase: KubernetesStartPhase, ms: number, ok: boolean) => void): Promise<StartedKubernetesCluster> {
   const t0 = Date.now();
   const target = options.target;
   if (target.kind !== "kubernetes") throw new Error(`startKubernetesCluster needs target kubernetes, got ${target.kind}`);
@@ -225,6 +227,7 @@ export async function startKubernetesCluster(options: ResolvedClusterOptions): P
   let phaseStart = t0;
   const enter = (next: KubernetesStartPhase) => {
     phaseMs[phase] = Date.now() - phaseStart;
+    onPhaseEnd?.(phase, phaseMs[phase] as number, true);
     phaseStart = Date.now();
     phase = next;
   };
@@ -296,10 +299,12 @@ export async function startKubernetesCluster(options: ResolvedClusterOptions): P
     for (const n of plan.nodes) dialed.set(n.id, await dial.relay.expose(n.id, n.ports.tcp));
     const now = Date.now();
     phaseMs[phase] = now - phaseStart;
+    onPhaseEnd?.(phase, phaseMs[phase] as number, true);
     unregisterLiveCluster(id, starting); // the handle registers itself
     return new StartedKubernetesCluster(plan, api, proxy, dial.relay, nodes, { applyToReadyMs: now - applied, total: now - t0, phaseMs });
   } catch (cause) {
     phaseMs[phase] = Date.now() - phaseStart; // until it failed: the teardown below is not part of it
+    onPhaseEnd?.(phase, phaseMs[phase] as number, false);
     let pods = "";
     let teardown = "nothing was created: the namespace was not touched";
     if (kube !== undefined && created) {
