@@ -1,7 +1,7 @@
 /**
  * API layer: a real Kubernetes control plane on 127.0.0.1 (kube-apiserver and
  * kube-controller-manager v1.37.2 built from the Go module proxy by images/build-kube.sh, cached by
- * input hash; the project's own etcd binary, copied out of its image). No kubelet: pods are created,
+ * input hash; the project's own etcd binary, see test/kube/control-plane.ts). No kubelet: pods are created,
  * admitted and named by the real API server and controllers, but never run.
  * - server-side apply (@kubernetes/client-node) of the rendered 4x2 TLS cluster;
  * - Pod Security admission: the namespace enforces `restricted`; the StatefulSets' pods are admitted,

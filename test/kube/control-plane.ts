@@ -1,6 +1,6 @@
 /**
  * A real Kubernetes control plane on 127.0.0.1 for the API test layer: the project's etcd binary
- * (copied out of its image), kube-apiserver and kube-controller-manager v1.37.2 built by
+ * (images/build.sh's build of the etcd image, else copied out of the image), kube-apiserver and kube-controller-manager v1.37.2 built by
  * images/build-kube.sh (cached by input hash), and optionally kube-scheduler and kwok with one fake
  * node, so pods are scheduled and become Running/Ready with fake IPs (no containers run).
  *
