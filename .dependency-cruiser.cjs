@@ -8,7 +8,7 @@
 const TIERS = [
   ["model"], //                                      the shared vocabulary: types, constants, version facts (a leaf)
   ["util"], //                                       generic helpers: http, poll, file lock, log tails
-  ["docker", "tls", "ports", "debug", "sink", "faults"], // one outside thing each: the engine, certificates, host ports, delve, m3msg in, Toxiproxy
+  ["docker", "kube", "tls", "ports", "debug", "sink", "faults"], // one outside thing each: the engine, the Kubernetes API, certificates, host ports, delve, m3msg in, Toxiproxy
   ["m3", "lifecycle"], //                            m3's configs, APIs and images; teardown, sweep, phase timing
   ["ingest", "plan"], //                             metrics into a cluster; the pure plan of a cluster
   ["containers", "load", "targets"], //              the executor of the plan's container specs; the load harness; the plan rendered for other engines

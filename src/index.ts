@@ -14,6 +14,8 @@ export { StartedM3AggregatorCluster } from "./cluster/started";
 export { type StartupTimings } from "./model/phases";
 export { attachCluster, AttachError } from "./cluster/attach";
 export { StartedSwarmCluster, SwarmNode } from "./cluster/swarm";
+export { StartedKubernetesCluster, KubernetesNode, KubernetesStartError, type KubernetesStartPhase } from "./cluster/kubernetes";
+export { KubeClientMissingError } from "./kube/api";
 export type { ClusterNode, StartedCluster } from "./cluster/handle";
 export type { ClusterPlan, NodePlan, PlanInputs, PlanImages, ContainerSpec, FileSpec, WaitSpec } from "./plan/plan";
 export { StartedM3AggregatorNode } from "./containers/m3aggregator";

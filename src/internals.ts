@@ -34,3 +34,7 @@ export {
   FrameReader, decodeAggregatedMetric, decodeMessage, encodeAck, decodeAck, encodeMessage, encodeAggregatedMetric, formatDuration,
 } from "./sink/codec";
 export { poll, PollTimeoutError } from "./util/poll";
+
+/** The Kubernetes orphan sweep: deletes m3agg namespaces of dead owner processes (start() runs it too). */
+export { sweepClusterNamespaces } from "./kube/namespaces";
+export { KubeApi } from "./kube/api";

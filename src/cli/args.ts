@@ -124,6 +124,8 @@ flags of up (env var of the seed scripts in brackets):
   --tls MODE         raw TCP TLS: permissive | enforced | off    [DISABLE_TLS=true: off]        default permissive (mTLS)
   --no-mtls          TLS clients need no client certificate
   --faults           every link through Toxiproxy (node.network faults, load --chaos cut/latency/…)
+  --target T         docker (default: this engine) | kubernetes (a namespace of the cluster of
+                     --kubeconfig F / --context C, images under --registry R; not with --detach)
   --detach           start (or attach to) a kept cluster and return
   --debug            run each node under headless delve           [M3_AGGREGATOR_DEBUG_MODE=true]
   --debug-base-port N  node i's delve on N+i-1                     [M3_AGGREGATOR_DEBUG_BASE_PORT] default: free ports

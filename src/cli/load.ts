@@ -105,6 +105,7 @@ export function parseLoadArgs(rest: string[], env: NodeJS.ProcessEnv): LoadComma
     else if (flag === "--detach") throw new UsageError("load removes the cluster it starts; use up --detach, then load --cluster ID");
     else upFlags.push(flag);
   }
+  if (upFlags.includes("--target")) throw new UsageError("load starts its cluster on this Docker engine; --target is not a load flag (a load inside a Kubernetes cluster as a Job is not built)");
   const up = parseUp(upFlags, env);
   if (up.options.backend !== undefined && up.options.backend !== "sink") throw new UsageError(`load starts its cluster with backend sink (the exact check reads it), got --backend ${up.options.backend}`);
   if (clusterId !== undefined && upFlags.length > 0) throw new UsageError(`--cluster loads a running cluster; the flags of up (${upFlags.join(" ")}) do not apply`);

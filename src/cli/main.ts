@@ -17,8 +17,10 @@ import { scale } from "./scale";
 import { formatTable, summarize } from "./endpoints";
 import { NoClusterError, writeState } from "./state";
 import { forceExit } from "../lifecycle/live";
+import { startKubernetesCluster } from "../cluster/kubernetes";
 
 async function up(command: Extract<Command, { command: "up" }>): Promise<number> {
+  if (command.options.target !== undefined && command.options.target !== "docker" && "kubernetes" in command.options.target) return upKubernetes(command);
   const begin = Date.now();
   const fixture = new M3AggregatorCluster({
     ...command.options,
@@ -60,6 +62,41 @@ async function up(command: Extract<Command, { command: "up" }>): Promise<number>
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
   setInterval(() => undefined, 1 << 30); // keeps the process (and so the cluster) alive until a signal
+  return new Promise<number>(() => undefined);
+}
+
+/** `up --target kubernetes`: applies the cluster to a namespace, prints its nodes, deletes the namespace on Ctrl-C. */
+async function upKubernetes(command: Extract<Command, { command: "up" }>): Promise<number> {
+  const fixture = new M3AggregatorCluster(command.options);
+  const o = fixture.options;
+  process.stderr.write(`starting cluster ${o.clusterId} on kubernetes: ${o.nodes} nodes, rf ${o.rf}, m3 ${o.m3Version} (namespace ${o.clusterId}) …\n`);
+  const begin = Date.now();
+  const cluster = await startKubernetesCluster(o, (phase, ms, ok) => {
+    process.stderr.write(`[${((Date.now() - begin) / 1000).toFixed(1).padStart(5)}s] ${phase} ${ok ? "done" : "FAILED"} (${ms} ms)\n`);
+  });
+  const nodes = cluster.nodes.map((n) => ({ id: n.id, endpoint: n.getTcpEndpoint(), dial: n.getDialAddress(), http: n.getHttpUrl() }));
+  const summary = { clusterId: cluster.getClusterId(), namespace: cluster.getNamespace(), ...cluster.getKubernetes(), nodes, leaders: Object.fromEntries(await cluster.leaders()), startupTimings: cluster.startupTimings };
+  if (command.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  else process.stdout.write(`${nodes.map((n) => `${n.id}  ${n.endpoint}  dial ${n.dial}  http ${n.http}`).join("\n")}\nready in ${cluster.startupTimings.total} ms (apply → ready ${cluster.startupTimings.applyToReadyMs} ms); running; Ctrl-C deletes namespace ${cluster.getNamespace()}\n`);
+  let stopping: Promise<void> | undefined;
+  let stopped = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopped) return; // our own re-raised signal after the teardown: exiting anyway
+    if (stopping !== undefined) forceExit(signal); // the second Ctrl-C: exit now
+    process.stderr.write(`${signal}: deleting namespace ${cluster.getNamespace()} … (${signal} again exits at once)\n`);
+    stopping = cluster.stop();
+    try {
+      await stopping;
+    } catch (error) {
+      process.stderr.write(`m3agg: ${(error as Error).message}\n`);
+      process.exit(1);
+    }
+    stopped = true;
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  setInterval(() => undefined, 1 << 30); // keeps the process (and so the namespace) alive until a signal
   return new Promise<number>(() => undefined);
 }
 

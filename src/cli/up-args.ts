@@ -72,6 +72,8 @@ export function parseUp(rest: string[], env: NodeJS.ProcessEnv): UpCommand {
   const debugBase = env.M3_AGGREGATOR_DEBUG_BASE_PORT;
   if (debugBase !== undefined && debugBase !== "") debug.basePort = toInteger("M3_AGGREGATOR_DEBUG_BASE_PORT", debugBase);
   const tls: { mode?: string; mutualTls?: boolean } = {};
+  let target: string | undefined;
+  const kube: { kubeconfig?: string; context?: string; registry?: string } = {};
   const positional = eachFlag(rest, (flag, value) => {
     const numberKey = UP_NUMBER_FLAGS[flag];
     if (numberKey !== undefined) options[numberKey] = toInteger(flag, value());
@@ -84,6 +86,10 @@ export function parseUp(rest: string[], env: NodeJS.ProcessEnv): UpCommand {
     else if (flag === "--tls") tls.mode = value();
     else if (flag === "--no-mtls") tls.mutualTls = false;
     else if (flag === "--faults") options.faults = true;
+    else if (flag === "--target") target = value();
+    else if (flag === "--kubeconfig") kube.kubeconfig = value();
+    else if (flag === "--context") kube.context = value();
+    else if (flag === "--registry") kube.registry = value();
     else if (flag === "--json") json = true;
     else if (flag === "--detach") detach = true;
     else if (flag === "--debug") debug.enabled = true;
@@ -108,6 +114,16 @@ export function parseUp(rest: string[], env: NodeJS.ProcessEnv): UpCommand {
   } else if (tls.mode !== undefined || tls.mutualTls !== undefined) {
     // An unknown mode is left to the option check, whose error names the allowed values.
     options.tls = { mode: (tls.mode ?? "permissive") as TlsMode, ...(tls.mutualTls === undefined ? {} : { mutualTls: tls.mutualTls }) };
+  }
+  if (target !== undefined && target !== "docker" && target !== "kubernetes") {
+    throw new UsageError(`--target takes docker or kubernetes, got ${JSON.stringify(target)} (a swarm starts from code: target { swarm })`);
+  }
+  for (const [key, given] of Object.entries(kube)) {
+    if (given !== undefined && target !== "kubernetes") throw new UsageError(`--${key} is for --target kubernetes`);
+  }
+  if (target === "kubernetes") {
+    if (detach) throw new UsageError("--detach does not apply to --target kubernetes: the namespace belongs to this process (Ctrl-C deletes it; the next start's sweep deletes it once the process is gone)");
+    options.target = { kubernetes: kube };
   }
   if (detach) options.reuse = true;
   return { command: "up", options: options as M3AggregatorClusterOptions, json, detach };

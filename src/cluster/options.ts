@@ -136,6 +136,9 @@ function checkNamedModel(options: M3AggregatorClusterOptions, target: ResolvedTa
       throw new InvalidOptionError(key, given, `applies to target "docker" only: on ${target.kind} ports are fixed and addresses are DNS names (the named network model)`);
     }
   }
+  if (target.kind === "kubernetes" && options.backend === "sink") {
+    throw new InvalidOptionError("backend", options.backend, 'on kubernetes the pods cannot reach an in-process sink of this process: use "blackhole" or "logging"');
+  }
   if (!DNS_LABEL.test(clusterId) || clusterId.length > 40) {
     throw new InvalidOptionError("clusterId", clusterId, `on ${target.kind} it names a ${target.kind === "kubernetes" ? "namespace" : "stack"}: 1–40 lowercase letters, digits or '-', starting and ending with a letter or digit`);
   }

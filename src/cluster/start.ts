@@ -14,8 +14,9 @@ import { sourceImageTags, sourceTreeTag } from "../m3/source-build";
 import { acquireLock } from "../util/file-lock";
 import { attachCluster } from "./attach";
 import { withBindRetries } from "./bind-retry";
-import type { SwarmTargetOptions } from "../model/options";
+import type { KubernetesTargetOptions, SwarmTargetOptions } from "../model/options";
 import { type StartedSwarmCluster, startSwarmCluster } from "./swarm";
+import { type StartedKubernetesCluster, startKubernetesCluster } from "./kubernetes";
 import { resolveOptions } from "./options";
 import * as phase from "./phases";
 import type { StartContext } from "./phases";
@@ -81,13 +82,16 @@ export class M3AggregatorCluster {
 
   /**
    * Validates, starts and waits until ready. Shorthand for `new M3AggregatorCluster(options).start()`.
-   * With `target: { swarm }` it deploys the cluster as a stack on a Docker Swarm (README "Beyond one machine").
+   * With `target: { swarm }` it deploys the cluster as a stack on a Docker Swarm, with
+   * `target: { kubernetes }` it applies it to a namespace of a Kubernetes cluster (README "Beyond one machine").
    */
   static async start(options: M3AggregatorClusterOptions & { target: { swarm: SwarmTargetOptions } }): Promise<StartedSwarmCluster>;
+  static async start(options: M3AggregatorClusterOptions & { target: { kubernetes: KubernetesTargetOptions } }): Promise<StartedKubernetesCluster>;
   static async start(options?: M3AggregatorClusterOptions): Promise<StartedM3AggregatorCluster>;
-  static async start(options: M3AggregatorClusterOptions = {}): Promise<StartedM3AggregatorCluster | StartedSwarmCluster> {
+  static async start(options: M3AggregatorClusterOptions = {}): Promise<StartedM3AggregatorCluster | StartedSwarmCluster | StartedKubernetesCluster> {
     const fixture = new M3AggregatorCluster(options); // async: a bad option rejects, like any other failure
     if (fixture.options.target.kind === "swarm") return startSwarmCluster(fixture.options);
+    if (fixture.options.target.kind === "kubernetes") return startKubernetesCluster(fixture.options);
     return fixture.start();
   }
 
@@ -126,7 +130,7 @@ export class M3AggregatorCluster {
   async start(options: { signal?: AbortSignal } = {}): Promise<StartedM3AggregatorCluster> {
     const target = this.options.target.kind;
     if (target === "swarm") throw new Error("a swarm cluster starts with the static M3AggregatorCluster.start(options), which returns its handle");
-    if (target === "kubernetes") throw new Error("target kubernetes: starting is not implemented yet; `m3agg render --target kubernetes` prints the manifests");
+    if (target === "kubernetes") throw new Error("a kubernetes cluster starts with the static M3AggregatorCluster.start(options), which returns its handle");
     const clusterId = this.options.clusterId;
     const budget = new StartBudget(this.options.startTimeoutMs, options.signal);
     // Until start() returns, a signal aborts it, and the start removes whatever it brought up.

@@ -3,13 +3,17 @@
 //   node kube-client.mjs apply KUBECONFIG        objects → [{ kind, name, error }] (server-side apply, field manager m3agg)
 //   node kube-client.mjs create-pod KUBECONFIG   a Pod → { error }                 (a plain create: admission decides)
 //   node kube-client.mjs pods KUBECONFIG NS      (no input) → pod names in NS
+//   node kube-client.mjs pod-states KUBECONFIG NS (no input) → [{ name, phase, ready, node }] in NS
+//   node kube-client.mjs node KUBECONFIG NAME    (no input) → { ready }
+//   node kube-client.mjs namespace KUBECONFIG NAME (no input) → { exists, labels, terminating }
 import * as k8s from "@kubernetes/client-node";
 
 const [command, kubeconfig, namespace] = process.argv.slice(2);
+const name = namespace;
 const kc = new k8s.KubeConfig();
 kc.loadFromFile(kubeconfig);
 let input = "";
-if (command !== "pods") for await (const chunk of process.stdin) input += chunk;
+if (command === "apply" || command === "create-pod") for await (const chunk of process.stdin) input += chunk;
 const message = (error) => String(error?.body ?? error?.message ?? error);
 
 if (command === "apply") {
@@ -35,6 +39,29 @@ if (command === "apply") {
 } else if (command === "pods") {
   const list = await kc.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace });
   process.stdout.write(JSON.stringify(list.items.map((p) => p.metadata.name).sort()));
+} else if (command === "pod-states") {
+  const list = await kc.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace });
+  process.stdout.write(JSON.stringify(list.items.map((p) => ({
+    name: p.metadata.name,
+    phase: p.status?.phase ?? null,
+    ready: (p.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True"),
+    node: p.spec?.nodeName ?? null,
+  })).sort((a, b) => a.name.localeCompare(b.name))));
+} else if (command === "node") {
+  try {
+    const node = await kc.makeApiClient(k8s.CoreV1Api).readNode({ name });
+    process.stdout.write(JSON.stringify({ ready: (node.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True") }));
+  } catch {
+    process.stdout.write(JSON.stringify({ ready: false }));
+  }
+} else if (command === "namespace") {
+  try {
+    const ns = await kc.makeApiClient(k8s.CoreV1Api).readNamespace({ name });
+    process.stdout.write(JSON.stringify({ exists: true, labels: ns.metadata.labels ?? {}, terminating: ns.metadata.deletionTimestamp !== undefined }));
+  } catch (error) {
+    if (error?.code !== 404) throw error;
+    process.stdout.write(JSON.stringify({ exists: false, labels: {}, terminating: false }));
+  }
 } else {
   console.error(`unknown command ${command}`);
   process.exit(2);

@@ -1,0 +1,35 @@
+import { parseArgs, UsageError } from "../../../src/cli/args";
+import { M3AggregatorCluster } from "../../../src/cluster/start";
+import { InvalidOptionError } from "../../../src/model/options";
+
+describe("m3agg up --target", () => {
+  test("--target kubernetes with --kubeconfig, --context and --registry is the kubernetes target option", () => {
+    expect(parseArgs(["up", "--target", "kubernetes", "--kubeconfig", "/k", "--context", "c", "--registry", "r:5000", "--nodes", "2"], {})).toEqual({
+      command: "up", json: false, detach: false, options: { nodes: 2, target: { kubernetes: { kubeconfig: "/k", context: "c", registry: "r:5000" } } },
+    });
+    expect(parseArgs(["up", "--target", "docker"], {})).toMatchObject({ options: {} });
+  });
+
+  test.each([
+    [["up", "--target", "nomad"], /--target takes docker or kubernetes, got "nomad"/],
+    [["up", "--target", "swarm"], /--target takes docker or kubernetes, got "swarm" \(a swarm starts from code/],
+    [["up", "--kubeconfig", "/k"], /--kubeconfig is for --target kubernetes/],
+    [["up", "--target", "docker", "--registry", "r"], /--registry is for --target kubernetes/],
+    [["up", "--target", "kubernetes", "--detach"], /--detach does not apply to --target kubernetes: the namespace belongs to this process/],
+    [["load", "--target", "kubernetes"], /--target is not a load flag/],
+  ])("%j is a usage error naming the rule", (argv, message) => {
+    expect(() => parseArgs(argv, {})).toThrow(UsageError);
+    expect(() => parseArgs(argv, {})).toThrow(message);
+  });
+
+  test.each([
+    [["--base-port", "7000"], /basePort.*applies to target "docker" only/],
+    [["--backend", "sink"], /backend.*on kubernetes the pods cannot reach an in-process sink/],
+    [["--cluster-id", "Not_A_Label"], /clusterId.*names a namespace/],
+  ])("up --target kubernetes %j: the option check names the rule", (flags, message) => {
+    const command = parseArgs(["up", "--target", "kubernetes", ...flags], {});
+    if (command.command !== "up") throw new Error("not up");
+    expect(() => new M3AggregatorCluster(command.options)).toThrow(InvalidOptionError);
+    expect(() => new M3AggregatorCluster(command.options)).toThrow(message);
+  });
+});
