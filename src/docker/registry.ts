@@ -41,12 +41,14 @@ export const MANIFEST_ACCEPT = [
   "application/vnd.docker.distribution.manifest.v2+json",
 ].join(", ");
 
-async function docker(args: string[]): Promise<string> {
+/** Runs the docker CLI; a call the engine does not finish within `timeoutMs` fails naming it (a hung engine must not hang the push). */
+async function docker(args: string[], timeoutMs = 120_000): Promise<string> {
   try {
-    const { stdout } = await run("docker", args, { maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await run("docker", args, { maxBuffer: 16 * 1024 * 1024, timeout: timeoutMs, killSignal: "SIGKILL" });
     return stdout;
   } catch (error) {
-    const e = error as { code?: number | string; stderr?: string; message: string };
+    const e = error as { code?: number | string; killed?: boolean; stderr?: string; message: string };
+    if (e.killed === true) throw new Error(`docker ${args.join(" ")} did not finish within ${timeoutMs / 1000} s (is the engine hung? docker info)`);
     throw new Error(`docker ${args.join(" ")} failed (exit ${e.code}): ${(e.stderr || e.message).trim().split("\n").slice(-5).join(" | ")}`);
   }
 }
@@ -62,7 +64,7 @@ export async function pushImage(registry: Registry, local: string): Promise<Push
   })).trim();
   const tag = pushedName(registry, local);
   await docker(["tag", local, tag]);
-  const out = await docker(["push", tag]);
+  const out = await docker(["push", tag], 20 * 60_000);
   const match = new RegExp(`${splitTag(tag).tag}: digest: (sha256:[a-f0-9]{64})`).exec(out);
   if (match === null) throw new Error(`docker push ${tag} reported no digest; its output: ${out.trim().split("\n").slice(-3).join(" | ")}`);
   const digest = match[1] as string;
