@@ -65,7 +65,7 @@ export async function pushImage(registry: Registry, local: string): Promise<Push
   const tag = pushedName(registry, local);
   await docker(["tag", local, tag]);
   const out = await docker(["push", tag], 20 * 60_000);
-  const match = new RegExp(`${splitTag(tag).tag}: digest: (sha256:[a-f0-9]{64})`).exec(out);
+  const match = new RegExp(`${splitTag(tag).tag.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: digest: (sha256:[a-f0-9]{64})`).exec(out);
   if (match === null) throw new Error(`docker push ${tag} reported no digest; its output: ${out.trim().split("\n").slice(-3).join(" | ")}`);
   const digest = match[1] as string;
   return { local, tag, digest, reference: byDigest(tag, digest), imageId, ms: Date.now() - t0 };
