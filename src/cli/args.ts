@@ -7,6 +7,7 @@ import type { Metric } from "../ingest/encoder";
 import { eachFlag, parseUp, type Target, toInteger, type UpCommand, UsageError } from "./up-args";
 import { type LoadCommand, LOAD_USAGE, parseLoadArgs } from "./load";
 import { parseScaleArgs, type ScaleCommand, SCALE_USAGE } from "./scale";
+import { registryProblem, REGISTRY_RULE } from "../model/registry";
 
 export { parseUp, type Target, type UpCommand, UsageError } from "./up-args";
 
@@ -35,7 +36,7 @@ export type Command =
   | LoadCommand
   | ScaleCommand
   /** Runs the package's images/build.sh with `args` (only its known flags, in the order given). */
-  | { command: "images"; args: string[]; save?: string; load?: string }
+  | { command: "images"; args: string[]; save?: string; load?: string; push?: string }
   | RenderCommand;
 
 /** `m3agg render --target kubernetes|swarm [up's cluster flags] [--registry R] [--out DIR]`. */
@@ -67,6 +68,7 @@ function parseRender(rest: string[], env: NodeJS.ProcessEnv): RenderCommand {
   }
   if (target !== "kubernetes" && target !== "swarm") throw new UsageError(`render needs --target kubernetes or --target swarm, got ${JSON.stringify(target ?? null)}`);
   if (registry !== undefined && target !== "kubernetes") throw new UsageError("--registry is for --target kubernetes (a swarm without a registry gets the images loaded onto each engine)");
+  if (registry !== undefined) checkRegistry("--registry", registry);
   const { options, json, detach } = parseUp(clusterFlags, env);
   if (json || detach) throw new UsageError("render takes neither --json nor --detach");
   const targetOption = target === "kubernetes" ? { kubernetes: registry === undefined ? {} : { registry } } : { swarm: {} };
@@ -101,9 +103,14 @@ ${SCALE_USAGE}
                  the m3 versions; needs Go and Docker; progress on stderr, exit code of the build.
                  --save DIR / --load DIR: the image cache for CI instead of a build: docker save / load
                  of the selected images, one archive per image named by its input hash (a stale
-                 archive is never loaded); --load loads what matches, a build then makes the rest
+                 archive is never loaded); --load loads what matches, a build then makes the rest.
+                 --push REGISTRY: build (or check), then tag and push m3aggregator, m3coordinator and
+                 etcd of the version(s) to REGISTRY (host[:port][/path]; loopback registries over plain
+                 HTTP) and print each image by digest (REGISTRY/<name>@sha256:…), also recorded in
+                 ~/.cache/m3agg/pushed.json [M3AGG_PUSH_RECORD]
   render         print the cluster as engine manifests, without starting anything:
-                 --target kubernetes (YAML for kubectl apply; --registry R names the images under R)
+                 --target kubernetes (YAML for kubectl apply; --registry R names the images under R,
+                 by digest: asked of R's v2 API, else the push record; by tag, with a note, when neither knows it)
                  --target swarm (a docker stack file; --out DIR also writes the config files next to it
                  for \`docker stack deploy -c DIR/docker-stack.yml ID\`); up's cluster flags apply
                  (--nodes, --rf, --tls, --m3-version, --cluster-id, …)
@@ -146,23 +153,36 @@ common:
 
 exit codes: 0 ok, 1 failure (cluster failed, a check failed), 2 usage error, 3 no such cluster`;
 
+/** A REGISTRY value that breaks the rule is a usage error naming the value and the rule. */
+function checkRegistry(flag: string, value: string): void {
+  const problem = registryProblem(value);
+  if (problem !== undefined) throw new UsageError(`${flag} ${JSON.stringify(value)}: ${problem}; a registry is ${REGISTRY_RULE}`);
+}
+
 /** `images`: only build.sh's flags, passed through as given (the script owns their meaning); --save/--load DIR: the image cache. */
 function parseImages(rest: string[]): Command {
   const args: string[] = [];
   let save: string | undefined;
   let load: string | undefined;
+  let push: string | undefined;
   const positional = eachFlag(rest, (flag, value) => {
     if (flag === "--with-debug") args.push(flag);
     else if (flag === "--m3-version") args.push(flag, value());
     else if (flag === "--all-versions") args.push(flag);
     else if (flag === "--save") save = value();
     else if (flag === "--load") load = value();
+    else if (flag === "--push") push = value();
     else return false;
     return true;
   });
   if (positional.length > 0) throw new UsageError(`images takes no arguments, got ${JSON.stringify(positional[0])}`);
   if (save !== undefined && load !== undefined) throw new UsageError("--save and --load exclude each other (load, build, then save)");
-  return { command: "images", args, ...(save === undefined ? {} : { save }), ...(load === undefined ? {} : { load }) };
+  if (push !== undefined) {
+    if (save !== undefined || load !== undefined) throw new UsageError("--push excludes --save and --load (load, build, save, then push in separate runs)");
+    if (args.includes("--with-debug")) throw new UsageError("--push pushes the m3aggregator, m3coordinator and etcd images; the debug image is for one engine only (--with-debug)");
+    checkRegistry("--push", push);
+  }
+  return { command: "images", args, ...(save === undefined ? {} : { save }), ...(load === undefined ? {} : { load }), ...(push === undefined ? {} : { push }) };
 }
 
 /** `doctor`: --fix, --json. */

@@ -13,6 +13,7 @@ import { buildImages, runImageBuild, runImageCache } from "./build-images";
 import { load } from "./load";
 import { doctor } from "./doctor";
 import { render } from "./render";
+import { runImagePush } from "./push";
 import { scale } from "./scale";
 import { formatTable, summarize } from "./endpoints";
 import { NoClusterError, writeState } from "./state";
@@ -122,6 +123,7 @@ async function run(command: Command): Promise<number> {
     case "scale":
       return scale(command);
     case "images":
+      if (command.push !== undefined) return runImagePush(command.args, command.push);
       return command.save !== undefined || command.load !== undefined ? runImageCache(command.args, command) : runImageBuild(command.args);
     case "doctor":
       return doctor(command);

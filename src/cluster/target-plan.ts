@@ -1,36 +1,50 @@
 /**
  * A plan for an engine target without asking any engine: `m3agg render` and the render tests.
  * Images are the ones the options name, else the local build of the version (or, with a
- * registry, the same names under it: `m3agg images --push REGISTRY` pushes them there).
+ * registry, the same names under it: `m3agg images --push REGISTRY` pushes them there), by digest
+ * where one is given (`R/m3agg-local/m3aggregator@sha256:…`: what was pushed, not whatever the tag
+ * names later). Digests are inputs: the caller reads them from the registry or the push record.
  */
 import type { M3AggregatorClusterOptions } from "../model/options";
 import { resolveOptions } from "./options";
 import { type ClusterPlan, type PlanImages, planCluster } from "../plan/plan";
 import { namedPortPlan } from "../plan/network";
 import { versionProfile } from "../model/versions";
+import type { Component } from "../model/components";
+import { byDigest } from "../model/registry";
 import { generateCertificates } from "../tls/certificates";
 import type { TlsFiles } from "../targets/workloads";
 
-/** Image names for a target: explicit ones, else the local build's, under `registry` when given. */
-export function targetImages(options: M3AggregatorClusterOptions, registry?: string): PlanImages {
+/** Manifest digests of the pushed local images, by component (`sha256:…`). */
+export type ImageDigests = Partial<Record<Component, string>>;
+
+/**
+ * Image names for a target: explicit ones, else the local build's, under `registry` when given,
+ * by digest when `digests` has the component's (only under a registry: a digest names what a
+ * registry holds).
+ */
+export function targetImages(options: M3AggregatorClusterOptions, registry?: string, digests: ImageDigests = {}): PlanImages {
   const resolved = resolveOptions(options);
   const local = versionProfile(resolved.m3Version).localImages;
-  const name = (component: "m3aggregator" | "m3coordinator" | "etcd") => {
+  const name = (component: Component) => {
     const explicit = resolved.images[component];
     if (explicit !== undefined) return { image: explicit, source: "option" as const };
-    return { image: registry === undefined ? local[component] : `${registry.replace(/\/+$/, "")}/${local[component]}`, source: "local" as const };
+    if (registry === undefined) return { image: local[component], source: "local" as const };
+    const pushed = `${registry.replace(/\/+$/, "")}/${local[component]}`;
+    const digest = digests[component];
+    return { image: digest === undefined ? pushed : byDigest(pushed, digest), source: "local" as const };
   };
   return { m3aggregator: name("m3aggregator"), m3coordinator: name("m3coordinator"), etcd: name("etcd") };
 }
 
 /** The plan of a swarm or kubernetes cluster: pure (no engine, no allocation: the named model's ports are fixed). */
-export function planForTarget(options: M3AggregatorClusterOptions): ClusterPlan {
+export function planForTarget(options: M3AggregatorClusterOptions, digests: ImageDigests = {}): ClusterPlan {
   const resolved = resolveOptions(options);
   if (resolved.network.model !== "named") {
     throw new Error(`target "docker" runs containers on this engine's host network (the loopback model): there is nothing to render; use target swarm or kubernetes`);
   }
   const registry = resolved.target.kind === "kubernetes" ? resolved.target.registry : undefined;
-  return planCluster({ options: resolved, ports: namedPortPlan(resolved.nodes), images: targetImages(options, registry) });
+  return planCluster({ options: resolved, ports: namedPortPlan(resolved.nodes), images: targetImages(options, registry, digests) });
 }
 
 /** Fresh certificates for a named-model plan with TLS on (SAN: the aggregators' service name), or undefined. */

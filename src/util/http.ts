@@ -8,6 +8,8 @@ import { request } from "undici";
 export interface HttpResponse {
   status: number;
   text: string;
+  /** Response headers, names in lower case (a repeated header's values joined by ", "). */
+  headers: Record<string, string>;
 }
 
 /** A non-2xx answer, or no answer at all, from an m3 HTTP endpoint. */
@@ -29,7 +31,7 @@ export class HttpError extends Error {
 
 /** Sends one request; resolves with any status, rejects only when nothing answered. */
 export async function httpRequest(
-  method: "GET" | "POST" | "PUT" | "DELETE",
+  method: "GET" | "HEAD" | "POST" | "PUT" | "DELETE",
   url: string,
   options: { body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<HttpResponse> {
@@ -42,7 +44,9 @@ export async function httpRequest(
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
-    return { status: response.statusCode, text: await response.body.text() };
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(response.headers)) if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+    return { status: response.statusCode, text: await response.body.text(), headers };
   } catch (cause) {
     throw new HttpError(method, url, undefined, "", cause);
   }

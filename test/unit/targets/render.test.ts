@@ -59,6 +59,43 @@ describe("render: golden files", () => {
   });
 });
 
+describe("render: images pushed to a registry, by digest", () => {
+  const REGISTRY = "registry.example:5000/ci";
+  const DIGESTS = { m3aggregator: `sha256:${"a1".repeat(32)}`, m3coordinator: `sha256:${"c2".repeat(32)}`, etcd: `sha256:${"e3".repeat(32)}` };
+  const c: Case = { nodes: 4, rf: 2, tls: true, version: "v1.6.0" };
+  const pushed = () => renderKubernetes(planForTarget(optionsOf(c, { kubernetes: { registry: REGISTRY } }), DIGESTS), FAKE_TLS);
+
+  test("golden: every container names its image as REGISTRY/<name>@<digest>", () => {
+    golden(`kubernetes-${caseName(c)}-pushed.yaml`, kubernetesYaml(pushed()));
+  });
+
+  test("each workload's image is the pushed repository at the given digest, and the plan annotation records it", () => {
+    const objects = pushed();
+    const images = new Map<string, string>();
+    for (const o of objects) {
+      for (const container of (o as any).spec?.template?.spec?.containers ?? []) images.set(container.name, container.image);
+    }
+    expect(Object.fromEntries(images)).toEqual({
+      etcd: `${REGISTRY}/m3agg-local/etcd@${DIGESTS.etcd}`,
+      m3coordinator: `${REGISTRY}/m3agg-local/m3coordinator@${DIGESTS.m3coordinator}`,
+      m3aggregator: `${REGISTRY}/m3agg-local/m3aggregator@${DIGESTS.m3aggregator}`,
+    });
+    const plan = decodePlanLabel(objects[0]?.metadata?.annotations?.[PLAN_ANNOTATION] as string);
+    expect(plan.images.m3aggregator.image).toBe(`${REGISTRY}/m3agg-local/m3aggregator@${DIGESTS.m3aggregator}`);
+  });
+
+  test("without digests the same registry names the tags; a digest without a registry changes nothing", () => {
+    const byTag = renderKubernetes(planForTarget(optionsOf(c, { kubernetes: { registry: REGISTRY } })), FAKE_TLS);
+    expect(kubernetesYaml(byTag)).toContain(`image: ${REGISTRY}/m3agg-local/m3aggregator:v1.6.0`);
+    expect(kubernetesYaml(renderKubernetes(planForTarget(optionsOf(c, { kubernetes: {} }), DIGESTS), FAKE_TLS))).toBe(kubernetesYaml(k8s(c)));
+  });
+
+  test("a malformed digest is refused naming it", () => {
+    expect(() => planForTarget(optionsOf(c, { kubernetes: { registry: REGISTRY } }), { etcd: "sha256:nothex" }))
+      .toThrow('digest "sha256:nothex" of registry.example:5000/ci/m3agg-local/etcd:v3.6.13 must be sha256:<64 hex digits>');
+  });
+});
+
 describe("render: kubernetes invariants", () => {
   const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
   const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
