@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { RenderCommand } from "./args";
-import { certificatesFor, type ImageDigests, planForTarget } from "../cluster/target-plan";
+import { certificatesFor, type ImageDigests, planForTarget, targetDigests } from "../cluster/target-plan";
 import { resolveDigests } from "../docker/registry";
 import { parseRegistry } from "../model/registry";
 import { resolveOptions } from "../cluster/options";
@@ -19,20 +19,9 @@ export const STACK_FILE = "docker-stack.yml";
  * registry, else from the push record; a note on stderr for each image named by tag instead.
  */
 export async function digestsFor(command: RenderCommand): Promise<ImageDigests> {
-  const resolved = resolveOptions(command.options);
-  if (resolved.target.kind !== "kubernetes" || resolved.target.registry === undefined) return {};
-  const registry = parseRegistry(resolved.target.registry);
-  const local = versionProfile(resolved.m3Version).localImages;
-  const components = COMPONENTS.filter((c) => resolved.images[c] === undefined); // an image named by an option stays as named
-  const { digests, notes } = await resolveDigests(registry, components.map((c) => local[c]));
-  for (const note of notes) process.stderr.write(`m3agg render: ${note}
-`);
-  const out: ImageDigests = {};
-  for (const c of components) {
-    const found = digests.get(local[c]);
-    if (found !== undefined) out[c] = found.digest;
-  }
-  return out;
+  const { digests, notes } = await targetDigests(resolveOptions(command.options));
+  for (const note of notes) process.stderr.write(`m3agg render: ${note}\n`);
+  return digests;
 }
 
 export async function render(command: RenderCommand): Promise<number> {

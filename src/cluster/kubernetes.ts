@@ -29,9 +29,8 @@ import { KubeApi, namespaced } from "../kube/api";
 import { KubeDialRelay, KubeProxyRelay } from "../kube/relays";
 import { deleteClusterNamespace, describePods, listPods, namespaceLabels, type PodObject, NAMESPACE_CLUSTER_LABEL, ownerMetadata, podReady, sweepClusterNamespaces } from "../kube/namespaces";
 import { renderKubernetes } from "../targets/kubernetes";
-import { certificatesFor } from "./target-plan";
-import { planCluster, type PlanImages } from "../plan/plan";
-import { versionProfile } from "../model/versions";
+import { certificatesFor, imagesFor, targetDigests } from "./target-plan";
+import { planCluster } from "../plan/plan";
 import { namedPortPlan } from "../plan/network";
 import { describeElection, readElection, type ShardSetElection, waitForElection } from "./readiness";
 
@@ -240,7 +239,10 @@ export async function startKubernetesCluster(options: ResolvedClusterOptions,
   try {
     kube = await KubeApi.connect({ kubeconfig: target.kubeconfig, context: target.context });
     const api = kube;
-    const images = imagesUnder(options, target.registry);
+    // By digest where the registry (or the push record) knows the pushed image: what was pushed, not what the tag names later.
+    const { digests, notes } = await targetDigests(options);
+    for (const note of notes) process.emitWarning(`cluster ${id}: ${note}`, "M3aggImageByTag"); // the start goes on, by tag
+    const images = imagesFor(options, target.registry, digests);
     const plan = planCluster({ options, ports: namedPortPlan(options.nodes), images });
     const namespace = plan.names?.namespace ?? id;
 
@@ -323,16 +325,6 @@ export async function startKubernetesCluster(options: ResolvedClusterOptions,
   }
 }
 
-/** The images the pods run: the ones the options name, else the local build's names under `registry` (`m3agg images --push`). */
-function imagesUnder(options: ResolvedClusterOptions, registry: string | undefined): PlanImages {
-  const local = versionProfile(options.m3Version).localImages;
-  const name = (component: "m3aggregator" | "m3coordinator" | "etcd") => {
-    const explicit = options.images[component];
-    if (explicit !== undefined) return { image: explicit, source: "option" as const };
-    return { image: registry === undefined ? local[component] : `${registry.replace(/\/+$/, "")}/${local[component]}`, source: "local" as const };
-  };
-  return { m3aggregator: name("m3aggregator"), m3coordinator: name("m3coordinator"), etcd: name("etcd") };
-}
 
 /** Polls the namespace's pods until `done`; at the deadline throws naming what was awaited (the start's error adds every pod's state). */
 async function waitForPods(api: KubeApi, namespace: string, timeoutMs: number, what: string,

@@ -5,7 +5,10 @@
  * where one is given (`R/m3agg-local/m3aggregator@sha256:…`: what was pushed, not whatever the tag
  * names later). Digests are inputs: the caller reads them from the registry or the push record.
  */
-import type { M3AggregatorClusterOptions } from "../model/options";
+import type { M3AggregatorClusterOptions, ResolvedClusterOptions } from "../model/options";
+import { resolveDigests } from "../docker/registry";
+import { parseRegistry } from "../model/registry";
+import { COMPONENTS } from "../model/components";
 import { resolveOptions } from "./options";
 import { type ClusterPlan, type PlanImages, planCluster } from "../plan/plan";
 import { namedPortPlan } from "../plan/network";
@@ -24,7 +27,11 @@ export type ImageDigests = Partial<Record<Component, string>>;
  * registry holds).
  */
 export function targetImages(options: M3AggregatorClusterOptions, registry?: string, digests: ImageDigests = {}): PlanImages {
-  const resolved = resolveOptions(options);
+  return imagesFor(resolveOptions(options), registry, digests);
+}
+
+/** {@link targetImages} of options already resolved (the kubernetes runner's). */
+export function imagesFor(resolved: ResolvedClusterOptions, registry?: string, digests: ImageDigests = {}): PlanImages {
   const local = versionProfile(resolved.m3Version).localImages;
   const name = (component: Component) => {
     const explicit = resolved.images[component];
@@ -52,4 +59,22 @@ export async function certificatesFor(plan: ClusterPlan): Promise<TlsFiles | und
   if (plan.tls === undefined || plan.names === undefined) return undefined;
   const c = await generateCertificates(plan.clusterId, plan.names.hosts.tlsServerName);
   return { ca: c.caCert, serverCert: c.serverCert, serverKey: c.serverKey, clientCert: c.clientCert, clientKey: c.clientKey };
+}
+
+/**
+ * The digest of each local-build image under the target's registry (kubernetes only): asked of the
+ * registry, else read from the push record. `notes` names each image left by tag, and why.
+ */
+export async function targetDigests(resolved: ResolvedClusterOptions): Promise<{ digests: ImageDigests; notes: string[] }> {
+  if (resolved.target.kind !== "kubernetes" || resolved.target.registry === undefined) return { digests: {}, notes: [] };
+  const registry = parseRegistry(resolved.target.registry);
+  const local = versionProfile(resolved.m3Version).localImages;
+  const components = COMPONENTS.filter((c) => resolved.images[c] === undefined); // an image named by an option stays as named
+  const { digests, notes } = await resolveDigests(registry, components.map((c) => local[c]));
+  const out: ImageDigests = {};
+  for (const c of components) {
+    const found = digests.get(local[c]);
+    if (found !== undefined) out[c] = found.digest;
+  }
+  return { digests: out, notes };
 }
