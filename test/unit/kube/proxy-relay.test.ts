@@ -23,7 +23,7 @@ describe("KubeProxyRelay: plain HTTP on 127.0.0.1 to the API server's service an
       const base = relay.urlOf("services", "m3coordinator", 7201);
       expect(base).toBe(`http://127.0.0.1:${relay.port}/services/m3coordinator:7201`);
       const answer = await httpRequest("POST", `${base}/api/v1/topic/init?x=1`, { body: { numberOfShards: 64 }, headers: { "Topic-Name": "aggregated_metrics" } });
-      expect(answer).toEqual({ status: 200, text: '{"ok":true}' });
+      expect(answer).toMatchObject({ status: 200, text: '{"ok":true}' });
       expect(calls).toHaveLength(1);
       expect(calls[0]).toMatchObject({ method: "POST", path: "/api/v1/namespaces/m3agg-demo/services/m3coordinator:7201/proxy/api/v1/topic/init?x=1", body: '{"numberOfShards":64}' });
       expect(calls[0]?.headers?.["topic-name"]).toBe("aggregated_metrics");
