@@ -13,7 +13,7 @@ export { M3AggregatorCluster } from "./cluster/start";
 export { StartedM3AggregatorCluster } from "./cluster/started";
 export { type StartupTimings } from "./model/phases";
 export { attachCluster, AttachError } from "./cluster/attach";
-export { attachSwarmCluster, removeSwarmStack, StartedSwarmCluster, SwarmNode } from "./cluster/swarm";
+export { attachSwarmCluster, removeSwarmStack, StartedSwarmCluster, SwarmNode, type SwarmStartupTimings } from "./cluster/swarm";
 export type { ClusterNode, StartedCluster } from "./cluster/handle";
 export type { ClusterPlan, NodePlan, PlanInputs, PlanImages, ContainerSpec, FileSpec, WaitSpec } from "./plan/plan";
 export { StartedM3AggregatorNode } from "./containers/m3aggregator";

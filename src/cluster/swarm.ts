@@ -2,8 +2,10 @@
  * Starting a cluster on Docker Swarm (target `{ swarm: { engines } }`): the plan of the named
  * network model, rendered by {@link renderSwarmStack}, deployed with `docker stack deploy` on the
  * first engine (a manager). Without a registry the images are copied onto every engine that lacks
- * them (`docker save | docker load`). The placement is created through the coordinator's published
- * port, and start resolves once every shard set has one leader and verified followers, as on one engine.
+ * them (`docker save | docker load`). The stack is deployed in two steps: etcd and the coordinator,
+ * then (once the placement exists, created through the coordinator's published port) the whole stack
+ * file, which adds the aggregators, as on one engine where they start after the placement. Start
+ * resolves once every shard set has one leader and verified followers.
  *
  * The placement's endpoints are DNS names of the stack's overlay network; this process reaches a
  * node through the dial map (placement endpoint → the engine's address and the node's published
@@ -145,6 +147,31 @@ export class SwarmNode implements ClusterNode {
   }
 }
 
+/**
+ * Where a swarm start spent its time, in ms. `applyToReadyMs`: from `docker stack deploy` to a settled
+ * election (the sum of the phases from `deployMs` on); `total`: the whole start.
+ */
+export interface SwarmStartupTimings {
+  applyToReadyMs: number;
+  total: number;
+  /** Engine checks, image checks (and copies), plan, TLS material, stack files, before the deploy. */
+  prepareMs: number;
+  /** `docker stack deploy` of etcd and the coordinator returning. */
+  deployMs: number;
+  /** Until their tasks run (Swarm scheduling, container start). */
+  tasksMs: number;
+  /** Until the coordinator answers /health through its published port. */
+  coordinatorMs: number;
+  /** The sink's topic and the placement created. */
+  placementMs: number;
+  /** The aggregators' services deployed (the whole stack file) until each one's task runs. */
+  nodesMs: number;
+  /** Until one leader and verified followers per shard set. */
+  electionMs: number;
+}
+
+const NO_TIMINGS: SwarmStartupTimings = { applyToReadyMs: 0, total: 0, prepareMs: 0, deployMs: 0, tasksMs: 0, coordinatorMs: 0, placementMs: 0, nodesMs: 0, electionMs: 0 };
+
 /** What of a stack this process reaches: the nodes (engine, dial address, HTTP URL) and the coordinator. */
 interface Reached {
   nodes: SwarmNode[];
@@ -161,8 +188,8 @@ export class StartedSwarmCluster implements StartedCluster {
     private readonly engines: Engine[],
     readonly nodes: readonly SwarmNode[],
     adminUrl: string,
-    /** Milliseconds from `docker stack deploy` to a settled election, and the whole start ({ 0, 0 } when attached). */
-    readonly startupTimings: Readonly<{ applyToReadyMs: number; total: number }>,
+    /** Where the start spent its time, in ms (zeros when attached). */
+    readonly startupTimings: Readonly<SwarmStartupTimings>,
     readonly tls: ClusterTls | undefined,
     private readonly sink: M3MsgSink | undefined,
     private readonly sinkRelay: SinkRelay | undefined,
@@ -343,11 +370,20 @@ export async function stackLeftovers(id: string, hosts: string[]): Promise<strin
   return found;
 }
 
-/** `docker stack rm`, then waits for every engine to have no container and no network of the stack left. */
+/**
+ * `docker stack rm`, then SIGKILL to the stack's containers on every engine (a fixture's teardown, like
+ * the one-engine stop: Swarm would give each task its 10 s grace period), then waits for every engine
+ * to have no container and no network of the stack left.
+ */
 async function removeStack(id: string, engines: Array<Pick<Engine, "host" | "relay">>, stackDir: string | undefined, also: () => Promise<void>): Promise<void> {
   const manager = engines[0] as Engine;
   try {
     await dockerOn(manager.host, ["stack", "rm", id]);
+    await Promise.all(engines.map(async (e) => {
+      const ids = (await dockerOn(e.host, ["ps", "-q", "--filter", `label=com.docker.stack.namespace=${id}`]).catch(() => "")).trim().split("\n").filter(Boolean);
+      // A container that exits meanwhile makes kill fail: the wait below is the check.
+      if (ids.length > 0) await dockerOn(e.host, ["kill", ...ids]).catch(() => undefined);
+    }));
     await poll(async () => {
       for (const e of engines) {
         if ((await dockerOn(e.host, ["ps", "-aq", "--filter", `label=com.docker.stack.namespace=${id}`])).trim() !== "") return undefined;
@@ -404,27 +440,40 @@ async function describeEngines(hosts: string[], relays: string[] | undefined): P
   }));
 }
 
-/** Where the stack's tasks run, and the addresses this process reaches the coordinator and each node at. */
-async function reachStack(plan: ClusterPlan, engines: Engine[], timeoutMs: number): Promise<Reached> {
-  const id = plan.clusterId;
-  const services = ["etcd", "m3coordinator", ...plan.nodes.map((n) => n.id)];
-  const where = await runningTasks(engines[0]?.host as string, id, services, timeoutMs);
+/** Once `services` run, `reach(service, port)`: where this process reaches a published port of one of them. */
+async function reachServices(plan: ClusterPlan, engines: Engine[], services: string[], timeoutMs: number): Promise<{ engineOf(service: string): number; reach(service: string, port: number): Promise<string> }> {
+  const where = await runningTasks(engines[0]?.host as string, plan.clusterId, services, timeoutMs);
   const engineOf = (service: string): number => {
     const index = engines.findIndex((e) => e.nodeId === where.get(service));
     if (index < 0) throw new Error(`service ${service} runs on swarm node ${where.get(service)}, which is none of the engines given (${engines.map((e) => e.host).join(", ")})`);
     return index;
   };
-  const reach = async (engine: number, port: number): Promise<string> => {
-    const e = engines[engine] as Engine;
+  const reach = async (service: string, port: number): Promise<string> => {
+    const e = engines[engineOf(service)] as Engine;
     return e.relay === undefined ? `${e.address}:${port}` : `127.0.0.1:${await e.relay.expose(port)}`;
   };
-  const adminUrl = `http://${await reach(engineOf("m3coordinator"), PUBLISHED_BASE.coordinator)}`;
-  const nodes = await Promise.all(plan.nodes.map(async (n, i) => {
-    const engine = engineOf(n.id);
+  return { engineOf, reach };
+}
+
+/** Once etcd and the coordinator run: the coordinator's admin URL as this process reaches it. */
+async function reachCoordinator(plan: ClusterPlan, engines: Engine[], timeoutMs: number): Promise<string> {
+  const { reach } = await reachServices(plan, engines, ["etcd", "m3coordinator"], timeoutMs);
+  return `http://${await reach("m3coordinator", PUBLISHED_BASE.coordinator)}`;
+}
+
+/** Once every aggregator's task runs: the nodes, each with its engine and the addresses this process reaches it at. */
+async function reachNodes(plan: ClusterPlan, engines: Engine[], timeoutMs: number): Promise<SwarmNode[]> {
+  const { engineOf, reach } = await reachServices(plan, engines, plan.nodes.map((n) => n.id), timeoutMs);
+  return Promise.all(plan.nodes.map(async (n, i) => {
     const pub = publishedNodePorts(i);
-    return new SwarmNode(n.id, engine, n.tcpEndpoint, await reach(engine, pub.tcp), `http://${await reach(engine, pub.http)}`, `http://${await reach(engine, pub.metrics)}/metrics`);
+    return new SwarmNode(n.id, engineOf(n.id), n.tcpEndpoint, await reach(n.id, pub.tcp), `http://${await reach(n.id, pub.http)}`, `http://${await reach(n.id, pub.metrics)}/metrics`);
   }));
-  return { nodes, adminUrl };
+}
+
+/** Where the stack's tasks run, and the addresses this process reaches the coordinator and each node at. */
+async function reachStack(plan: ClusterPlan, engines: Engine[], timeoutMs: number): Promise<Reached> {
+  const adminUrl = await reachCoordinator(plan, engines, timeoutMs);
+  return { nodes: await reachNodes(plan, engines, timeoutMs), adminUrl };
 }
 
 /** The TLS handle of a named-model plan: this process dials 127.0.0.1 or an engine address, the certificate names the service. */
@@ -473,6 +522,11 @@ export async function startSwarmCluster(options: ResolvedClusterOptions): Promis
     const tls = swarmTlsHandle(plan);
     const stack = renderSwarmStack(plan, tlsFiles);
     fs.writeFileSync(path.join(stackDir, "docker-stack.yml"), swarmStackYaml(stack));
+    // First etcd and the coordinator only (the same stack, its configs and network): an aggregator
+    // that starts before its placement exists sees it only at m3's next etcd watch check, seconds later.
+    const services = stack.compose.services as Record<string, unknown>;
+    const base = { ...stack, compose: { ...stack.compose, services: { etcd: services.etcd, m3coordinator: services.m3coordinator } } };
+    fs.writeFileSync(path.join(stackDir, "docker-stack.base.yml"), swarmStackYaml(base));
     for (const [name, content] of Object.entries(stack.files)) fs.writeFileSync(path.join(stackDir, name), content, { mode: 0o600 });
     if (options.backend === "sink" && target.relays !== undefined) {
       sink = await M3MsgSink.start({ host: "127.0.0.1" });
@@ -480,17 +534,35 @@ export async function startSwarmCluster(options: ResolvedClusterOptions): Promis
     }
 
     const applied = Date.now();
+    let mark = applied;
+    const lap = (): number => {
+      const now = Date.now();
+      const ms = now - mark;
+      mark = now;
+      return ms;
+    };
     deployed = true;
-    await dockerOn(hosts[0] as string, ["stack", "deploy", "--resolve-image", "never", "-c", path.join(stackDir, "docker-stack.yml"), id]);
-    const { nodes, adminUrl } = await reachStack(plan, engines, remaining());
+    const deploy = (file: string) => dockerOn(hosts[0] as string, ["stack", "deploy", "--resolve-image", "never", "-c", path.join(stackDir, file), id]);
+    await deploy("docker-stack.base.yml");
+    const deployMs = lap();
+    const adminUrl = await reachCoordinator(plan, engines, remaining());
+    const tasksMs = lap();
     const admin = new M3AdminClient(adminUrl);
     await poll(async () => ((await admin.isHealthy()) ? true : undefined), { timeoutMs: remaining(), what: "the coordinator's /health" });
+    const coordinatorMs = lap();
     // The flush topic first: an aggregator that reads its placement before the topic exists exits.
     if (sink !== undefined) await registerSink(admin, SINK_TOPIC, `${SINK_RELAY.host}:${SINK_RELAY.port}`, SINK_RELAY.port);
     const placement = await createPlacement(admin, plan.placement);
+    const placementMs = lap();
+    await deploy("docker-stack.yml");
+    const nodes = await reachNodes(plan, engines, remaining());
+    const nodesMs = lap();
     await waitForElection(shardSetsOf(placement), new Map(nodes.map((n) => [n.id, n.api])), remaining());
-    const now = Date.now();
-    return new StartedSwarmCluster(plan, engines, nodes, adminUrl, { applyToReadyMs: now - applied, total: now - t0 }, tls, sink, sinkRelay, stackDir, loadedImages, false);
+    const electionMs = lap();
+    const timings: SwarmStartupTimings = {
+      applyToReadyMs: mark - applied, total: mark - t0, prepareMs: applied - t0, deployMs, tasksMs, coordinatorMs, placementMs, nodesMs, electionMs,
+    };
+    return new StartedSwarmCluster(plan, engines, nodes, adminUrl, timings, tls, sink, sinkRelay, stackDir, loadedImages, false);
   } catch (error) {
     const cleanUp = async () => {
       await sink?.stop();
@@ -532,7 +604,7 @@ export async function attachSwarmCluster(clusterId: string, target: { engines: s
   try {
     const { nodes, adminUrl } = await reachStack(plan, engines, timeoutMs);
     const tls = plan.inputs.options.tls !== undefined && fs.existsSync(path.join(tlsDirOf(clusterId), "client.pem")) ? swarmTlsHandle(plan) : undefined;
-    return new StartedSwarmCluster(plan, engines, nodes, adminUrl, { applyToReadyMs: 0, total: 0 }, tls, undefined, undefined, undefined, {}, true);
+    return new StartedSwarmCluster(plan, engines, nodes, adminUrl, NO_TIMINGS, tls, undefined, undefined, undefined, {}, true);
   } catch (error) {
     await Promise.all(engines.map((e) => e.relay?.close()));
     throw new Error(`attaching to cluster ${clusterId} on swarm (${hosts.join(", ")}): ${(error as Error).message}`, { cause: error });

@@ -37,12 +37,13 @@ const etcdImage = versionProfile(defaultM3Version()).localImages.etcd;
 const main = path.resolve(__dirname, "../../src/cli/main.ts");
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "m3agg-swarm-cli-"));
 
-/** The images an engine loaded between two Unix times, from its own event stream (not from our handle). */
-async function imageLoads(host: string, since: number, until: number): Promise<string[]> {
-  const out = await dockerOn(host, ["events", "--since", String(since), "--until", String(until), "--filter", "type=image", "--filter", "event=load", "--format", "{{.Actor.ID}}"]);
+/** The images an engine loaded between two Unix times (seconds.nanoseconds), from its own event stream (not from our handle). */
+async function imageLoads(host: string, since: string, until: string): Promise<string[]> {
+  const out = await dockerOn(host, ["events", "--since", since, "--until", until, "--filter", "type=image", "--filter", "event=load", "--format", "{{.Actor.ID}}"]);
   return out.trim().split("\n").filter(Boolean);
 }
-const unixNow = () => Math.floor(Date.now() / 1000);
+// Millisecond precision: the engines script loaded the same images moments before the first test.
+const unixNow = (plusMs = 0) => ((Date.now() + plusMs) / 1000).toFixed(3);
 
 function m3agg(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, ["--import", "tsx", main, ...args], {
@@ -101,7 +102,7 @@ describe("multi-engine: a 4x2 cluster across two Swarm engines", () => {
     }
     for (const n of cluster.nodes) expect(n.engine).toBe(engineOfNode(n.id));
     // The engines' own event streams: one image load on engine 1, none on engine 0.
-    const until = unixNow() + 1;
+    const until = unixNow(1_000);
     const etcdId = (await dockerOn(engines.engines[1]?.host as string, ["image", "inspect", "-f", "{{.Id}}", etcdImage])).trim();
     expect(await imageLoads(engines.engines[0]?.host as string, since, until)).toEqual([]);
     expect((await imageLoads(engines.engines[1]?.host as string, since, until)).map((i) => etcdId.endsWith(i) || i === etcdImage || etcdId.includes(i))).toEqual([true]);
@@ -188,7 +189,7 @@ describe("multi-engine: a 4x2 cluster across two Swarm engines", () => {
     expect(started.swarm.engines).toEqual(hosts);
     expect(started.loadedImages).toEqual(Object.fromEntries(hosts.map((h) => [h, []])));
     // Docker's event streams agree: no image was loaded onto either engine by the second start.
-    const until = unixNow() + 1;
+    const until = unixNow(1_000);
     for (const host of hosts) expect(await imageLoads(host, since, until)).toEqual([]);
     // Deployed, found by status through the state file (no flags), one leader.
     const status = m3agg(["status", "--json"]);
