@@ -16,7 +16,7 @@ import { render } from "./render";
 import { scale } from "./scale";
 import { formatTable, summarize, summarizeSwarm } from "./endpoints";
 import { startSwarmCluster } from "../cluster/swarm";
-import { NoClusterError, writeState } from "./state";
+import { clearState, NoClusterError, writeState } from "./state";
 import { forceExit } from "../lifecycle/live";
 
 /** Keeps the process (and so a foreground cluster) alive until SIGINT/SIGTERM, then runs `stop` (a second signal exits at once). */
@@ -60,7 +60,10 @@ async function upSwarm(command: Extract<Command, { command: "up" }>, fixture: M3
     return 0;
   }
   if (!command.json) process.stdout.write("\nrunning; Ctrl-C removes it\n");
-  return holdUntilSignal(cluster.getClusterId(), () => cluster.stop());
+  return holdUntilSignal(cluster.getClusterId(), async () => {
+    await cluster.stop();
+    clearState(cluster.getClusterId()); // status and down then do not look for a stack that is gone
+  });
 }
 
 async function up(command: Extract<Command, { command: "up" }>): Promise<number> {

@@ -7,10 +7,11 @@
  * sink exact, the common handle's contract (handle-contract.ts, also run on loopback), a bounded
  * runLoad through the dial map, a leader killed on one engine and replaced by its replica on the
  * other, stop() leaving nothing on either engine, images copied only onto the engine that lacked one
- * (Docker's own image "load" events), and the CLI (up --target swarm --detach, status, down) whose
+ * (Docker's own image "load" events), and the CLI (up --target swarm --detach, status, down; up in the
+ * foreground until SIGINT) whose
  * second start copies nothing. Needs root (network namespaces) and the local images.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -19,7 +20,8 @@ import { checkCommonHandle } from "./handle-contract";
 import { M3AggregatorCluster } from "../../src/cluster/start";
 import { M3IngestClient } from "../../src/ingest/client";
 import type { StartedSwarmCluster } from "../../src/cluster/swarm";
-import { dockerOn } from "../../src/cluster/swarm";
+import { dockerOn, stackLeftovers } from "../../src/cluster/swarm";
+import { poll } from "../../src/util/poll";
 import { versionProfile, defaultM3Version } from "../../src/model/versions";
 import type { AggregatedDatapoint } from "../../src/sink/codec";
 
@@ -215,4 +217,28 @@ describe("multi-engine: a 4x2 cluster across two Swarm engines", () => {
     expect((await dockerOn(hosts[0] as string, ["service", "ls", "-q"])).trim()).toBe("");
     expect(fs.existsSync(path.join(stateDir, "state.json"))).toBe(false);
   }, 300_000);
+  test("m3agg up --target swarm in the foreground: SIGINT removes the stack from both engines and exits 0", async () => {
+    const hosts = engines.engines.map((e) => e.host);
+    const fgId = `fg-${run}`;
+    const child = spawn(process.execPath, ["--import", "tsx", main, "up", "--target", "swarm", "--swarm-engines", id, "--nodes", "2", "--rf", "2", "--tls", "off", "--cluster-id", fgId], {
+      env: { ...process.env, M3AGG_STATE_DIR: stateDir, M3AGG_SKIP_BUILD: "1" }, stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    try {
+      await poll(() => (stdout.includes("running; Ctrl-C removes it") ? true : undefined), { timeoutMs: 120_000, what: "up to print that it runs", onTimeout: () => new Error(`up did not come up: ${stderr.slice(-2000)}`) });
+      expect(stdout).toContain(`cluster ${fgId} ready`);
+      expect((await dockerOn(hosts[0] as string, ["service", "ls", "-q", "--filter", `label=com.docker.stack.namespace=${fgId}`])).trim().split("\n")).toHaveLength(4);
+      child.kill("SIGINT");
+      expect(await exited).toBe(0);
+      expect(stderr).toMatch(new RegExp(`SIGINT: removing cluster ${fgId} .*\\n.*removed in \\d+ ms`, "s"));
+      expect(await stackLeftovers(fgId, hosts)).toEqual([]);
+      expect(fs.existsSync(path.join(stateDir, "state.json"))).toBe(false);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  }, 240_000);
 });
