@@ -7,9 +7,9 @@
  * sink exact, the common handle's contract (handle-contract.ts, also run on loopback), a bounded
  * runLoad through the dial map, a leader killed on one engine and replaced by its replica on the
  * other, stop() leaving nothing on either engine, images copied only onto the engine that lacked one
- * (Docker's own image "load" events), and the CLI (up --target swarm --detach, status, down; up in the
- * foreground until SIGINT) whose
- * second start copies nothing. Needs root (network namespaces) and the local images.
+ * (Docker's own image "load" events), and the CLI: up --target swarm --detach (a second start that
+ * copies nothing), status, down, and up in the foreground until SIGINT. Needs root (network
+ * namespaces) and the local images.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
