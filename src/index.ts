@@ -13,7 +13,7 @@ export { M3AggregatorCluster } from "./cluster/start";
 export { StartedM3AggregatorCluster } from "./cluster/started";
 export { type StartupTimings } from "./model/phases";
 export { attachCluster, AttachError } from "./cluster/attach";
-export { StartedSwarmCluster, SwarmNode } from "./cluster/swarm";
+export { attachSwarmCluster, removeSwarmStack, StartedSwarmCluster, SwarmNode, type SwarmStartupTimings } from "./cluster/swarm";
 export { StartedKubernetesCluster, KubernetesNode, KubernetesStartError, type KubernetesStartPhase } from "./cluster/kubernetes";
 export { KubeClientMissingError } from "./kube/api";
 export type { ClusterNode, StartedCluster } from "./cluster/handle";

@@ -4,7 +4,7 @@
  */
 import type { M3AggregatorClusterOptions } from "../model/options";
 import type { Metric } from "../ingest/encoder";
-import { eachFlag, parseUp, type Target, toInteger, type UpCommand, UsageError } from "./up-args";
+import { eachFlag, parseUp, SwarmFlags, type Target, toInteger, type UpCommand, UsageError } from "./up-args";
 import { type LoadCommand, LOAD_USAGE, parseLoadArgs } from "./load";
 import { parseScaleArgs, type ScaleCommand, SCALE_USAGE } from "./scale";
 import { registryProblem, REGISTRY_RULE } from "../model/registry";
@@ -131,9 +131,15 @@ flags of up (env var of the seed scripts in brackets):
   --tls MODE         raw TCP TLS: permissive | enforced | off    [DISABLE_TLS=true: off]        default permissive (mTLS)
   --no-mtls          TLS clients need no client certificate
   --faults           every link through Toxiproxy (node.network faults, load --chaos cut/latency/…)
-  --target T         docker (default: this engine) | kubernetes (a namespace of the cluster of
-                     --kubeconfig F / --context C, images under --registry R; not with --detach)
-  --detach           start (or attach to) a kept cluster and return
+  --detach           start (or attach to) a kept cluster and return (swarm: leave the stack running)
+  --target T         docker (default: this engine, loopback ports) | swarm (a stack on a Docker Swarm,
+                     named network model, README "Beyond one machine") | kubernetes (a namespace of the
+                     cluster of --kubeconfig F / --context C, images under --registry R; not with --detach);
+                     swarm needs the engines:
+  --engine HOST      a swarm engine's Docker host, repeat it, the manager first [M3AGG_SWARM_ENGINES=H,H]
+  --relay SOCKET     per engine, engines in network namespaces of this machine   [M3AGG_SWARM_RELAYS=S,S]
+  --sink-relay SOCKET  where those relays forward the sink's connections          [M3AGG_SWARM_SINK_RELAY]
+  --swarm-engines ID the engines, relays and sink socket of \`scripts/swarm-engines.sh up ID\`
   --debug            run each node under headless delve           [M3_AGGREGATOR_DEBUG_MODE=true]
   --debug-base-port N  node i's delve on N+i-1                     [M3_AGGREGATOR_DEBUG_BASE_PORT] default: free ports
   --debug-wait       nodes wait for a debugger to continue them (default: run at once)
@@ -142,7 +148,10 @@ flags of up (env var of the seed scripts in brackets):
 flags of the other commands:
   --cluster ID       the cluster to act on
   --node ID          (send) target node: instance id or 1-based number
-  --all              (down) every fixture cluster on this Docker engine
+  --all              (down) every fixture cluster on this Docker engine (or on the swarm given)
+  --engine HOST, --relay SOCKET, --sink-relay SOCKET, --swarm-engines ID
+                     (down, status) the swarm to look on, as for up --target swarm; without them
+                     down and status find a swarm cluster through the state file up wrote
   --tail N           (logs) only the last N lines of each container
   --since T          (logs) lines since T: RFC 3339 time or a duration ago (30s, 5m, 2h)
   --follow, -f       (logs) keep streaming new lines until Ctrl-C
@@ -252,7 +261,9 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   const known = new Set(["down", "status", "send", "connectivity", "logs"]);
   if (command === "logs") rest = rest.map((a) => (a === "-f" ? "--follow" : a));
   if (!known.has(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  const swarm = new SwarmFlags();
   const positional = eachFlag(rest, (flag, value) => {
+    if ((command === "down" || command === "status") && swarm.take(flag, value)) return true;
     if (flag === "--cluster") target.clusterId = value();
     else if (flag === "--json") json = true;
     else if (flag === "--all" && command === "down") all = true;
@@ -268,6 +279,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   const noArguments = (): void => {
     if (positional.length > 0) throw new UsageError(`${command} takes no arguments, got ${JSON.stringify(positional[0])}`);
   };
+  if (command === "down" || command === "status") target.swarm = swarm.resolve(env);
   switch (command) {
     case "down":
       noArguments();

@@ -10,8 +10,10 @@ import { sendRaw } from "../util/socket";
 import { describeElection } from "../cluster/readiness";
 import type { Command } from "./args";
 import { runConnectivity } from "./connectivity";
-import { formatTable, summarize } from "./endpoints";
-import { clearState, resolveTarget, runningClusters } from "./state";
+import { formatTable, summarize, summarizeSwarm } from "./endpoints";
+import { clearState, NoClusterError, readState, resolveTarget, runningClusters } from "./state";
+import { attachSwarmCluster, removeSwarmStack, swarmClusters } from "../cluster/swarm";
+import type { SwarmEngines, Target } from "./up-args";
 import { formatLogLine, type LogLine } from "../util/log-render";
 import { noColor } from "../model/environment";
 import { formatShardStates } from "./scale";
@@ -20,7 +22,75 @@ import { summarizeShardStates } from "../m3/placement-change";
 type Of<C extends Command["command"]> = Extract<Command, { command: C }>;
 const print = (text: string): void => void process.stdout.write(`${text}\n`);
 
+/**
+ * The swarm a command acts on: the engines given (flags, env), else those of the state file when it
+ * names a swarm cluster (and --cluster is that cluster or absent); undefined: this machine's engine.
+ */
+function swarmOf(target: Target): SwarmEngines | undefined {
+  if (target.swarm !== undefined) return target.swarm;
+  const state = readState();
+  return state?.swarm !== undefined && (target.clusterId === undefined || target.clusterId === state.clusterId) ? state.swarm : undefined;
+}
+
+/** --cluster, else the state file's, else the only fixture cluster on the swarm. */
+async function resolveSwarmTarget(target: Target, swarm: SwarmEngines): Promise<string> {
+  const manager = swarm.engines[0] as string;
+  const running = await swarmClusters(manager);
+  const state = readState();
+  const wanted = target.clusterId ?? (state?.swarm !== undefined ? state.clusterId : undefined);
+  if (wanted !== undefined) {
+    if (!running.includes(wanted)) throw new NoClusterError(`cluster ${wanted} is not deployed on the swarm of ${manager} (deployed: ${running.join(", ") || "none"})`);
+    return wanted;
+  }
+  if (running.length === 1) return running[0] as string;
+  throw new NoClusterError(running.length === 0
+    ? `no fixture cluster is deployed on the swarm of ${manager} (start one with \`m3agg up --target swarm\`)`
+    : `several clusters are deployed on the swarm of ${manager}, choose one with --cluster: ${running.join(", ")}`);
+}
+
+async function downSwarm(command: Of<"down">, swarm: SwarmEngines): Promise<number> {
+  const ids = command.all ? await swarmClusters(swarm.engines[0] as string) : [await resolveSwarmTarget(command.target, swarm)];
+  for (const id of ids) {
+    await removeSwarmStack(id, swarm.engines);
+    clearState(id);
+  }
+  print(command.json ? JSON.stringify({ removed: ids, swarm: swarm.engines }) : ids.length === 0 ? `no fixture cluster was deployed on the swarm of ${swarm.engines[0]}` : `removed ${ids.join(", ")} from the swarm of ${swarm.engines.join(", ")}`);
+  return 0;
+}
+
+async function statusSwarm(command: Of<"status">, swarm: SwarmEngines): Promise<number> {
+  const cluster = await attachSwarmCluster(await resolveSwarmTarget(command.target, swarm), { engines: swarm.engines, relays: swarm.relays?.engines });
+  try {
+    const [election, placement, health] = await Promise.all([
+      cluster.election(),
+      cluster.placement(),
+      Promise.all(cluster.nodes.map(async (n) => [n.id, await n.api.isHealthy()] as const)),
+    ]);
+    const settled = election.every((s) => s.leader !== undefined);
+    if (command.json) {
+      print(JSON.stringify({
+        ...summarizeSwarm(cluster, election, swarm.relays),
+        healthy: Object.fromEntries(health),
+        shardSets: election.map((s) => ({ shardSetId: s.shardSetId, leader: s.leader ?? null, members: s.members })),
+        placement: { numShards: placement.numShards, replicaFactor: placement.replicaFactor, instances: Object.keys(placement.instances).length },
+        shardStates: summarizeShardStates(placement),
+      }));
+    } else {
+      print(formatTable(summarizeSwarm(cluster, election, swarm.relays)));
+      print(`\nhealth: ${health.map(([id, ok]) => `${id}=${ok ? "OK" : "DOWN"}`).join(", ")}`);
+      print(`placement: ${Object.keys(placement.instances).length} instances, ${placement.numShards} shards, rf ${placement.replicaFactor}`);
+      print(describeElection(election));
+      print(formatShardStates(placement).join("\n"));
+    }
+    return health.every(([, ok]) => ok) && settled ? 0 : 1;
+  } finally {
+    await cluster.release();
+  }
+}
+
 export async function down(command: Of<"down">): Promise<number> {
+  const swarm = swarmOf(command.target);
+  if (swarm !== undefined) return downSwarm(command, swarm);
   // An id given by name is torn down even when no container of it runs any more: what a forced
   // exit left (port reservations, TLS folder) goes too.
   const ids = command.all ? await runningClusters() : [command.target.clusterId ?? await resolveTarget(command.target)];
@@ -34,6 +104,8 @@ export async function down(command: Of<"down">): Promise<number> {
 }
 
 export async function status(command: Of<"status">): Promise<number> {
+  const swarm = swarmOf(command.target);
+  if (swarm !== undefined) return statusSwarm(command, swarm);
   const cluster = await M3AggregatorCluster.attach(await resolveTarget(command.target));
   const [election, placement, health] = await Promise.all([
     cluster.election(),

@@ -8,6 +8,7 @@
 import { attachCluster } from "../cluster/attach";
 import { M3AggregatorCluster } from "../cluster/start";
 import { type StartedM3AggregatorCluster } from "../cluster/started";
+import { type StartedSwarmCluster, startSwarmCluster } from "../cluster/swarm";
 import { formatLoadReport, InvalidLoadOptionError, LOAD_METRIC_TYPES, type LoadMetricType, type LoadOptions, resolveLoadOptions, runLoad } from "../load/run";
 import type { M3AggregatorClusterOptions } from "../model/options";
 import { parseUp, UsageError } from "./up-args";
@@ -133,13 +134,15 @@ export async function load(command: LoadCommand): Promise<number> {
     const sink = p.sink === undefined ? "" : `; sink: ${p.sink.datapoints.toLocaleString("en-US")} datapoints, counters ${p.sink.counterTotal.toLocaleString("en-US")}/${p.sink.expectedCounterTotal.toLocaleString("en-US")}`;
     process.stderr.write(`[${(p.elapsedMs / 1000).toFixed(0).padStart(4)}s] ${p.phase === "send" ? "sending" : "settling"}: sent ${p.sent.toLocaleString("en-US")}, ${p.ratePerSec.toLocaleString("en-US")}/s${sink}\n`);
   };
-  let cluster: StartedM3AggregatorCluster;
+  let cluster: StartedM3AggregatorCluster | StartedSwarmCluster;
   let owned = false;
   if (command.clusterId === undefined) {
     const fixture = new M3AggregatorCluster(command.cluster);
     if (fixture.options.m3Source === undefined) buildImages(false, fixture.options.m3Version);
-    process.stderr.write(`starting cluster ${fixture.options.clusterId}: ${fixture.options.nodes} nodes, rf ${fixture.options.rf}, m3 ${fixture.options.m3Version}, backend sink …\n`);
-    cluster = await fixture.start();
+    const swarm = fixture.options.target.kind === "swarm" ? ` on the swarm of ${fixture.options.target.engines.join(", ")}` : "";
+    process.stderr.write(`starting cluster ${fixture.options.clusterId}${swarm}: ${fixture.options.nodes} nodes, rf ${fixture.options.rf}, m3 ${fixture.options.m3Version}, backend sink …\n`);
+    // On a swarm the load dials each node through the cluster's dial map.
+    cluster = fixture.options.target.kind === "swarm" ? await startSwarmCluster(fixture.options) : await fixture.start();
     owned = true;
   } else {
     cluster = await attachCluster(await resolveTarget({ clusterId: command.clusterId }));

@@ -15,10 +15,58 @@ import { doctor } from "./doctor";
 import { render } from "./render";
 import { runImagePush } from "./push";
 import { scale } from "./scale";
-import { formatTable, summarize } from "./endpoints";
-import { NoClusterError, writeState } from "./state";
+import { formatTable, summarize, summarizeSwarm } from "./endpoints";
+import { startSwarmCluster } from "../cluster/swarm";
+import { clearState, NoClusterError, writeState } from "./state";
 import { forceExit } from "../lifecycle/live";
 import { startKubernetesCluster } from "../cluster/kubernetes";
+
+/** Keeps the process (and so a foreground cluster) alive until SIGINT/SIGTERM, then runs `stop` (a second signal exits at once). */
+function holdUntilSignal(clusterId: string, stop: () => Promise<void>): Promise<number> {
+  let stopping: Promise<void> | undefined;
+  let stopped = false;
+  const onSignal = async (signal: string): Promise<void> => {
+    if (stopped) return; // our own re-raised signal after the teardown: exiting anyway
+    if (stopping !== undefined) forceExit(signal); // the second Ctrl-C: exit now, say what is left
+    process.stderr.write(`${signal}: removing cluster ${clusterId} … (${signal} again exits at once)\n`);
+    const t0 = Date.now();
+    stopping = stop();
+    await stopping;
+    stopped = true;
+    process.stderr.write(`removed in ${Date.now() - t0} ms\n`);
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void onSignal("SIGINT"));
+  process.on("SIGTERM", () => void onSignal("SIGTERM"));
+  setInterval(() => undefined, 1 << 30);
+  return new Promise<number>(() => undefined);
+}
+
+/** `up --target swarm`: deploys the stack on the swarm's engines, prints where each node runs and is dialled. */
+async function upSwarm(command: Extract<Command, { command: "up" }>, fixture: M3AggregatorCluster): Promise<number> {
+  const o = fixture.options;
+  if (o.target.kind !== "swarm") throw new Error("upSwarm needs target swarm");
+  buildImages(false, o.m3Version); // the start copies them from this machine's engine onto each engine that lacks them
+  const tlsText = o.tls === undefined ? "TLS off" : `TLS ${o.tls.mode}${o.tls.mutualTls ? " (mTLS)" : ""}`;
+  process.stderr.write(`starting cluster ${o.clusterId} on the swarm of ${o.target.engines.join(", ")}: ${o.nodes} nodes, rf ${o.rf}, m3 ${o.m3Version}, ${tlsText} …\n`);
+  const cluster = await startSwarmCluster(o);
+  const summary = summarizeSwarm(cluster, await cluster.election(), o.target.relays);
+  const stateFile = writeState(summary);
+  if (command.json) process.stdout.write(`${JSON.stringify({ ...summary, startupTimings: cluster.startupTimings, stateFile })}\n`);
+  else process.stdout.write(`${formatTable(summary)}\nstate: ${stateFile}\n`);
+  if (command.detach) {
+    if (!command.json) {
+      process.stdout.write(`left running; remove it with: m3agg down${o.target.relays === undefined ? "" : "\n(the 127.0.0.1 addresses were this process's relays to the engines: they end with it; m3agg status dials anew)"}\n`);
+    }
+    await cluster.release();
+    return 0;
+  }
+  if (!command.json) process.stdout.write("\nrunning; Ctrl-C removes it\n");
+  return holdUntilSignal(cluster.getClusterId(), async () => {
+    await cluster.stop();
+    clearState(cluster.getClusterId()); // status and down then do not look for a stack that is gone
+  });
+}
 
 async function up(command: Extract<Command, { command: "up" }>): Promise<number> {
   if (command.options.target !== undefined && command.options.target !== "docker" && "kubernetes" in command.options.target) return upKubernetes(command);
@@ -32,6 +80,7 @@ async function up(command: Extract<Command, { command: "up" }>): Promise<number>
     },
   });
   const o = fixture.options;
+  if (o.target.kind === "swarm") return upSwarm(command, fixture);
   // Release images are built here; a source tree is built by start() itself (its tag needs the tree's content).
   if (o.m3Source === undefined) buildImages(o.debug !== undefined, o.m3Version);
   const tlsText = o.tls === undefined ? "TLS off" : `TLS ${o.tls.mode}${o.tls.mutualTls ? " (mTLS)" : ""}`;

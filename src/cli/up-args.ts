@@ -11,13 +11,88 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
-/** Which cluster a command acts on: `--cluster ID`, else the state file's, else the only one running. */
+/**
+ * Which cluster a command acts on: `--cluster ID`, else the state file's, else the only one running.
+ * `swarm`: the engines of a Docker Swarm to look on (flags or env), instead of this machine's engine.
+ */
 export interface Target {
   clusterId: string | undefined;
+  swarm?: SwarmEngines | undefined;
 }
 
 /** `m3agg up`: the cluster's options, and how to report and keep it. */
 export interface UpCommand { command: "up"; options: M3AggregatorClusterOptions; json: boolean; detach: boolean }
+
+/** A swarm's engines as the CLI takes them: Docker hosts (the manager first) and, for engines in network namespaces, relays. */
+export interface SwarmEngines {
+  engines: string[];
+  relays?: { engines: string[]; sink: string };
+}
+
+/** Where scripts/swarm-engines.sh puts the sockets of its engines set ID. */
+export function swarmEnginesOfScript(id: string): Required<SwarmEngines> {
+  const root = `/run/m3agg-swarm/${id}`;
+  return {
+    engines: [`unix://${root}/0.sock`, `unix://${root}/1.sock`],
+    relays: { engines: [`${root}/relay-0.sock`, `${root}/relay-1.sock`], sink: `${root}/sink.sock` },
+  };
+}
+
+export const SWARM_ENGINES_RULE = "--target swarm needs the swarm's engines: --engine HOST (repeat it, the manager first; " +
+  "or M3AGG_SWARM_ENGINES=HOST,HOST), or --swarm-engines ID for the engines of `scripts/swarm-engines.sh up ID`";
+
+/** The swarm flags of up, down and status: --engine, --relay, --sink-relay, --swarm-engines (and their env vars). */
+export class SwarmFlags {
+  private readonly engines: string[] = [];
+  private readonly relays: string[] = [];
+  private sinkRelay: string | undefined;
+  private scriptId: string | undefined;
+  private readonly seen: string[] = [];
+
+  /** Takes one of the swarm flags; false for any other flag. */
+  take(flag: string, value: () => string): boolean {
+    if (flag === "--engine") this.engines.push(value());
+    else if (flag === "--relay") this.relays.push(value());
+    else if (flag === "--sink-relay") this.sinkRelay = value();
+    else if (flag === "--swarm-engines") this.scriptId = value();
+    else return false;
+    this.seen.push(flag);
+    return true;
+  }
+
+  /** The swarm flags given on the command line (not env vars). */
+  given(): string[] {
+    return [...new Set(this.seen)];
+  }
+
+  /**
+   * The engines from the flags, else from M3AGG_SWARM_ENGINES / M3AGG_SWARM_RELAYS / M3AGG_SWARM_SINK_RELAY
+   * (comma-separated), or undefined when neither names one. Throws {@link UsageError} naming the rule.
+   */
+  resolve(env: NodeJS.ProcessEnv): SwarmEngines | undefined {
+    const list = (name: string): string[] => (env[name] ?? "").split(",").map((x) => x.trim()).filter((x) => x !== "");
+    if (this.scriptId !== undefined) {
+      if (!/^[a-z0-9]{1,8}$/.test(this.scriptId)) throw new UsageError(`--swarm-engines takes the ID given to scripts/swarm-engines.sh up (1-8 lowercase letters or digits), got ${JSON.stringify(this.scriptId)}`);
+      const others = this.given().filter((f) => f !== "--swarm-engines");
+      if (others.length > 0) throw new UsageError(`--swarm-engines names the engines and relays already; it excludes ${others.join(", ")}`);
+      return swarmEnginesOfScript(this.scriptId);
+    }
+    const engines = this.engines.length > 0 ? this.engines : list("M3AGG_SWARM_ENGINES");
+    const relays = this.relays.length > 0 ? this.relays : list("M3AGG_SWARM_RELAYS");
+    const sink = this.sinkRelay ?? (env.M3AGG_SWARM_SINK_RELAY || undefined);
+    if (engines.length === 0) {
+      if (relays.length > 0 || sink !== undefined) throw new UsageError(`relays without engines: ${SWARM_ENGINES_RULE}`);
+      return undefined;
+    }
+    if (relays.length === 0) {
+      if (sink !== undefined) throw new UsageError("--sink-relay needs the engines' relays (--relay SOCKET, one per engine)");
+      return { engines };
+    }
+    if (relays.length !== engines.length) throw new UsageError(`--relay: one per engine, in the engines' order (${engines.length} engines, ${relays.length} relays)`);
+    if (sink === undefined) throw new UsageError("--relay needs --sink-relay SOCKET (where the relays forward the containers' connections to the sink)");
+    return { engines, relays: { engines: relays, sink } };
+  }
+}
 
 const UP_NUMBER_FLAGS: Record<string, keyof M3AggregatorClusterOptions> = {
   "--nodes": "nodes",
@@ -74,7 +149,9 @@ export function parseUp(rest: string[], env: NodeJS.ProcessEnv): UpCommand {
   const tls: { mode?: string; mutualTls?: boolean } = {};
   let target: string | undefined;
   const kube: { kubeconfig?: string; context?: string; registry?: string } = {};
+  const swarm = new SwarmFlags();
   const positional = eachFlag(rest, (flag, value) => {
+    if (swarm.take(flag, value)) return true;
     const numberKey = UP_NUMBER_FLAGS[flag];
     if (numberKey !== undefined) options[numberKey] = toInteger(flag, value());
     else if (flag === "--backend") options.backend = value() as FlushBackend;
@@ -95,6 +172,7 @@ export function parseUp(rest: string[], env: NodeJS.ProcessEnv): UpCommand {
     else if (flag === "--debug") debug.enabled = true;
     else if (flag === "--debug-base-port") debug.basePort = toInteger(flag, value());
     else if (flag === "--debug-wait") debug.waitForDebugger = true;
+    else if (flag === "--target") target = value();
     else return false;
     return true;
   });
@@ -115,16 +193,23 @@ export function parseUp(rest: string[], env: NodeJS.ProcessEnv): UpCommand {
     // An unknown mode is left to the option check, whose error names the allowed values.
     options.tls = { mode: (tls.mode ?? "permissive") as TlsMode, ...(tls.mutualTls === undefined ? {} : { mutualTls: tls.mutualTls }) };
   }
-  if (target !== undefined && target !== "docker" && target !== "kubernetes") {
-    throw new UsageError(`--target takes docker or kubernetes, got ${JSON.stringify(target)} (a swarm starts from code: target { swarm })`);
+  if (target !== undefined && target !== "docker" && target !== "swarm" && target !== "kubernetes") {
+    throw new UsageError(`--target takes docker, swarm or kubernetes, got ${JSON.stringify(target)}`);
   }
   for (const [key, given] of Object.entries(kube)) {
     if (given !== undefined && target !== "kubernetes") throw new UsageError(`--${key} is for --target kubernetes`);
   }
-  if (target === "kubernetes") {
+  const swarmGiven = swarm.given();
+  if (target !== "swarm" && swarmGiven.length > 0) throw new UsageError(`${swarmGiven.join(", ")} ${swarmGiven.length === 1 ? "is" : "are"} for --target swarm`);
+  if (target === "swarm") {
+    const engines = swarm.resolve(env);
+    if (engines === undefined) throw new UsageError(SWARM_ENGINES_RULE);
+    options.target = { swarm: engines };
+  } else if (target === "kubernetes") {
     if (detach) throw new UsageError("--detach does not apply to --target kubernetes: the namespace belongs to this process (Ctrl-C deletes it; the next start's sweep deletes it once the process is gone)");
     options.target = { kubernetes: kube };
+  } else if (detach) {
+    options.reuse = true;
   }
-  if (detach) options.reuse = true;
   return { command: "up", options: options as M3AggregatorClusterOptions, json, detach };
 }

@@ -49,6 +49,17 @@ export interface StartedCluster {
   waitForLeader(shardSetId: number, options?: { not?: string; timeoutMs?: number }): Promise<string>;
   /** Waits until every shard set has one leader and only verified followers. */
   waitForReady(options?: { timeoutMs?: number }): Promise<ShardSetElection[]>;
+  /**
+   * What a component printed, oldest first: "etcd", "m3coordinator" (or "coordinator"), or a node id.
+   * Throws naming the known components for any other name.
+   */
+  logs(component: string): Promise<string[]>;
+  /**
+   * Writes each component's logs to `<dir>/<clusterId>/<component>.log` (default dir: `.m3agg/logs`
+   * under the working directory) and gives the cluster's folder (loopback: at once; other targets
+   * read the logs from their engine, so `await` it).
+   */
+  writeLogs(dir?: string): string | Promise<string>;
   /** Removes everything the cluster runs. Idempotent. */
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;

@@ -12,6 +12,8 @@
  * (the aggregator pods Ready, the election settled). On any failure the namespace is deleted and
  * the start waits until it is gone before it throws.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { ClusterNode, StartedCluster } from "./handle";
 import type { ClusterPlan } from "../plan/plan";
 import type { ResolvedClusterOptions } from "../model/options";
@@ -180,12 +182,37 @@ export class StartedKubernetesCluster implements StartedCluster {
     return describePods(this.kube, this.getNamespace());
   }
 
-  /** The log of a pod (an aggregator's id, `etcd-0`, or a coordinator pod's name) through the pod log API. */
-  async logs(pod: string, options: { tail?: number } = {}): Promise<string> {
+  /**
+   * What a component printed, through the pod log API, oldest first: "etcd", "m3coordinator" (or
+   * "coordinator"), an aggregator's id, or any pod name of the namespace; `tail` keeps the last lines.
+   */
+  async logs(component: string, options: { tail?: number } = {}): Promise<string[]> {
+    const pod = await this.podOf(component);
     const query = options.tail === undefined ? "" : `?tailLines=${options.tail}`;
     const answer = await this.kube.request("GET", namespaced(this.getNamespace(), `pods/${encodeURIComponent(pod)}/log${query}`));
     if (answer.status !== 200) throw new Error(`logs of pod ${pod} in namespace ${this.getNamespace()}: the API server answered ${answer.status}: ${answer.text.slice(0, 300)}`);
-    return answer.text;
+    return answer.text.split("\n").filter((line, i, all) => line !== "" || i < all.length - 1);
+  }
+
+  /** Writes every pod's log to `<dir>/<clusterId>/<pod>.log` and resolves with the folder. */
+  async writeLogs(dir = path.join(process.cwd(), ".m3agg", "logs")): Promise<string> {
+    const folder = path.join(dir, this.getClusterId());
+    fs.mkdirSync(folder, { recursive: true });
+    for (const pod of await listPods(this.kube, this.getNamespace())) {
+      const name = pod.metadata.name;
+      const text = await this.logs(name).then((lines) => lines.join("\n"), (error: Error) => `(no log: ${error.message})`);
+      fs.writeFileSync(path.join(folder, `${name}.log`), `${text}\n`);
+    }
+    return folder;
+  }
+
+  /** The pod of a component name: etcd's StatefulSet pod, the coordinator Deployment's pod, else the name itself. */
+  private async podOf(component: string): Promise<string> {
+    if (component === "etcd") return "etcd-0";
+    if (component !== "m3coordinator" && component !== "coordinator") return component;
+    const pods = (await listPods(this.kube, this.getNamespace())).filter((p) => p.metadata.name.startsWith("m3coordinator-"));
+    if (pods[0] === undefined) throw new Error(`namespace ${this.getNamespace()} has no m3coordinator pod`);
+    return pods[0].metadata.name;
   }
 
   /** Deletes the namespace and waits until it is gone (its pods and objects with it). Idempotent. */

@@ -361,6 +361,18 @@ export class StartedM3AggregatorCluster implements StartedCluster {
   }
 
   /**
+   * What a container printed so far, oldest first (captured by this process since it started or
+   * attached): "etcd", "m3coordinator" (or "coordinator"), a node id, or "toxiproxy" (`faults: true`).
+   * Throws naming the known components for any other name.
+   */
+  async logs(component: string): Promise<string[]> {
+    const name = component === "coordinator" ? "m3coordinator" : component;
+    const found = this.components.find((c) => c.component === name);
+    if (found === undefined) throw new Error(`no component ${JSON.stringify(component)} in cluster ${this.getClusterId()} (components: ${this.components.map((c) => c.component).join(", ")})`);
+    return found.logLines();
+  }
+
+  /**
    * Writes each container's captured output to `<dir>/<clusterId>/<component>.log`
    * (default dir: `.m3agg/logs` under the working directory). Returns the cluster's folder.
    */

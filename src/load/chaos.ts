@@ -185,10 +185,10 @@ export interface ChaosTarget {
   addNodes(count?: number): Promise<{ nodes: ReadonlyArray<{ readonly id: string }>; change: { placementVersions: { after: number }; totalMs: number } }>;
 }
 
-/** What a timeline without steps samples: the nodes' containers. */
+/** What a timeline without steps samples: the nodes' containers (CPU only when every node is a container of this process's engine). */
 export interface SampledTarget {
   getId(): string;
-  readonly nodes: ReadonlyArray<{ readonly id: string; getId(): string }>;
+  readonly nodes: ReadonlyArray<{ readonly id: string; getId?(): string }>;
 }
 
 /**
@@ -398,7 +398,7 @@ export class ChaosRun {
     const [leaders, placement, cpu] = await Promise.all([
       full === undefined ? undefined : within(900, full.leaders()),
       full === undefined ? undefined : within(900, full.admin.getPlacement("m3aggregator")),
-      within(900, containerCpuSecondsEach(c.nodes.map((n) => n.getId()))),
+      c.nodes.every((n) => n.getId !== undefined) ? within(900, containerCpuSecondsEach(c.nodes.map((n) => n.getId?.() as string))) : undefined,
     ]);
     const tMs = this.now();
     const cpuNow: Array<number | null> = c.nodes.map((_, i) => cpu?.[i] ?? null);

@@ -142,13 +142,19 @@ export interface LoadReport {
   timeline?: LoadTimeline;
 }
 
-/** What runLoad needs of a cluster: a started cluster fits. */
+/** What runLoad needs of a cluster: a started cluster fits, on any target (loopback, swarm). */
 export interface LoadTarget {
   getId(): string;
   placement: Exclude<PlacementSource, { instances: unknown }>["placement"];
   getM3Version?(): M3Version;
   readonly tls?: Exclude<PlacementSource, { instances: unknown }>["tls"];
-  readonly nodes: ReadonlyArray<{ readonly id: string; getId(): string; metrics(): Promise<PrometheusMetrics> }>;
+  /** The dial map (placement endpoint → where this process reaches it); the load's client dials through it. */
+  dialAddress?(endpoint: string): string;
+  /**
+   * The nodes: each one's own counters (`metrics()`), and its container id on this process's Docker
+   * engine (`getId()`) when it has one there: the aggregators' CPU is reported only when every node has.
+   */
+  readonly nodes: ReadonlyArray<{ readonly id: string; getId?(): string; metrics(): Promise<PrometheusMetrics> }>;
   /** The in-process sink (throws when the cluster has none). */
   getSink(): { datapoints(): AggregatedDatapoint[]; stats(): { duplicates: number; conflicts: number }; flushedBy?(point: AggregatedDatapoint): string[] };
 }
@@ -310,7 +316,8 @@ async function prepare(cluster: LoadTarget, options: LoadOptions): Promise<LoadR
     connectionsPerEndpoint: o.connections,
     ...(options.m3Version === undefined ? {} : { m3Version: options.m3Version }),
   });
-  const containerIds = cluster.nodes.map((n) => n.getId());
+  // Containers of this process's engine only; nodes elsewhere (another engine of a swarm) have no getId().
+  const containerIds = cluster.nodes.every((n) => n.getId !== undefined) ? cluster.nodes.map((n) => n.getId?.() as string) : [];
   const selfBefore = new Map(await Promise.all(cluster.nodes.map(async (n) => [n.id, await selfCounters(n)] as const)));
   return {
     cluster, o, options, verify, prefix, client, containerIds, selfBefore,
