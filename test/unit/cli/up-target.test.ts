@@ -11,8 +11,9 @@ describe("m3agg up --target", () => {
   });
 
   test.each([
-    [["up", "--target", "nomad"], /--target takes docker or kubernetes, got "nomad"/],
-    [["up", "--target", "swarm"], /--target takes docker or kubernetes, got "swarm" \(a swarm starts from code/],
+    [["up", "--target", "nomad"], /--target takes docker, swarm or kubernetes, got "nomad"/],
+    [["up", "--target", "swarm"], /--target swarm needs the swarm's engines: --engine HOST/],
+    [["up", "--engine", "e0", "--target", "kubernetes"], /--engine is for --target swarm/],
     [["up", "--kubeconfig", "/k"], /--kubeconfig is for --target kubernetes/],
     [["up", "--target", "docker", "--registry", "r"], /--registry is for --target kubernetes/],
     [["up", "--target", "kubernetes", "--detach"], /--detach does not apply to --target kubernetes: the namespace belongs to this process/],
