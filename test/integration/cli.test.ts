@@ -76,7 +76,9 @@ describe("m3agg", () => {
     }
     return clusterContainers(started.clusterId).then((left) => {
       expect(left).toEqual([]);
-      expect(m3agg(["status"]).status).toBe(3); // nothing to act on
+      // The removed cluster is gone by name (a bare `status` would find any other cluster a parallel test runs).
+      expect(m3agg(["status", "--cluster", started.clusterId]).status).toBe(3);
+      expect(fs.existsSync(path.join(stateDir, "state.json"))).toBe(false);
     });
   }, 240_000);
 });
