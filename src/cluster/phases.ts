@@ -272,7 +272,7 @@ export function election(ctx: StartContext, plan: ClusterPlan, created: Placemen
     const missing = plan.nodes.filter((n) => created.instances[n.id] === undefined).map((n) => n.id);
     if (missing.length > 0) throw new Error(`placement lacks instances ${missing.join(", ")}`);
     const apis = new Map<string, AggregatorApi>(nodes.map((n) => [n.id, n.api]));
-    if (plan.readiness === "election") await waitForElection(shardSetsOf(created), apis, ctx.phases.remaining(), 100, ctx.budget.signal);
+    if (plan.readiness === "election") await waitForElection(shardSetsOf(created), apis, ctx.phases.remaining(), 10, ctx.budget.signal);
   });
 }
 
