@@ -103,12 +103,12 @@ describe("planCluster", () => {
     expect(plan.nodes.map((n) => n.container.image)).toEqual(["m3agg-local/m3aggregator-debug:v1.6.0", "m3agg-local/m3aggregator-debug:v1.6.0"]);
   });
 
-  test("start order: aggregators start after the coordinator's container (after the placement with the sink) and are polled once the placement exists", () => {
-    expect(planCluster(inputs({ nodes: 2, rf: 2 })).order).toEqual({ aggregatorsStart: "coordinator-started", aggregatorsReadyFrom: "placement" });
-    expect(planCluster(inputs({ nodes: 2, rf: 2, backend: "logging" })).order.aggregatorsStart).toBe("coordinator-started");
+  test("start order: aggregators start at once (after the placement with the sink) and are polled once the placement exists", () => {
+    expect(planCluster(inputs({ nodes: 2, rf: 2 })).order).toEqual({ aggregatorsStart: "now", aggregatorsReadyFrom: "placement" });
+    expect(planCluster(inputs({ nodes: 2, rf: 2, backend: "logging" })).order.aggregatorsStart).toBe("now");
     expect(planCluster(inputs({ nodes: 2, rf: 2, backend: "sink" })).order).toEqual({ aggregatorsStart: "placement", aggregatorsReadyFrom: "placement" });
     // Waiting in delve, a node's readiness is its debugger's port, which answers before any placement.
-    expect(startOrderOf("blackhole", true)).toEqual({ aggregatorsStart: "coordinator-started", aggregatorsReadyFrom: "now" });
+    expect(startOrderOf("blackhole", true)).toEqual({ aggregatorsStart: "now", aggregatorsReadyFrom: "now" });
   });
 
   test("TLS file references only when TLS is on", () => {
