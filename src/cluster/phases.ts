@@ -14,10 +14,10 @@ import type { ImageComponent, ResolvedImage } from "../model/components";
 import type { PortPlan } from "../model/network";
 import type { ResolvedClusterOptions } from "../model/options";
 import type { StartPhase } from "../model/phases";
-import type { ClusterPlan, PlanImages } from "../plan/plan";
+import type { ClusterPlan, PlanImages, StartEvent } from "../plan/plan";
 import type { ContainerSpec } from "../plan/spec";
 import { StartedEtcdContainer } from "../containers/etcd";
-import { prepareContainer } from "../containers/executor";
+import { prepareContainer, type StartHooks } from "../containers/executor";
 import type { LogBuffer } from "../containers/log-buffer";
 import { StartedM3AggregatorNode } from "../containers/m3aggregator";
 import { StartedM3CoordinatorContainer } from "../containers/m3coordinator";
@@ -36,8 +36,42 @@ import { ClusterStartError } from "./errors";
 import { waitForElection } from "./readiness";
 import { StartedM3AggregatorCluster } from "./started";
 
+/**
+ * The points of one start that containers wait for ({@link StartOrder}): each is reached once, and
+ * every one not reached yet fails when the start fails, so nothing waits past the start.
+ */
+export class StartEvents {
+  private readonly events = new Map<Exclude<StartEvent, "now">, { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void }>();
+
+  constructor() {
+    for (const event of ["coordinator-started", "placement"] as const) {
+      let resolve!: () => void;
+      let reject!: (error: Error) => void;
+      const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+      promise.catch(() => undefined); // a failed start need not have a waiter
+      this.events.set(event, { promise, resolve, reject });
+    }
+  }
+
+  /** Resolves when the start reaches `event` ("now": at once); rejects when the start fails before. */
+  when(event: StartEvent): Promise<void> {
+    return event === "now" ? Promise.resolve() : this.events.get(event)!.promise;
+  }
+
+  reached(event: Exclude<StartEvent, "now">): void {
+    this.events.get(event)!.resolve();
+  }
+
+  /** The start failed: whatever waits for an event not reached yet fails. */
+  abort(): void {
+    for (const [event, { reject }] of this.events) reject(new Error(`the start failed before "${event}"`));
+  }
+}
+
 /** One start's shared state: its phase runner and deadline, what it launched, and their log buffers. */
 export class StartContext {
+  /** The points of the start that containers wait for. */
+  readonly events = new StartEvents();
   readonly phases: PhaseRunner;
   /** The whole start's deadline and abort signal (shared by every bind-retry attempt). */
   readonly budget: StartBudget;
@@ -69,10 +103,10 @@ export class StartContext {
   }
 
   /** Runs one container spec with the executor, within the start's deadline; its logs are kept for errors. */
-  async launch(spec: ContainerSpec): Promise<{ started: StartedTestContainer; logBuffer: LogBuffer }> {
+  async launch(spec: ContainerSpec, hooks?: StartHooks): Promise<{ started: StartedTestContainer; logBuffer: LogBuffer }> {
     const prepared = prepareContainer(spec);
     this.logs.push({ name: spec.name, buffer: prepared.logBuffer });
-    return { started: await prepared.start(this.phases.remaining()), logBuffer: prepared.logBuffer };
+    return { started: await prepared.start(this.phases.remaining(), hooks), logBuffer: prepared.logBuffer };
   }
 
   /**
@@ -81,6 +115,7 @@ export class StartContext {
    * a {@link ClusterStartError} with the failed phase and every container's last log lines.
    */
   async fail(error: unknown): Promise<never> {
+    this.events.abort(); // a container waiting for a point of the start not reached gives up (its work settles)
     // Every phase's work, also what a deadline or an abort left running, settles; meanwhile the
     // cluster is torn down every 250 ms, so a container created late is removed too.
     const early = await removeUntilSettled(this.clusterId, this.phases.settled());
@@ -189,7 +224,7 @@ export function etcd(ctx: StartContext, plan: ClusterPlan): Promise<StartedEtcdC
 
 export function coordinator(ctx: StartContext, plan: ClusterPlan): Promise<StartedM3CoordinatorContainer> {
   return ctx.track(ctx.phase("coordinator", async () => {
-    const { started, logBuffer } = await ctx.launch(plan.coordinator.container);
+    const { started, logBuffer } = await ctx.launch(plan.coordinator.container, { onStarted: () => ctx.events.reached("coordinator-started") });
     return new StartedM3CoordinatorContainer(started, logBuffer, plan.coordinator);
   }));
 }
@@ -201,11 +236,15 @@ export async function sink(ctx: StartContext, plan: ClusterPlan): Promise<M3MsgS
   return ctx.track(ctx.phase("sink", async () => (ctx.sink = await M3MsgSink.start(plan.faults?.sinkListen ?? { host: plan.host }))));
 }
 
-/** Starts every node in parallel; fails naming each node that did not start. */
+/**
+ * Creates every node at once, starts them (in parallel) when the plan's order says, and waits for
+ * their readiness from the point it says; fails naming each node that did not start.
+ */
 export function aggregators(ctx: StartContext, plan: ClusterPlan): Promise<StartedM3AggregatorNode[]> {
   return ctx.track(ctx.phase("aggregators", async () => {
+    const hooks = { startAfter: ctx.events.when(plan.order.aggregatorsStart), waitAfter: ctx.events.when(plan.order.aggregatorsReadyFrom) };
     const results = await Promise.allSettled(plan.nodes.map(async (node) => {
-      const { started, logBuffer } = await ctx.launch(node.container);
+      const { started, logBuffer } = await ctx.launch(node.container, hooks);
       return new StartedM3AggregatorNode(started, logBuffer, node);
     }));
     const failed = results.flatMap((r, i) => (r.status === "rejected" ? [`${plan.nodes[i]?.id}: ${String((r.reason as Error)?.message ?? r.reason)}`] : []));
@@ -222,6 +261,7 @@ export function placement(ctx: StartContext, plan: ClusterPlan, started: Started
     if (plan.sink !== undefined && ctx.sink !== undefined) {
       await registerSink(started.admin, plan.sink.topic, plan.faults?.sinkPlacementEndpoint ?? ctx.sink.endpoint, plan.inputs.ports.faults?.flush ?? ctx.sink.port);
     }
+    ctx.events.reached("placement");
     return created;
   });
 }
@@ -232,7 +272,7 @@ export function election(ctx: StartContext, plan: ClusterPlan, created: Placemen
     const missing = plan.nodes.filter((n) => created.instances[n.id] === undefined).map((n) => n.id);
     if (missing.length > 0) throw new Error(`placement lacks instances ${missing.join(", ")}`);
     const apis = new Map<string, AggregatorApi>(nodes.map((n) => [n.id, n.api]));
-    if (plan.readiness === "election") await waitForElection(shardSetsOf(created), apis, ctx.phases.remaining(), 100, ctx.budget.signal);
+    if (plan.readiness === "election") await waitForElection(shardSetsOf(created), apis, ctx.phases.remaining(), 10, ctx.budget.signal);
   });
 }
 

@@ -35,17 +35,16 @@ async function startOnce(ctx: StartContext, given: ClusterPlan | undefined): Pro
     await phase.tls(ctx, plan);
     // faults: true: every link runs through Toxiproxy, so its proxies listen before anything dials them.
     const toxiproxy = await phase.proxies(ctx, plan);
-    // etcd, the coordinator and the aggregators start together: m3's etcd clients retry until
-    // etcd answers, and an aggregator waits (placementWatcher.initWatchTimeout) for its placement
-    // before it opens, so container start-up overlaps instead of adding up. With the sink backend
-    // an aggregator exits if its flush topic is missing, so the aggregators wait for the topic.
+    // etcd, the coordinator and the aggregators are created together (m3's etcd clients retry until
+    // etcd answers, and an aggregator waits for its placement before it opens), so container
+    // start-up overlaps instead of adding up; the plan's order says when the engine starts the
+    // aggregators and when their readiness is polled (plan.order, ctx.events).
     const etcd = phase.etcd(ctx, plan);
     const coordinator = phase.coordinator(ctx, plan);
     const sinkStarted = phase.sink(ctx, plan);
-    let nodes = plan.sink === undefined ? phase.aggregators(ctx, plan) : undefined;
+    const nodes = phase.aggregators(ctx, plan);
     await sinkStarted;
     const placement = await phase.placement(ctx, plan, (await Promise.all([etcd, coordinator]))[1]);
-    nodes ??= phase.aggregators(ctx, plan);
     await phase.election(ctx, plan, placement, await nodes);
     return phase.handle(ctx, plan, { etcd: await etcd, coordinator: await coordinator, nodes: await nodes, toxiproxy });
   } catch (error) {

@@ -10,13 +10,47 @@ import type { ContainerSpec } from "../plan/spec";
 import { LogBuffer } from "./log-buffer";
 import { waitStrategyOf } from "./wait";
 
+/** What a start waits for and reports besides readiness. */
+export interface StartHooks {
+  /**
+   * The container is created and its files copied at once, but the engine starts it only once this
+   * resolves; a rejection fails the start before the container runs (it stays created, for the teardown).
+   */
+  startAfter?: Promise<unknown>;
+  /** Called once the engine started the container, before its wait strategy runs. */
+  onStarted?: () => void;
+  /**
+   * The wait strategy begins once this resolves (the container runs meanwhile; its logs are
+   * collected); a rejection fails the start.
+   */
+  waitAfter?: Promise<unknown>;
+}
+
+/** A Testcontainers container whose start can wait after its creation, and tells when the engine started it. */
+class GatedContainer extends GenericContainer {
+  hooks: StartHooks = {};
+
+  protected override async containerCreated(_containerId: string): Promise<void> {
+    await this.hooks.startAfter;
+  }
+
+  protected override async containerStarting(): Promise<void> {
+    this.hooks.onStarted?.();
+    await this.hooks.waitAfter;
+  }
+}
+
 /** A spec ready to start: its log buffer exists (and collects) before the container does. */
 export interface PreparedContainer {
   readonly spec: ContainerSpec;
   /** Output of the container from its first line on. */
   readonly logBuffer: LogBuffer;
-  /** Creates and starts the container; resolves once its wait strategy passed (within `timeoutMs`, at most the spec's). */
-  start(timeoutMs?: number): Promise<StartedTestContainer>;
+  /**
+   * Creates and starts the container; resolves once its wait strategy passed (within `timeoutMs`, at
+   * most the spec's). `hooks`: a gate between creation and start, a call once it started, a gate
+   * before the wait strategy.
+   */
+  start(timeoutMs?: number, hooks?: StartHooks): Promise<StartedTestContainer>;
   /**
    * True when Testcontainers will give the container its session label
    * (org.testcontainers.session-id), by which Ryuk removes a session's containers: false for a
@@ -26,10 +60,10 @@ export interface PreparedContainer {
 }
 
 /** The Testcontainers container of a spec, labelled with the spec's labels plus the owner labels. */
-function containerOf(spec: ContainerSpec, logBuffer: LogBuffer, owner?: Record<string, string>): GenericContainer {
+function containerOf(spec: ContainerSpec, logBuffer: LogBuffer, owner?: Record<string, string>): GatedContainer {
   // A container owned by another process (a node added to its cluster) must outlive this one: no session label.
   const reaped = !isKept(spec.labels) && (owner === undefined || ownedBySelf(owner));
-  const container = new GenericContainer(spec.image)
+  const container = new GatedContainer(spec.image)
     .withLabels({ ...spec.labels, ...ownerLabels(spec.labels, owner) })
     .withLogConsumer(logBuffer.consumer)
     .withEntrypoint(spec.entrypoint)
@@ -62,6 +96,9 @@ export function prepareContainer(spec: ContainerSpec, options: { owner?: Record<
     logBuffer,
     // The flag GenericContainer.start() reads to decide on the session label (protected in Testcontainers 12).
     reapedWithSession: (container as unknown as { autoCleanup: boolean }).autoCleanup,
-    start: (timeoutMs = spec.startupTimeoutMs) => container.withStartupTimeout(Math.min(spec.startupTimeoutMs, timeoutMs)).start(),
+    start: (timeoutMs = spec.startupTimeoutMs, hooks = {}) => {
+      container.hooks = hooks;
+      return container.withStartupTimeout(Math.min(spec.startupTimeoutMs, timeoutMs)).start();
+    },
   };
 }

@@ -11,6 +11,9 @@ import { poll } from "../util/poll";
 import { tcpProbe } from "../util/socket";
 import type { WaitSpec } from "../plan/spec";
 
+/** How often a waiting strategy asks the engine whether the container exited (a failed start is reported within this). */
+export const EXIT_CHECK_INTERVAL_MS = 250;
+
 /** A Testcontainers wait strategy that polls an address until a check passes, and fails as soon as the container exits. */
 export abstract class LoopbackWaitStrategy implements WaitStrategy {
   private startupTimeoutMs = 60_000;
@@ -37,12 +40,19 @@ export abstract class LoopbackWaitStrategy implements WaitStrategy {
 
   async waitUntilReady(container: Dockerode.Container, _boundPorts?: BoundPorts): Promise<void> {
     let notReady: string | undefined;
+    // The engine is asked whether the container still runs at most every EXIT_CHECK_INTERVAL_MS, not
+    // after every failed check: while a cluster starts, every container polls, and an inspect per
+    // poll (~30 a second each) competed with the engine's own work of creating and starting them.
+    let nextExitCheck = 0;
     await poll(async () => {
       notReady = await this.check();
       if (notReady === undefined) return true;
-      const state = (await container.inspect()).State;
-      if (!state.Running) {
-        throw new Error(`container exited (code ${state.ExitCode}${state.OOMKilled ? ", OOM-killed" : ""}) before ${this.target} was ready`);
+      if (Date.now() >= nextExitCheck) {
+        const state = (await container.inspect()).State;
+        if (!state.Running) {
+          throw new Error(`container exited (code ${state.ExitCode}${state.OOMKilled ? ", OOM-killed" : ""}) before ${this.target} was ready`);
+        }
+        nextExitCheck = Date.now() + EXIT_CHECK_INTERVAL_MS;
       }
       return undefined;
     }, {

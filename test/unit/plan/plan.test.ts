@@ -3,7 +3,7 @@
  * and the plan label are all decided here, from options, ports and images alone.
  */
 import { parse } from "yaml";
-import { containerSpecs, decodePlanLabel, encodePlanLabel, instanceIdOf, planCluster, planNode, type PlanInputs } from "../../../src/plan/plan";
+import { containerSpecs, decodePlanLabel, encodePlanLabel, instanceIdOf, planCluster, planNode, startOrderOf, type PlanInputs } from "../../../src/plan/plan";
 import { createPlacement } from "../../../src/m3/create-placement";
 import type { M3AdminClient } from "../../../src/m3/admin-client";
 import type { M3AggregatorClusterOptions } from "../../../src/model/options";
@@ -101,6 +101,14 @@ describe("planCluster", () => {
     expect(() => planCluster(debug)).toThrow("debug mode without a debug image");
     const plan = planCluster({ ...debug, images: { ...IMAGES, m3aggregatorDebug: { image: "m3agg-local/m3aggregator-debug:v1.6.0", source: "local" } } });
     expect(plan.nodes.map((n) => n.container.image)).toEqual(["m3agg-local/m3aggregator-debug:v1.6.0", "m3agg-local/m3aggregator-debug:v1.6.0"]);
+  });
+
+  test("start order: aggregators start at once (after the placement with the sink) and are polled once the placement exists", () => {
+    expect(planCluster(inputs({ nodes: 2, rf: 2 })).order).toEqual({ aggregatorsStart: "now", aggregatorsReadyFrom: "placement" });
+    expect(planCluster(inputs({ nodes: 2, rf: 2, backend: "logging" })).order.aggregatorsStart).toBe("now");
+    expect(planCluster(inputs({ nodes: 2, rf: 2, backend: "sink" })).order).toEqual({ aggregatorsStart: "placement", aggregatorsReadyFrom: "placement" });
+    // Waiting in delve, a node's readiness is its debugger's port, which answers before any placement.
+    expect(startOrderOf("blackhole", true)).toEqual({ aggregatorsStart: "now", aggregatorsReadyFrom: "now" });
   });
 
   test("TLS file references only when TLS is on", () => {
