@@ -25,23 +25,25 @@ import (
 	"github.com/m3db/m3/src/x/clock"
 	"github.com/m3db/m3/src/x/instrument"
 	xio "github.com/m3db/m3/src/x/io"
+	"go.uber.org/zap"
 )
 
 // report is the one line printed on stdout (its shape is read by src/cluster/load-job.ts).
 type report struct {
-	OK          bool             `json:"ok"`
-	IDPrefix    string           `json:"idPrefix"`
-	IDs         int              `json:"ids"`
-	Increments  int              `json:"increments"`
-	Value       int64            `json:"value"`
-	Sent        map[string]int64 `json:"sent"`
-	Errors      int64            `json:"errors"`
-	FirstError  string           `json:"firstError,omitempty"`
-	Phase       string           `json:"phase"`
-	InitMs      int64            `json:"initMs"`
-	SendMs      int64            `json:"sendMs"`
-	FlushMs     int64            `json:"flushMs"`
-	RatePerSec  float64          `json:"ratePerSec"`
+	Report     string           `json:"report"` // "m3agg-loadgen/v1": finds the line in a pod log that mixes stderr in
+	OK         bool             `json:"ok"`
+	IDPrefix   string           `json:"idPrefix"`
+	IDs        int              `json:"ids"`
+	Increments int              `json:"increments"`
+	Value      int64            `json:"value"`
+	Sent       map[string]int64 `json:"sent"`
+	Errors     int64            `json:"errors"`
+	FirstError string           `json:"firstError,omitempty"`
+	Phase      string           `json:"phase"`
+	InitMs     int64            `json:"initMs"`
+	SendMs     int64            `json:"sendMs"`
+	FlushMs    int64            `json:"flushMs"`
+	RatePerSec float64          `json:"ratePerSec"`
 }
 
 func main() {
@@ -57,7 +59,7 @@ func main() {
 		initWait   = flag.Duration("init-timeout", 60*time.Second, "how long to wait for the placement")
 	)
 	flag.Parse()
-	r := report{IDPrefix: *prefix, IDs: *ids, Increments: *increments, Value: *value, Sent: map[string]int64{"counter": 0}, Phase: "config"}
+	r := report{Report: "m3agg-loadgen/v1", IDPrefix: *prefix, IDs: *ids, Increments: *increments, Value: *value, Sent: map[string]int64{"counter": 0}, Phase: "config"}
 	exit := func(err error) {
 		if err != nil {
 			r.FirstError = fmt.Sprintf("%s: %v", r.Phase, err)
@@ -74,7 +76,14 @@ func main() {
 		exit(fmt.Errorf("ids (%d) and increments (%d) must be positive, rate (%v) not negative", *ids, *increments, *rate))
 	}
 
-	iopts := instrument.NewOptions()
+	// m3's packages log through zap; to stderr, so stdout holds the report only.
+	logCfg := zap.NewProductionConfig()
+	logCfg.OutputPaths, logCfg.ErrorOutputPaths = []string{"stderr"}, []string{"stderr"}
+	logger, err := logCfg.Build()
+	if err != nil {
+		exit(err)
+	}
+	iopts := instrument.NewOptions().SetLogger(logger)
 	r.Phase = "etcd client"
 	kvCfg := etcdclient.Configuration{
 		Zone: *zone, Env: *env, Service: "m3aggregator",
