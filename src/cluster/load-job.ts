@@ -111,6 +111,17 @@ export function parseLoadgenReport(log: string): LoadgenReport | undefined {
   return undefined;
 }
 
+/** The Job's own events (e.g. the Job controller's FailedCreate, DeadlineExceeded), one line, "" when none. */
+async function jobEvents(api: KubeApi, namespace: string, name: string): Promise<string> {
+  try {
+    const selector = encodeURIComponent(`involvedObject.kind=Job,involvedObject.name=${name}`);
+    const list = await api.json<{ items: Array<{ type?: string; reason?: string; message?: string; count?: number }> }>("GET", namespaced(namespace, `events?fieldSelector=${selector}`));
+    return list.items.slice(-5).map((e) => `${e.type ?? "?"} ${e.reason ?? "?"}${(e.count ?? 1) > 1 ? ` x${e.count}` : ""}: ${(e.message ?? "").slice(0, 300)}`).join(" | ");
+  } catch (error) {
+    return `(events unreadable: ${(error as Error).message})`;
+  }
+}
+
 /**
  * Deletes the Job (foreground: its pod first) and waits until the API server knows neither the Job nor
  * a pod of it (a pod the garbage collector left behind is deleted here).
@@ -200,7 +211,8 @@ export async function runLoadJob(cluster: StartedKubernetesCluster, options: Loa
     };
   } catch (error) {
     failure = error;
-    pods = await describePods(api, namespace, ofJob);
+    const events = await jobEvents(api, namespace, job.name);
+    pods = `${await describePods(api, namespace, ofJob)}${events === "" ? "" : `\n  events of job ${job.name}: ${events}`}`;
   }
   const teardown = created ? await deleteJob(api, namespace, job.name, Math.max(30_000, remaining())) : "nothing was created";
   if (failure !== undefined) throw new LoadJobError(job.name, namespace, phase, failure, pods, teardown);

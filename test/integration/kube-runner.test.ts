@@ -181,4 +181,30 @@ describe("API layer: the load Job runner (m3agg load --target kubernetes) agains
       await cluster.stop();
     }
   }, 120_000);
+
+  test("a Job whose pod the namespace refuses (a ResourceQuota of 0 pods) never ends: the wait runs out of its deadline naming the Job and the controller's FailedCreate; the Job is gone after", async () => {
+    const id = "m3agg-load-quota";
+    const plan = planForTarget({ nodes: 2, rf: 2, tls: false, clusterId: id, target: { kubernetes: {} } });
+    cp.client(["apply"], renderKubernetes(plan));
+    cp.client(["apply"], [{ apiVersion: "v1", kind: "ResourceQuota", metadata: { name: "no-more-pods", namespace: id }, spec: { hard: { pods: "0" } } }]);
+    const api = await KubeApi.connect({ kubeconfig: cp.kubeconfig });
+    const cluster = new StartedKubernetesCluster(plan, api, await KubeProxyRelay.start(api, id), new KubeDialRelay(api, id), [], { applyToReadyMs: 0, total: 0, phaseMs: {} });
+    try {
+      const timeoutMs = 8_000;
+      const begin = Date.now();
+      const error = await runLoadJob(cluster, { ids: 1, increments: 1, timeoutMs }).then(() => undefined, (e: unknown) => e);
+      const waitedMs = Date.now() - begin;
+      expect(error).toBeInstanceOf(LoadJobError);
+      const e = error as LoadJobError;
+      expect(e.phase).toBe("wait");
+      expect(e.message).toMatch(new RegExp(`load job ${e.job} in namespace ${id} failed in phase "wait": deadline: job ${e.job} did not end within ${timeoutMs} ms`));
+      expect(e.message).toMatch(new RegExp(`events of job ${e.job}: .*Warning FailedCreate.*(forbidden|exceeded quota)`));
+      expect(waitedMs).toBeGreaterThanOrEqual(timeoutMs);
+      expect(e.teardown).toBe(`job ${e.job} deleted and gone`);
+      expect(jobs(id)).toEqual([]);
+      console.log(`${e.message}\n${JSON.stringify({ waitedMs, timeoutMs })}`);
+    } finally {
+      await cluster.stop();
+    }
+  }, 120_000);
 });
