@@ -14,7 +14,7 @@
 #                                           tagged m3agg-src/<name>:TAG (the caller derives TAG from the
 #                                           tree's content); the debug build keeps full source paths
 # Every run also builds the Toxiproxy image (faults: true clusters; small, ~10 s cold).
-# Env: FORCE_BUILD=true rebuilds all; BUILD_M3AGGREGATOR / BUILD_M3COORDINATOR / BUILD_ETCD / BUILD_TOXIPROXY one of them
+# Env: FORCE_BUILD=true rebuilds all; BUILD_M3AGGREGATOR / BUILD_M3COORDINATOR / BUILD_ETCD / BUILD_TOXIPROXY / BUILD_LOADGEN one of them
 # (the seed's variables); M3_AGGREGATOR_DEBUG_MODE=true = --with-debug; M3AGG_M3_VERSION = default version;
 # M3AGG_BUILD_DIR = build contexts (default ~/.cache/m3agg/build, never inside the package).
 # Platform: binaries are built for the Docker engine's own OS/architecture (`docker info`), not this
@@ -165,6 +165,7 @@ build_version() { # m3 version
     docker_build "$name" "$tag" "$dockerfile" "$ctx" "$want"
   done
   build_etcd "$etcd_version"
+  build_loadgen "$v"
   if [ "$with_debug" = true ]; then
     build_debug "m3agg-local/m3aggregator-debug:$v$tag_suffix" "$mod" "-trimpath" "$extra -X github.com/m3db/m3/src/x/instrument.Version=$v" "$v"
   fi
@@ -179,6 +180,21 @@ build_etcd() { # etcd version
   go_step "go mod download (etcd $ev)" "$mod" mod download
   go_step "go build (etcd $ev)" "$mod" build -mod=readonly -trimpath -ldflags "-s -w" -o "$ctx/etcd" .
   docker_build etcd "$tag" "$dockerfile" "$ctx" "$want"
+}
+
+# The load generator of `m3agg load --target kubernetes` (images/go/loadgen-<version>: m3's own
+# aggregator client at the same m3 release, so Go's caches are shared with m3coordinator's build).
+# A version without a loadgen module gets no loadgen image.
+build_loadgen() { # m3 version
+  local v=$1 mod="$here/go/loadgen-$1" tag="m3agg-local/loadgen:$1$tag_suffix" dockerfile="$here/loadgen.Dockerfile" want ctx
+  [ -d "$mod" ] || return 0
+  want=$( { inputs_hash "$dockerfile" "" "$mod"; cat "$mod/main.go"; } | sha256sum | cut -c1-16)
+  up_to_date "$tag" "$want" "${BUILD_LOADGEN:-}" && return
+  ctx="$out/loadgen-$v"; mkdir -p "$ctx"
+  step "loadgen $v: go build (shares m3's packages with m3coordinator)"
+  go_step "go mod download (loadgen $v)" "$mod" mod download
+  go_step "go build (loadgen $v)" "$mod" build -mod=readonly -trimpath -ldflags "-s -w" -o "$ctx/m3agg-loadgen" .
+  docker_build loadgen "$tag" "$dockerfile" "$ctx" "$want"
 }
 
 # Toxiproxy (the fault proxy of faults: true clusters), from images/go/toxiproxy-<version>.

@@ -15,6 +15,8 @@ export { type StartupTimings } from "./model/phases";
 export { attachCluster, AttachError } from "./cluster/attach";
 export { attachSwarmCluster, removeSwarmStack, StartedSwarmCluster, SwarmNode, type SwarmStartupTimings } from "./cluster/swarm";
 export { StartedKubernetesCluster, KubernetesNode, KubernetesStartError, type KubernetesStartPhase } from "./cluster/kubernetes";
+/** A load sent from inside a Kubernetes cluster by a Job (`m3agg load --target kubernetes`). */
+export { runLoadJob, LoadJobError, type LoadJobRunOptions, type LoadJobResult, type LoadgenReport, type LoadJobPhase } from "./cluster/load-job";
 export { KubeClientMissingError } from "./kube/api";
 export type { ClusterNode, StartedCluster } from "./cluster/handle";
 export type { ClusterPlan, NodePlan, PlanInputs, PlanImages, ContainerSpec, FileSpec, WaitSpec } from "./plan/plan";
@@ -65,6 +67,7 @@ export type { TlsMode, TlsOption, TlsSettings } from "./model/tls";
 // Beyond one machine: the plan rendered for other engines (README "Beyond one machine")
 export { planForTarget } from "./cluster/target-plan";
 export { renderKubernetes, kubernetesYaml, type KubernetesObject } from "./targets/kubernetes";
+export { renderLoadJob, type LoadJobOptions } from "./targets/load-job";
 export { renderSwarmStack, swarmStackYaml, type SwarmStack } from "./targets/swarm";
 export type { TlsFiles } from "./targets/workloads";
 

@@ -4,6 +4,8 @@
  * sink (runLoad's checks), prints the report and removes the cluster.
  * `--cluster ID` loads a running cluster instead (send only: its sink, if
  * any, lives in the process that started it). Exit 1 unless the report is ok.
+ * `--target kubernetes` starts the cluster on Kubernetes and runs the load generator there as a Job
+ * (runLoadJob): the load never goes through a port-forward; counters only, ids × increments.
  */
 import { attachCluster } from "../cluster/attach";
 import { M3AggregatorCluster } from "../cluster/start";
@@ -18,6 +20,8 @@ import * as fs from "node:fs";
 import { ChaosStepError, planChaos } from "../load/chaos";
 import { instanceIdOf } from "../plan/plan";
 import { resolveOptions } from "../cluster/options";
+import { type LoadJobRunOptions, runLoadJob } from "../cluster/load-job";
+import { startKubernetesCluster } from "../cluster/kubernetes";
 
 export interface LoadCommand {
   command: "load";
@@ -26,6 +30,8 @@ export interface LoadCommand {
   cluster: M3AggregatorClusterOptions;
   load: Omit<LoadOptions, "onProgress">;
   json: boolean;
+  /** `--target kubernetes`: the load runs in the cluster as a Job with these parameters (README "Load harness"). */
+  job?: LoadJobRunOptions;
 }
 
 export const LOAD_USAGE = `  load           start a cluster (flags of up; backend sink), send a bounded load, check every metric
@@ -34,7 +40,10 @@ export const LOAD_USAGE = `  load           start a cluster (flags of up; backen
                  --mix counter=7,gauge=1,timer=1,timed=1 (default counter)  --connections N (default 1)
                  --settle-timeout S (default 120)  --cluster ID: load a running cluster (send only)
                  --chaos plan.json: timed steps during the send (a JSON array, README "Chaos timelines")
-                 --report report.html: the report as one self-contained HTML file with charts`;
+                 --report report.html: the report as one self-contained HTML file with charts
+                 --target kubernetes (+ --kubeconfig, --context, --registry): the cluster on Kubernetes, the load
+                 sent from inside it by a Job (image m3agg-local/loadgen): counters only, --ids N (default 1000)
+                 x --increments N (default 100), --rate N; its report comes back through the pod log API`;
 
 function number(flag: string, text: string | undefined, integer: boolean): number {
   if (text === undefined || text.startsWith("--")) throw new UsageError(`${flag} needs a value`);
@@ -106,7 +115,10 @@ export function parseLoadArgs(rest: string[], env: NodeJS.ProcessEnv): LoadComma
     else if (flag === "--detach") throw new UsageError("load removes the cluster it starts; use up --detach, then load --cluster ID");
     else upFlags.push(flag);
   }
-  if (upFlags.includes("--target")) throw new UsageError("load starts its cluster on this Docker engine; --target is not a load flag (a load inside a Kubernetes cluster as a Job is not built)");
+  const targetAt = upFlags.indexOf("--target");
+  if (targetAt >= 0 && upFlags[targetAt + 1] === "kubernetes") return parseLoadJobArgs(rest, env, json);
+  if (targetAt >= 0) throw new UsageError("load starts its cluster on this Docker engine; --target is not a load flag except --target kubernetes (the load as a Job in the cluster)");
+  if (upFlags.includes("--increments")) throw new UsageError("--increments is for --target kubernetes (the load Job sends ids x increments)");
   const up = parseUp(upFlags, env);
   if (up.options.backend !== undefined && up.options.backend !== "sink") throw new UsageError(`load starts its cluster with backend sink (the exact check reads it), got --backend ${up.options.backend}`);
   if (clusterId !== undefined && upFlags.length > 0) throw new UsageError(`--cluster loads a running cluster; the flags of up (${upFlags.join(" ")}) do not apply`);
@@ -128,8 +140,61 @@ export function parseLoadArgs(rest: string[], env: NodeJS.ProcessEnv): LoadComma
   return { command: "load", clusterId, cluster: { ...up.options, backend: "sink" }, load, json };
 }
 
+/** The load flags the Job takes (the rest of `load`'s are refused with --target kubernetes, naming why). */
+const JOB_FLAGS = new Set(["--ids", "--increments", "--rate", "--json"]);
+
+/** `m3agg load --target kubernetes …`: --ids, --increments, --rate, then the flags of `up --target kubernetes`. */
+function parseLoadJobArgs(rest: string[], env: NodeJS.ProcessEnv, json: boolean): LoadCommand {
+  const job: LoadJobRunOptions = {};
+  const upFlags: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const flag = rest[i] as string;
+    const next = () => rest[++i];
+    if (flag === "--ids") job.ids = number(flag, next(), true);
+    else if (flag === "--increments") job.increments = number(flag, next(), true);
+    else if (flag === "--rate") {
+      const text = next();
+      if (text !== "max") job.rate = number(flag, text, false);
+    } else if (flag === "--json") continue;
+    else if (["--duration", "--count", "--mix", "--connections", "--settle-timeout", "--chaos", "--report", "--cluster"].includes(flag)) {
+      throw new UsageError(`${flag} does not apply to load --target kubernetes: the load Job sends counters only, --ids x --increments at --rate (${[...JOB_FLAGS].join(", ")}), and the cluster there has no in-process sink to check`);
+    } else upFlags.push(flag);
+  }
+  const up = parseUp(upFlags, env);
+  if (up.options.backend !== undefined) throw new UsageError(`load --target kubernetes keeps the cluster's default backend (pods cannot reach an in-process sink), got --backend ${up.options.backend}`);
+  return { command: "load", clusterId: undefined, cluster: up.options, load: {}, json, job };
+}
+
+/** `m3agg load --target kubernetes`: start the cluster there, run the load Job, print its report, remove the cluster. */
+async function loadJob(command: LoadCommand & { job: LoadJobRunOptions }): Promise<number> {
+  const o = resolveOptions(command.cluster);
+  process.stderr.write(`starting cluster ${o.clusterId} on kubernetes: ${o.nodes} nodes, rf ${o.rf}, m3 ${o.m3Version} (namespace ${o.clusterId}) …\n`);
+  const cluster = await startKubernetesCluster(o);
+  const onSignal = () => void cluster.stop().finally(() => process.exit(130));
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    const ids = command.job.ids ?? 1000;
+    const increments = command.job.increments ?? 100;
+    process.stderr.write(`load job: ${ids} ids x ${increments} increments${command.job.rate === undefined ? "" : ` at ${command.job.rate}/s`} from inside namespace ${cluster.getNamespace()} …\n`);
+    const result = await runLoadJob(cluster, { ...command.job, ids, increments });
+    const r = result.report;
+    process.stdout.write(command.json ? `${JSON.stringify(result)}\n`
+      : `load job ${result.job} (pod ${result.pod}): sent ${JSON.stringify(r.sent)} of ${ids * increments}, errors ${r.errors}, ${r.ratePerSec.toFixed(0)}/s over ${r.sendMs} ms (placement ${r.initMs} ms, flush ${r.flushMs} ms); job ${result.jobMs} ms\n` +
+        `each of ${ids} ids (${result.ids[0]} …) must sum to ${result.expectedPerId} in the cluster's output\n`);
+    // Ok: the generator finished without errors and its client took every metric the parameters imply.
+    return r.ok && r.errors === 0 && r.sent.counter === ids * increments ? 0 : 1;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    process.stderr.write(`removing cluster ${cluster.getClusterId()} …\n`);
+    await cluster.stop();
+  }
+}
+
 /** Runs `m3agg load`; returns the exit code. */
 export async function load(command: LoadCommand): Promise<number> {
+  if (command.job !== undefined) return loadJob(command as LoadCommand & { job: LoadJobRunOptions });
   const onProgress: LoadOptions["onProgress"] = (p) => {
     const sink = p.sink === undefined ? "" : `; sink: ${p.sink.datapoints.toLocaleString("en-US")} datapoints, counters ${p.sink.counterTotal.toLocaleString("en-US")}/${p.sink.expectedCounterTotal.toLocaleString("en-US")}`;
     process.stderr.write(`[${(p.elapsedMs / 1000).toFixed(0).padStart(4)}s] ${p.phase === "send" ? "sending" : "settling"}: sent ${p.sent.toLocaleString("en-US")}, ${p.ratePerSec.toLocaleString("en-US")}/s${sink}\n`);

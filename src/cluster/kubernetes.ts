@@ -125,6 +125,11 @@ export class StartedKubernetesCluster implements StartedCluster {
     return this.plan.version;
   }
 
+  /** @internal The API connection (the load Job runner's, load-job.ts). */
+  kubeApi(): KubeApi {
+    return this.kube;
+  }
+
   /** The API server and kubeconfig context the cluster runs on. */
   getKubernetes(): { server: string; context: string } {
     return { server: this.kube.server, context: this.kube.context };

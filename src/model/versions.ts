@@ -93,7 +93,7 @@ export interface VersionProfile {
   /** Config keys the renderer may write. */
   config: VersionEntry["config"];
   /** Tags `npm run images` builds. */
-  localImages: { m3aggregator: string; m3coordinator: string; etcd: string; m3aggregatorDebug: string };
+  localImages: { m3aggregator: string; m3coordinator: string; etcd: string; m3aggregatorDebug: string; loadgen: string };
   /** Published images of this version, where any exist (v1.6.0 has none). */
   officialImages: VersionEntry["official"];
 }
@@ -112,6 +112,8 @@ export function versionProfile(version: M3Version): VersionProfile {
       m3coordinator: `m3agg-local/m3coordinator:${version}`,
       etcd: `m3agg-local/etcd:${entry.etcd}`,
       m3aggregatorDebug: `m3agg-local/m3aggregator-debug:${version}`,
+      // The load generator of `m3agg load --target kubernetes` (built for versions with images/go/loadgen-<version>).
+      loadgen: `m3agg-local/loadgen:${version}`,
     },
     officialImages: entry.official,
   };

@@ -14,6 +14,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { M3AggregatorCluster } from "../../src/cluster/start";
 import { KubernetesStartError, StartedKubernetesCluster } from "../../src/cluster/kubernetes";
+import { LoadJobError, runLoadJob } from "../../src/cluster/load-job";
 import { planForTarget } from "../../src/cluster/target-plan";
 import { renderKubernetes } from "../../src/targets/kubernetes";
 import { KubeApi } from "../../src/kube/api";
@@ -127,5 +128,83 @@ describe("API layer: the kubernetes runner against kwok's simulated pods", () =>
     expect(sink.status).toBe(2);
     expect(sink.stderr).toMatch(/backend.*the pods cannot reach an in-process sink/);
     // The flag rules of `up --target` (without a process) are in test/unit/cli/up-target.test.ts.
+  }, 120_000);
+});
+
+describe("API layer: the load Job runner (m3agg load --target kubernetes) against kwok", () => {
+  type JobState = { name: string; labels: Record<string, string>; spec: Record<string, any> };
+  const jobs = (ns: string) => cp.client<JobState[]>(["jobs", ns]);
+
+  // kwok's pod-complete stage (test/kube/kwok-stages.yaml) ends a Job's pod Succeeded: the Job controller
+  // then marks the Job Complete, so the runner's wait ends and it asks the pod log API, which has no kubelet
+  // behind it here. What runs for real: apply, the wait on the Job's conditions, the pod lookup, the log
+  // request, the error and the teardown.
+  test("the Job is created with the rendered spec and its pod scheduled; the Job completes (kwok), the log read fails naming the Job, the pod and its phase; the Job and its pod are gone after", async () => {
+    const id = "m3agg-load";
+    const plan = planForTarget({ nodes: 2, rf: 2, tls: false, clusterId: id, target: { kubernetes: {} } });
+    cp.client(["apply"], renderKubernetes(plan));
+    await poll(() => (podStates(id).filter((p) => p.ready).length === 4 ? true : undefined), { timeoutMs: 30_000, intervalMs: 100, what: "the 4 pods Ready" });
+    const api = await KubeApi.connect({ kubeconfig: cp.kubeconfig });
+    // The handle a successful start returns (no start can succeed here: no pod runs m3).
+    const cluster = new StartedKubernetesCluster(plan, api, await KubeProxyRelay.start(api, id), new KubeDialRelay(api, id), [], { applyToReadyMs: 0, total: 0, phaseMs: {} });
+    try {
+      const timeoutMs = 15_000;
+      const begin = Date.now();
+      const outcome = runLoadJob(cluster, { ids: 10, increments: 5, rate: 10, idPrefix: "kwok.load", timeoutMs }).then(() => undefined, (error: unknown) => error);
+      // Seen by the test's own client while the runner waits: the Job as rendered for these parameters.
+      const job = await poll(() => jobs(id)[0], { timeoutMs, intervalMs: 100, what: "the load Job" });
+      expect(job.name).toMatch(/^m3agg-load-[a-z0-9]+$/);
+      expect(job.spec.backoffLimit).toBe(0);
+      expect(job.spec.activeDeadlineSeconds).toBe(Math.ceil(10 * 5 / 10) + 120);
+      const pod = job.spec.template.spec;
+      expect(pod.restartPolicy).toBe("Never");
+      expect(pod.containers[0].image).toBe("m3agg-local/loadgen:v1.6.0");
+      expect(pod.containers[0].args).toEqual([`-etcd=etcd-0.etcd.${id}.svc:2379`, "-env=default_env", "-zone=embedded", "-ids=10", "-increments=5", "-value=1", "-rate=10", "-id-prefix=kwok.load"]);
+      const scheduled = await poll(() => podStates(id).find((p) => p.name.startsWith(`${job.name}-`) && p.node === FAKE_NODE), { timeoutMs, intervalMs: 100, what: `a pod of ${job.name} scheduled` });
+
+      const error = await outcome;
+      const endedMs = Date.now() - begin;
+      expect(error).toBeInstanceOf(LoadJobError);
+      const e = error as LoadJobError;
+      expect(e.phase).toBe("log");
+      expect(e.job).toBe(job.name);
+      expect(e.message).toContain(`load job ${job.name} in namespace ${id} failed in phase "log"`);
+      expect(e.message).toMatch(new RegExp(`logs of pod ${scheduled.name}: the API server answered 5\\d\\d`));
+      expect(e.message).toMatch(new RegExp(`pod ${scheduled.name}: Succeeded on ${FAKE_NODE}.*loadgen terminated Completed`));
+      expect(endedMs).toBeLessThan(timeoutMs); // it ended on the Job's condition, not on the deadline
+      console.log(`${e.message}\n${JSON.stringify({ endedMs, timeoutMs })}`);
+      expect(e.teardown).toBe(`job ${job.name} deleted and gone`);
+      // Teardown, checked by the test's own client: no Job, no pod of it.
+      expect(jobs(id)).toEqual([]);
+      expect(podStates(id).filter((p) => p.name.startsWith(`${job.name}-`))).toEqual([]);
+    } finally {
+      await cluster.stop();
+    }
+  }, 120_000);
+
+  test("a Job whose pod the namespace refuses (a ResourceQuota of 0 pods) never ends: the wait runs out of its deadline naming the Job and the controller's FailedCreate; the Job is gone after", async () => {
+    const id = "m3agg-load-quota";
+    const plan = planForTarget({ nodes: 2, rf: 2, tls: false, clusterId: id, target: { kubernetes: {} } });
+    cp.client(["apply"], renderKubernetes(plan));
+    cp.client(["apply"], [{ apiVersion: "v1", kind: "ResourceQuota", metadata: { name: "no-more-pods", namespace: id }, spec: { hard: { pods: "0" } } }]);
+    const api = await KubeApi.connect({ kubeconfig: cp.kubeconfig });
+    const cluster = new StartedKubernetesCluster(plan, api, await KubeProxyRelay.start(api, id), new KubeDialRelay(api, id), [], { applyToReadyMs: 0, total: 0, phaseMs: {} });
+    try {
+      const timeoutMs = 8_000;
+      const begin = Date.now();
+      const error = await runLoadJob(cluster, { ids: 1, increments: 1, timeoutMs }).then(() => undefined, (e: unknown) => e);
+      const waitedMs = Date.now() - begin;
+      expect(error).toBeInstanceOf(LoadJobError);
+      const e = error as LoadJobError;
+      expect(e.phase).toBe("wait");
+      expect(e.message).toMatch(new RegExp(`load job ${e.job} in namespace ${id} failed in phase "wait": deadline: job ${e.job} did not end within ${timeoutMs} ms`));
+      expect(e.message).toMatch(new RegExp(`events of job ${e.job}: .*Warning FailedCreate.*(forbidden|exceeded quota)`));
+      expect(waitedMs).toBeGreaterThanOrEqual(timeoutMs);
+      expect(e.teardown).toBe(`job ${e.job} deleted and gone`);
+      expect(jobs(id)).toEqual([]);
+      console.log(`${e.message}\n${JSON.stringify({ waitedMs, timeoutMs })}`);
+    } finally {
+      await cluster.stop();
+    }
   }, 120_000);
 });

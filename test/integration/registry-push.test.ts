@@ -22,6 +22,8 @@ const record = path.join(work, "pushed.json");
 const version = defaultM3Version();
 const local = versionProfile(version).localImages;
 const LOCAL = [local.m3aggregator, local.m3coordinator, local.etcd];
+/** What a push sends: the cluster's images and the load generator (m3agg load --target kubernetes). */
+const PUSHED = [...LOCAL, local.loadgen];
 const ACCEPT = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
 
 let registry: LocalRegistry | undefined;
@@ -94,10 +96,10 @@ describe("images --push and render by digest", () => {
     const result = m3agg(["images", "--push", reg.address, "--m3-version", version]);
     const ms = Date.now() - t0;
     expect({ status: result.status, stderr: result.stderr.slice(-2000) }).toEqual({ status: 0, stderr: expect.any(String) });
-    process.stderr.write(`m3agg images --push (3 images, cold registry): ${ms} ms\n${result.stdout}`);
+    process.stderr.write(`m3agg images --push (4 images, cold registry): ${ms} ms\n${result.stdout}`);
     const printed = result.stdout.trim().split("\n").map((line) => line.split(/\s+/)[0] as string);
-    expect(printed).toHaveLength(3);
-    for (const image of LOCAL) {
+    expect(printed).toHaveLength(PUSHED.length);
+    for (const image of PUSHED) {
       const digest = await manifestDigest(reg, image, image.replace(/^.*:/, ""));
       expect(digest).toMatch(/^sha256:[a-f0-9]{64}$/);
       expect(printed).toContain(`${reg.address}/${image.replace(/:[^:/]+$/, "")}@${digest}`);
@@ -105,12 +107,12 @@ describe("images --push and render by digest", () => {
     }
     // The record holds the same digests, by pushed tag.
     const recorded = JSON.parse(fs.readFileSync(record, "utf8")) as Record<string, { digest: string }>;
-    for (const image of LOCAL) expect(recorded[`${reg.address}/${image}`]?.digest).toBe(pushed.get(image));
+    for (const image of PUSHED) expect(recorded[`${reg.address}/${image}`]?.digest).toBe(pushed.get(image));
   }, 300_000);
 
   test("render --registry names every container's image REGISTRY/<name>@<the registry's digest>", () => {
     const reg = registry as LocalRegistry;
-    expect(pushed.size).toBe(3);
+    expect(pushed.size).toBe(PUSHED.length);
     const result = m3agg(["render", "--target", "kubernetes", "--registry", reg.address, "--nodes", "4", "--rf", "2", "--cluster-id", "pushed-digests"]);
     expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: "" }); // no image fell back to a tag
     const images = new Set<string>();

@@ -6,6 +6,7 @@
 //   node kube-client.mjs pod-states KUBECONFIG NS (no input) → [{ name, phase, ready, node }] in NS
 //   node kube-client.mjs node KUBECONFIG NAME    (no input) → { ready }
 //   node kube-client.mjs namespace KUBECONFIG NAME (no input) → { exists, labels, terminating }
+//   node kube-client.mjs jobs KUBECONFIG NS       (no input) → [{ name, labels, spec }] in NS
 import * as k8s from "@kubernetes/client-node";
 
 const [command, kubeconfig, namespace] = process.argv.slice(2);
@@ -62,6 +63,9 @@ if (command === "apply") {
     if (error?.code !== 404) throw error;
     process.stdout.write(JSON.stringify({ exists: false, labels: {}, terminating: false }));
   }
+} else if (command === "jobs") {
+  const list = await kc.makeApiClient(k8s.BatchV1Api).listNamespacedJob({ namespace });
+  process.stdout.write(JSON.stringify(list.items.map((j) => ({ name: j.metadata.name, labels: j.metadata.labels ?? {}, spec: j.spec }))));
 } else {
   console.error(`unknown command ${command}`);
   process.exit(2);

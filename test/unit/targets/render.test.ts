@@ -13,6 +13,7 @@ import { parse } from "yaml";
 import { planForTarget } from "../../../src/cluster/target-plan";
 import { type KubernetesObject, kubernetesYaml, renderKubernetes, PLAN_ANNOTATION } from "../../../src/targets/kubernetes";
 import { renderSwarmStack, swarmStackYaml } from "../../../src/targets/swarm";
+import { renderLoadJob } from "../../../src/targets/load-job";
 import type { TlsFiles } from "../../../src/targets/workloads";
 import { decodePlanLabel } from "../../../src/plan/plan";
 import type { M3AggregatorClusterOptions } from "../../../src/model/options";
@@ -260,5 +261,44 @@ describe("render: swarm stack", () => {
       expect(s.read_only).toBe(true);
     }
     for (const s of Object.values(services)) expect(s.deploy.endpoint_mode).toBe("dnsrr");
+  });
+});
+
+describe("render: the load Job (m3agg load --target kubernetes)", () => {
+  const c: Case = { nodes: 4, rf: 2, tls: false, version: "v1.6.0" };
+  const plan = () => planForTarget(optionsOf(c, { kubernetes: {} }));
+  const options = { name: "m3agg-load-abc", image: "registry.test:5000/m3agg-local/loadgen:v1.6.0", ids: 100, increments: 50, rate: 1_000, idPrefix: "load.abc" };
+
+  test("golden", () => {
+    golden(`kubernetes-load-job-${caseName(c)}.yaml`, kubernetesYaml([renderLoadJob(plan(), options)]));
+  });
+
+  test("the Job: backoffLimit 0, never restarted, deadline = ids x increments / rate + slack, etcd by its DNS name in the namespace", () => {
+    const job = renderLoadJob(plan(), options) as Record<string, any>;
+    expect(job.metadata.namespace).toBe("m3agg-4x2-plain-v1-6-0");
+    expect(job.spec.backoffLimit).toBe(0);
+    expect(job.spec.template.spec.restartPolicy).toBe("Never");
+    expect(job.spec.activeDeadlineSeconds).toBe(100 * 50 / 1_000 + 120);
+    const args: string[] = job.spec.template.spec.containers[0].args;
+    expect(args).toContain("-etcd=etcd-0.etcd.m3agg-4x2-plain-v1-6-0.svc:2379");
+    expect(args).toEqual(expect.arrayContaining(["-ids=100", "-increments=50", "-rate=1000", "-id-prefix=load.abc", "-value=1"]));
+    expect(job.spec.template.spec.containers[0].image).toBe(options.image);
+    expect(renderLoadJob(plan(), { ...options, rate: undefined }).spec).toMatchObject({ activeDeadlineSeconds: 600 + 120 });
+  });
+
+  test("validates against the API schema and passes the restricted lint", () => {
+    const job = renderLoadJob(plan(), options);
+    const out = execFileSync(process.execPath, [path.join(__dirname, "validate-kubernetes.mjs")], { input: JSON.stringify([job]), cwd: ROOT });
+    expect(JSON.parse(out.toString())).toEqual([{ kind: "Job", name: options.name, error: null }]);
+    expect(restrictedViolations(podSpecOf(job as any) as any)).toEqual([]);
+  });
+
+  test("a loopback plan and parameters that cannot make a Job are refused naming the value", () => {
+    const loopback = planForTarget({ ...optionsOf(c, { swarm: {} }) });
+    expect(() => renderLoadJob({ ...loopback, network: "loopback", names: undefined } as any, options)).toThrow(/named network model.*loopback/);
+    expect(() => renderLoadJob(plan(), { ...options, name: "Bad_Name" })).toThrow(/"Bad_Name" is no DNS label/);
+    expect(() => renderLoadJob(plan(), { ...options, ids: 0 })).toThrow(/ids \(0\) and increments \(50\) must be positive/);
+    expect(() => renderLoadJob(plan(), { ...options, increments: 1.5 })).toThrow(/increments must be a whole number ≥ 0, got 1.5/);
+    expect(() => renderLoadJob(plan(), { ...options, idPrefix: "a b" })).toThrow(/idPrefix "a b"/);
   });
 });
