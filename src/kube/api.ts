@@ -31,7 +31,7 @@ let loaded: Promise<typeof K8s> | undefined;
  * module system is replaced (Jest's sandbox, which cannot import ESM without
  * --experimental-vm-modules). @throws KubeClientMissingError
  */
-export function loadKubeClient(): Promise<typeof K8s> {
+function loadKubeClient(): Promise<typeof K8s> {
   loaded ??= (async () => {
     let resolved: string;
     try {
@@ -52,6 +52,15 @@ export function loadKubeClient(): Promise<typeof K8s> {
   })();
   loaded.catch(() => { loaded = undefined; }); // a later call tries again (e.g. after an install)
   return loaded;
+}
+
+/**
+ * What the dial map uses of client-node's `PortForward`. Declared here so that this package's type
+ * declarations never import `@kubernetes/client-node`: it is an optional peer, absent for most users.
+ */
+export interface PodPortForward {
+  portForward(namespace: string, pod: string, ports: number[], output: NodeJS.WritableStream,
+    err: NodeJS.WritableStream | null, input: NodeJS.ReadableStream): Promise<unknown>;
 }
 
 /** An answer of the API server (or of a pod behind its proxy). */
@@ -164,7 +173,7 @@ export class KubeApi {
   }
 
   /** The client-node port-forward of this connection (for the dial map). */
-  async portForward(): Promise<K8s.PortForward> {
+  async portForward(): Promise<PodPortForward> {
     return new this.k8s.PortForward(this.config, true);
   }
 }
