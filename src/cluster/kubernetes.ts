@@ -15,10 +15,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ClusterNode, StartedCluster } from "./handle";
+import { ElectionHandle } from "./election-handle";
 import type { ClusterPlan } from "../plan/plan";
 import type { ResolvedClusterOptions } from "../model/options";
 import type { M3Version } from "../model/versions";
-import type { Placement } from "../m3/types";
 import type { M3MsgSink } from "../sink/sink";
 import { AggregatorApi } from "../m3/aggregator-api";
 import { M3AdminClient } from "../m3/admin-client";
@@ -34,7 +34,7 @@ import { renderKubernetes } from "../targets/kubernetes";
 import { certificatesFor, imagesFor, targetDigests } from "./target-plan";
 import { planCluster } from "../plan/plan";
 import { namedPortPlan } from "../plan/network";
-import { describeElection, readElection, type ShardSetElection, waitForElection } from "./readiness";
+import { waitForElection } from "./readiness";
 
 /** The phases of a start on Kubernetes, in order. */
 export type KubernetesStartPhase = "connect" | "sweep" | "apply" | "pods" | "placement" | "election";
@@ -91,7 +91,7 @@ export class KubernetesNode implements ClusterNode {
 }
 
 /** A running cluster in a Kubernetes namespace: node APIs, leaders, logs, the dial map and stop(). */
-export class StartedKubernetesCluster implements StartedCluster {
+export class StartedKubernetesCluster extends ElectionHandle implements StartedCluster {
   /** The coordinator's admin API through the API server's service proxy. */
   readonly admin: M3AdminClient;
   private stopping: Promise<void> | undefined;
@@ -107,6 +107,7 @@ export class StartedKubernetesCluster implements StartedCluster {
     /** Milliseconds from the first apply to a settled election, the whole start, and each phase. */
     readonly startupTimings: Readonly<{ applyToReadyMs: number; total: number; phaseMs: Readonly<Partial<Record<KubernetesStartPhase, number>>> }>,
   ) {
+    super();
     this.admin = new M3AdminClient(proxy.urlOf("services", SERVICE_NAMES.coordinator, plan.coordinator.port));
     this.entry.id = plan.clusterId;
     registerLiveCluster(this.entry); // SIGINT/SIGTERM delete the namespace
@@ -147,39 +148,6 @@ export class StartedKubernetesCluster implements StartedCluster {
 
   getSink(): M3MsgSink {
     throw new Error(`cluster ${this.getClusterId()} runs on kubernetes: there is no in-process sink (backend "${this.plan.inputs.options.backend}")`);
-  }
-
-  async placement(): Promise<Placement> {
-    return (await this.admin.getPlacement("m3aggregator")).placement;
-  }
-
-  async shardSets(): Promise<Map<number, string[]>> {
-    return shardSetsOf(await this.placement());
-  }
-
-  private get apis(): Map<string, AggregatorApi> {
-    return new Map(this.nodes.map((n) => [n.id, n.api]));
-  }
-
-  async election(): Promise<ShardSetElection[]> {
-    return readElection(await this.shardSets(), this.apis);
-  }
-
-  async leaders(): Promise<Map<number, string | undefined>> {
-    return new Map((await this.election()).map((s) => [s.shardSetId, s.leader]));
-  }
-
-  async waitForLeader(shardSetId: number, options: { not?: string; timeoutMs?: number } = {}): Promise<string> {
-    const timeoutMs = options.timeoutMs ?? 60_000;
-    let last: ShardSetElection | undefined;
-    return poll(async () => {
-      last = (await this.election()).find((s) => s.shardSetId === shardSetId);
-      return last?.leader !== undefined && last.leader !== options.not ? last.leader : undefined;
-    }, { timeoutMs, what: `a leader of shard set ${shardSetId}`, onTimeout: () => new Error(`shard set ${shardSetId} of cluster ${this.getClusterId()} has no leader${options.not ? ` other than ${options.not}` : ""} after ${timeoutMs} ms: ${describeElection(last === undefined ? [] : [last])}`) });
-  }
-
-  async waitForReady(options: { timeoutMs?: number } = {}): Promise<ShardSetElection[]> {
-    return waitForElection(await this.shardSets(), this.apis, options.timeoutMs ?? 60_000);
   }
 
   /** The pods of the namespace now: one line each with phase, conditions and recent events. */

@@ -12,6 +12,7 @@
  * port, or, for engines in network namespaces of this machine, a 127.0.0.1 port of a relay).
  */
 import type { ClusterNode, StartedCluster } from "./handle";
+import { ElectionHandle } from "./election-handle";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -20,7 +21,7 @@ import { type ClusterPlan, decodePlanLabel, planCluster } from "../plan/plan";
 import { createPlacement } from "../m3/create-placement";
 import { namedPortPlan } from "../plan/network";
 import type { ResolvedClusterOptions } from "../model/options";
-import { describeElection, readElection, type ShardSetElection, waitForElection } from "./readiness";
+import { waitForElection } from "./readiness";
 import { resolveImages } from "../docker/images";
 import { LABEL_CLUSTER, LABEL_PLAN } from "../model/labels";
 import { parsePrometheusText, PrometheusMetrics } from "../m3/prometheus";
@@ -30,7 +31,6 @@ import { M3AdminClient } from "../m3/admin-client";
 import { shardSetsOf } from "../m3/placement";
 import { registerSink } from "../m3/sink-registration";
 import { SINK_TOPIC } from "../m3/config-render";
-import type { Placement } from "../m3/types";
 import type { M3Version } from "../model/versions";
 import { M3MsgSink } from "../sink/sink";
 import { clusterTlsHandle, type ClusterTls, createTlsMaterial, removeTlsMaterial, tlsDirOf } from "../tls/material";
@@ -179,7 +179,7 @@ interface Reached {
 }
 
 /** A running swarm cluster: the node APIs, leaders, the sink, the dial map, logs and stop(). */
-export class StartedSwarmCluster implements StartedCluster {
+export class StartedSwarmCluster extends ElectionHandle implements StartedCluster {
   readonly admin: M3AdminClient;
   private stopping: Promise<void> | undefined;
 
@@ -202,6 +202,7 @@ export class StartedSwarmCluster implements StartedCluster {
     /** True when this handle attached to a stack another process deployed ({@link attachSwarmCluster}). */
     readonly attached: boolean,
   ) {
+    super();
     this.admin = new M3AdminClient(adminUrl);
   }
 
@@ -247,41 +248,6 @@ export class StartedSwarmCluster implements StartedCluster {
         : `cluster ${this.getId()} has no sink: backend is "${this.plan.inputs.options.backend}", start with backend: "sink"`);
     }
     return this.sink;
-  }
-
-  async placement(): Promise<Placement> {
-    return (await this.admin.getPlacement("m3aggregator")).placement;
-  }
-
-  async shardSets(): Promise<Map<number, string[]>> {
-    return shardSetsOf(await this.placement());
-  }
-
-  private get apis(): Map<string, AggregatorApi> {
-    return new Map(this.nodes.map((n) => [n.id, n.api]));
-  }
-
-  async election(): Promise<ShardSetElection[]> {
-    return readElection(await this.shardSets(), this.apis);
-  }
-
-  async leaders(): Promise<Map<number, string | undefined>> {
-    return new Map((await this.election()).map((s) => [s.shardSetId, s.leader]));
-  }
-
-  /** Waits until shard set `shardSetId` has exactly one leader (other than `not`) and resolves with it. */
-  async waitForLeader(shardSetId: number, options: { not?: string; timeoutMs?: number } = {}): Promise<string> {
-    const timeoutMs = options.timeoutMs ?? 60_000;
-    let last: ShardSetElection | undefined;
-    return poll(async () => {
-      last = (await this.election()).find((s) => s.shardSetId === shardSetId);
-      return last?.leader !== undefined && last.leader !== options.not ? last.leader : undefined;
-    }, { timeoutMs, what: `a leader of shard set ${shardSetId}`, onTimeout: () => new Error(`shard set ${shardSetId} of cluster ${this.getId()} has no leader${options.not ? ` other than ${options.not}` : ""} after ${timeoutMs} ms: ${describeElection(last === undefined ? [] : [last])}`) });
-  }
-
-  /** Every shard set has one leader and only verified followers. */
-  async waitForReady(options: { timeoutMs?: number } = {}): Promise<ShardSetElection[]> {
-    return waitForElection(await this.shardSets(), this.apis, options.timeoutMs ?? 60_000);
   }
 
   /** The components whose logs {@link logs} reads: "etcd", "m3coordinator", then the node ids. */
