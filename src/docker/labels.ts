@@ -28,7 +28,8 @@ export function clusterOwnerOf(labels: Record<string, string>): Record<string, s
 
 /** True when these owner labels name this process (or no process: a kept cluster's). */
 export function ownedBySelf(owner: Record<string, string>): boolean {
-  return owner[LABEL_OWNER_PID] === String(selfIdentity().pid) && owner[LABEL_OWNER_HOST] === selfIdentity().host;
+  const me = selfIdentity();
+  return owner[LABEL_OWNER_PID] === String(me.pid) && owner[LABEL_OWNER_HOST] === me.host;
 }
 
 /** A container of a kept (reuse) cluster: it outlives the process that made it. */
