@@ -25,3 +25,13 @@ export function holdPort(port: number, host = "127.0.0.1"): Promise<import("node
     server.listen({ host, port, exclusive: true }, () => resolve(server));
   });
 }
+
+/** A port free on 127.0.0.1 right now (the kernel's pick), for a process the test starts itself. */
+export async function freePort(): Promise<number> {
+  const net = require("node:net") as typeof import("node:net");
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen({ host: "127.0.0.1", port: 0 }, resolve));
+  const { port } = server.address() as import("node:net").AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

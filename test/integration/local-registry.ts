@@ -7,7 +7,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
+import { freePort } from "./helpers";
 import * as os from "node:os";
 import * as path from "node:path";
 import { poll } from "../../src/util/poll";
@@ -22,14 +22,6 @@ export interface LocalRegistry {
   /** Everything the registry logged so far (its access log included). */
   log(): string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen({ host: "127.0.0.1", port: 0 }, resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Builds (or finds) the registry binary; returns its path and how long that took. */

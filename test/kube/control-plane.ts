@@ -11,7 +11,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as https from "node:https";
-import * as net from "node:net";
+import { freePort } from "../integration/helpers";
 import * as os from "node:os";
 import * as path from "node:path";
 import { defaultM3Version, versionProfile } from "../../src/model/versions";
@@ -32,14 +32,6 @@ export interface ControlPlane {
   client<T>(args: string[], input?: unknown): T;
   /** Stops every process (SIGTERM, then SIGKILL after 3 s) and removes the directory. */
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen({ host: "127.0.0.1", port: 0 }, resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**
