@@ -1,5 +1,6 @@
 /** The ingest client against local TCP servers on 127.0.0.1 that decode the frames. */
 import { execFileSync } from "node:child_process";
+import { onFrames } from "./frames";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -22,26 +23,7 @@ function frameServer(tlsOptions?: tls.TlsOptions): Promise<{ server: net.Server;
   const firstBytes: number[] = [];
   const onSocket = (socket: net.Socket) => {
     connections.push(socket);
-    let buffer = Buffer.alloc(0);
-    socket.on("data", (chunk) => {
-      buffer = Buffer.concat([buffer, chunk]);
-      for (;;) {
-        let size = 0n;
-        let shift = 0n;
-        let i = 0;
-        for (; i < buffer.length; i++) {
-          const b = buffer[i] as number;
-          size |= BigInt(b & 0x7f) << shift;
-          shift += 7n;
-          if ((b & 0x80) === 0) break;
-        }
-        if (i >= buffer.length) return;
-        const n = Number(size >> 1n);
-        if (buffer.length < i + 1 + n) return;
-        frames.push(buffer.subarray(i + 1, i + 1 + n));
-        buffer = buffer.subarray(i + 1 + n);
-      }
-    });
+    onFrames(socket, (payload) => frames.push(payload));
     socket.on("error", () => undefined);
   };
   // A plain server records each connection's first byte on the wire (0x16 = a TLS handshake).
@@ -239,26 +221,7 @@ async function frameServerOn(port: number): Promise<Awaited<ReturnType<typeof fr
   const connections: net.Socket[] = [];
   const server = net.createServer((socket) => {
     connections.push(socket);
-    let buffer = Buffer.alloc(0);
-    socket.on("data", (chunk) => {
-      buffer = Buffer.concat([buffer, chunk]);
-      for (;;) {
-        let size = 0;
-        let shift = 0;
-        let i = 0;
-        for (; i < buffer.length; i++) {
-          const b = buffer[i] as number;
-          size += (b & 0x7f) * 2 ** shift;
-          shift += 7;
-          if ((b & 0x80) === 0) break;
-        }
-        if (i >= buffer.length) return;
-        const n = size / 2;
-        if (buffer.length < i + 1 + n) return;
-        frames.push(buffer.subarray(i + 1, i + 1 + n));
-        buffer = buffer.subarray(i + 1 + n);
-      }
-    });
+    onFrames(socket, (payload) => frames.push(payload));
     socket.on("error", () => undefined);
   });
   await new Promise<void>((resolve) => server.listen({ host: "127.0.0.1", port }, resolve));

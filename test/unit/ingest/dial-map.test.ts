@@ -8,6 +8,7 @@ import { M3IngestClient } from "../../../src/ingest/client";
 import { InvalidClientOptionError } from "../../../src/ingest/options";
 import type { Placement } from "../../../src/m3/types";
 import { poll } from "../../../src/util/poll";
+import { onFrames } from "./frames";
 
 /** A server that counts the frames it receives (zigzag-varint length prefix). */
 function frameServer(): Promise<{ server: net.Server; address: string; frames: () => number; close(): void }> {
@@ -15,26 +16,7 @@ function frameServer(): Promise<{ server: net.Server; address: string; frames: (
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
-    let buffer = Buffer.alloc(0);
-    socket.on("data", (chunk) => {
-      buffer = Buffer.concat([buffer, chunk]);
-      for (;;) {
-        let size = 0;
-        let shift = 0;
-        let i = 0;
-        for (; i < buffer.length; i++) {
-          const b = buffer[i] as number;
-          size += (b & 0x7f) * 2 ** shift;
-          shift += 7;
-          if ((b & 0x80) === 0) break;
-        }
-        if (i >= buffer.length) return;
-        const n = Math.floor(size / 2);
-        if (buffer.length < i + 1 + n) return;
-        frames++;
-        buffer = buffer.subarray(i + 1 + n);
-      }
-    });
+    onFrames(socket, () => frames++);
     socket.on("error", () => undefined);
   });
   return new Promise((resolve) => server.listen({ host: "127.0.0.1", port: 0 }, () => resolve({

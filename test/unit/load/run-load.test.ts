@@ -1,5 +1,6 @@
 /** runLoad's sending side against local TCP servers that count frames (no Docker): count, rate, mix, send-only mode. */
 import * as net from "node:net";
+import { onFrames } from "../ingest/frames";
 import type { Placement } from "../../../src/m3/types";
 import { type LoadTarget, runLoad } from "../../../src/load/run";
 
@@ -7,29 +8,10 @@ import { type LoadTarget, runLoad } from "../../../src/load/run";
 async function frameCounter(): Promise<{ server: net.Server; port: number; frames: number; types: Map<number, number> }> {
   const state = { frames: 0, types: new Map<number, number>() };
   const server = net.createServer((socket) => {
-    let buffer = Buffer.alloc(0);
-    socket.on("data", (chunk) => {
-      buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
-      let offset = 0;
-      for (;;) {
-        let size = 0;
-        let shift = 0;
-        let i = offset;
-        for (; i < buffer.length; i++) {
-          const b = buffer[i] as number;
-          size += (b & 0x7f) * 2 ** shift;
-          shift += 7;
-          if ((b & 0x80) === 0) break;
-        }
-        if (i >= buffer.length) break;
-        const n = size / 2;
-        if (buffer.length < i + 1 + n) break;
-        state.frames++;
-        const type = buffer[i + 2] as number; // payload starts 08 <type>
-        state.types.set(type, (state.types.get(type) ?? 0) + 1);
-        offset = i + 1 + n;
-      }
-      buffer = buffer.subarray(offset);
+    onFrames(socket, (payload) => {
+      state.frames++;
+      const type = payload[1] as number; // payload starts 08 <type>
+      state.types.set(type, (state.types.get(type) ?? 0) + 1);
     });
   });
   await new Promise<void>((resolve) => server.listen({ host: "127.0.0.1", port: 0 }, resolve));
