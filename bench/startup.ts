@@ -5,8 +5,12 @@
  * the fixture's overhead is a ratio. Phases overlap, so they do not add up to READY.
  * In one run: m3 v1.6.0 with TLS (the default), v1.6.0 without TLS, v1.5.0, v1.6.0 with m3's shipped
  * (old) election intervals instead of the fixture's tuned ones; bare processes of both versions with
- * the fixture's configs, and of v1.6.0 with the old intervals. "overhead" is fixture ready minus bare ready
- * of the same configs in the same run.
+ * the fixture's configs, of v1.6.0 with TLS (the same configs, certificate paths pointing at files the
+ * bare run generates in its timed window, as the fixture does) and of v1.6.0 with the old intervals.
+ * "overhead" is fixture ready minus bare ready of the same configs in the same run. "first start" is
+ * the default cluster started in a new process each time (what a test runner's worker sees), timed
+ * from start() to ready inside that process; the other fixture columns are a long-lived process's
+ * later starts.
  *
  *   npm run bench:startup            # 7 runs each, 4 nodes rf 2
  *   BENCH_RUNS=5 BENCH_NODES=2 BENCH_RF=2 npm run bench:startup
@@ -29,6 +33,8 @@ import type { M3AggregatorClusterOptions } from "../src/model/options";
 import { resolveOptions } from "../src/cluster/options";
 import { planPorts } from "../src/ports";
 import { waitForElection } from "../src/cluster/readiness";
+import { createTlsMaterial } from "../src/tls/material";
+import { CONTAINER_TLS_DIR } from "../src/model/tls";
 import { OLD_INTERVALS } from "./old-intervals";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -79,8 +85,8 @@ async function extractBinaries(dir: string, version: M3Version): Promise<Record<
 
 /** The fixture's sequence with plain processes: etcd, coordinator, placement, aggregators in parallel, election. */
 async function bareRun(bin: Record<"etcd" | "m3coordinator" | "m3aggregator", string>, workDir: string, version: M3Version,
-  configOverrides?: M3AggregatorClusterOptions["configOverrides"]): Promise<{ phases: Phases; ready: number; stop: number }> {
-  const options = resolveOptions({ nodes: NODES, rf: RF, m3Version: version, tls: false, configOverrides });
+  configOverrides?: M3AggregatorClusterOptions["configOverrides"], tls = false): Promise<{ phases: Phases; ready: number; stop: number }> {
+  const options = resolveOptions({ nodes: NODES, rf: RF, m3Version: version, configOverrides, ...(tls ? {} : { tls: false }) });
   const processes: ChildProcess[] = [];
   const phases: Phases = {};
   const t0 = Date.now();
@@ -104,6 +110,10 @@ async function bareRun(bin: Record<"etcd" | "m3coordinator" | "m3aggregator", st
       images: { etcd: { image: bin.etcd, source: "local" }, m3coordinator: { image: bin.m3coordinator, source: "local" }, m3aggregator: { image: bin.m3aggregator, source: "local" } },
     });
     phase("ports");
+    // TLS: the fixture's certificates, generated as its "files" phase does, at paths of this run.
+    const tlsDir = fs.mkdtempSync(path.join(workDir, "tls-"));
+    if (plan.tls !== undefined) await createTlsMaterial(tlsDir, plan.clusterId, plan.tls.serverName);
+    const configOf = (config: string) => config.replaceAll(`${CONTAINER_TLS_DIR}/`, `${tlsDir}/`);
     const dataDir = fs.mkdtempSync(path.join(workDir, "etcd-"));
     run(bin.etcd, etcdArgs(plan.host, plan.etcd.clientPort, plan.etcd.peerPort, dataDir));
     const etcdHealthy = until("etcd", () => healthy(`${plan.etcd.url}/health`));
@@ -111,7 +121,7 @@ async function bareRun(bin: Record<"etcd" | "m3coordinator" | "m3aggregator", st
     const apis = new Map<string, AggregatorApi>();
     const aggregatorsHealthy = Promise.all(plan.nodes.map(async (node) => {
       const file = path.join(workDir, `${node.id}.yml`);
-      fs.writeFileSync(file, node.config);
+      fs.writeFileSync(file, configOf(node.config));
       run(bin.m3aggregator, ["-f", file], { M3AGGREGATOR_HOST_ID: node.id });
       const api = new AggregatorApi(node.httpUrl);
       apis.set(node.id, api);
@@ -147,14 +157,25 @@ async function fixtureRun(variant: M3AggregatorClusterOptions): Promise<{ phases
   return { phases: phases as Phases, ready, stop: cluster.getStopTimeMs() ?? NaN };
 }
 
+/** The default cluster (v1.6.0, TLS) started by a new process: its first start, as a test runner's worker makes it. */
+async function firstStartRun(): Promise<Run> {
+  const child = spawn(process.execPath, ["--import", "tsx", __filename, "first-start", String(NODES), String(RF)], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  if (code !== 0) throw new Error(`first-start child exited ${code}: ${out}`);
+  return JSON.parse(out.trim().split("\n").at(-1)!) as Run;
+}
+
 const FIXTURE_VARIANTS: Array<{ name: string; bare: string; options: M3AggregatorClusterOptions }> = [
-  { name: "v1.6.0 TLS", bare: "bare v1.6.0", options: { m3Version: "v1.6.0" } },
+  { name: "v1.6.0 TLS", bare: "bare 1.6 TLS", options: { m3Version: "v1.6.0" } },
   { name: "v1.6.0 plain", bare: "bare v1.6.0", options: { m3Version: "v1.6.0", tls: false } },
   { name: "v1.5.0", bare: "bare v1.5.0", options: { m3Version: "v1.5.0" } },
   { name: "v1.6.0 old", bare: "bare 1.6 old", options: { m3Version: "v1.6.0", configOverrides: OLD_INTERVALS } },
 ];
 const BARE_VERSIONS: M3Version[] = ["v1.6.0", "v1.5.0"];
-const BARE_VARIANTS: Array<{ name: string; version: M3Version; overrides?: M3AggregatorClusterOptions["configOverrides"] }> = [
+const BARE_VARIANTS: Array<{ name: string; version: M3Version; overrides?: M3AggregatorClusterOptions["configOverrides"]; tls?: boolean }> = [
+  { name: "bare 1.6 TLS", version: "v1.6.0", tls: true },
   { name: "bare v1.6.0", version: "v1.6.0" },
   { name: "bare v1.5.0", version: "v1.5.0" },
   { name: "bare 1.6 old", version: "v1.6.0", overrides: OLD_INTERVALS },
@@ -171,10 +192,11 @@ async function main(): Promise<void> {
     const record = (name: string, run: Run) => runs.set(name, [...(runs.get(name) ?? []), run]);
     // Warm-up of each (page cache, image layers), not counted.
     for (const variant of FIXTURE_VARIANTS) await fixtureRun(variant.options);
-    for (const v of BARE_VARIANTS) await bareRun(bins[v.version]!, workDir, v.version, v.overrides);
+    for (const v of BARE_VARIANTS) await bareRun(bins[v.version]!, workDir, v.version, v.overrides, v.tls);
     for (let i = 0; i < RUNS; i++) {
+      record("first start", await firstStartRun());
       for (const variant of FIXTURE_VARIANTS) record(variant.name, await fixtureRun(variant.options));
-      for (const v of BARE_VARIANTS) record(v.name, await bareRun(bins[v.version]!, workDir, v.version, v.overrides));
+      for (const v of BARE_VARIANTS) record(v.name, await bareRun(bins[v.version]!, workDir, v.version, v.overrides, v.tls));
     }
     const summarize = (list: Run[]) => ({
       readyMs: { median: median(list.map((r) => r.ready)), min: Math.min(...list.map((r) => r.ready)), max: Math.max(...list.map((r) => r.ready)), runs: list.map((r) => r.ready) },
@@ -207,6 +229,8 @@ async function main(): Promise<void> {
       console.log(`${v.name}: ready ${ready} ms (goal ≤ ${result.goals.readyMedianMs}: ${ready <= result.goals.readyMedianMs ? "met" : "NOT met"}), ` +
         `overhead over ${v.bare} ${overheads[v.name]} ms (goal ≤ ${result.goals.overheadMs}: ${overheads[v.name]! <= result.goals.overheadMs ? "met" : "NOT met"}), ratio ${ratios[v.name]}x`);
     }
+    const first = results["first start"]!.readyMs.median;
+    console.log(`first start in a new process (v1.6.0 TLS): ready ${first} ms, over bare 1.6 TLS ${first - results["bare 1.6 TLS"]!.readyMs.median} ms`);
     console.log(`load average (1/5/15 min) before ${loadBefore.join(" ")}, after ${result.machine.loadAverage.after.join(" ")} on ${os.cpus().length} CPUs`);
     console.log(JSON.stringify(result));
   } finally {
@@ -214,7 +238,17 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
+if (process.argv[2] === "first-start") {
+  const [nodes, rf] = process.argv.slice(3).map(Number);
+  void (async () => {
+    const t0 = Date.now();
+    const cluster = await M3AggregatorCluster.start({ nodes, rf, m3Version: "v1.6.0" });
+    const ready = Date.now() - t0;
+    await cluster.stop();
+    const { total: _total, ...phases } = cluster.startupTimings;
+    console.log(JSON.stringify({ phases, ready, stop: cluster.getStopTimeMs() ?? NaN }));
+  })().catch((error) => { console.error(error); process.exit(1); });
+} else main().catch((error) => {
   console.error(error);
   process.exit(1);
 });

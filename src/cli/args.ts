@@ -156,7 +156,7 @@ flags of the other commands:
   --since T          (logs) lines since T: RFC 3339 time or a duration ago (30s, 5m, 2h)
   --follow, -f       (logs) keep streaming new lines until Ctrl-C
   --raw              (logs) m3's JSON lines as they are
-  --fix              (doctor) sweep orphan containers, stale reservations, locks and TLS folders
+  --fix              (doctor) sweep orphan containers, stale reservations, locks and cluster folders
 common:
   --json             machine-readable output (one JSON document)
 

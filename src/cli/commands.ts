@@ -92,7 +92,7 @@ export async function down(command: Of<"down">): Promise<number> {
   const swarm = swarmOf(command.target);
   if (swarm !== undefined) return downSwarm(command, swarm);
   // An id given by name is torn down even when no container of it runs any more: what a forced
-  // exit left (port reservations, TLS folder) goes too.
+  // exit left (port reservations, cluster folder) goes too.
   const ids = command.all ? await runningClusters() : [command.target.clusterId ?? await resolveTarget(command.target)];
   for (const id of ids) {
     await M3AggregatorCluster.remove(id);

@@ -31,8 +31,11 @@ import { sweepOrphans } from "../lifecycle/sweep";
 import { keepReservations, planPorts } from "../ports";
 import { M3MsgSink } from "../sink/sink";
 import { createTlsMaterial } from "../tls/material";
+import { createClusterDir } from "../lifecycle/cluster-dir";
 import { LOG_TAIL_LINES } from "../util/log-tail";
 import { ClusterStartError } from "./errors";
+import { poll } from "../util/poll";
+import { tcpProbe } from "../util/socket";
 import { waitForElection } from "./readiness";
 import { StartedM3AggregatorCluster } from "./started";
 
@@ -44,7 +47,7 @@ export class StartEvents {
   private readonly events = new Map<Exclude<StartEvent, "now">, { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void }>();
 
   constructor() {
-    for (const event of ["coordinator-started", "placement"] as const) {
+    for (const event of ["etcd-listening", "coordinator-started", "placement"] as const) {
       let resolve!: () => void;
       let reject!: (error: Error) => void;
       const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
@@ -156,7 +159,7 @@ function mergeReports(early: TeardownReport[], last: TeardownReport): TeardownRe
     ...last,
     removed: [...new Set(all.flatMap((r) => r.removed))],
     portsReleased: [...new Set(all.flatMap((r) => r.portsReleased))].sort((a, b) => a - b),
-    tlsFolderRemoved: all.find((r) => r.tlsFolderRemoved !== undefined)?.tlsFolderRemoved,
+    clusterDirRemoved: all.find((r) => r.clusterDirRemoved !== undefined)?.clusterDirRemoved,
   };
 }
 
@@ -197,10 +200,15 @@ export async function ports(ctx: StartContext): Promise<PortPlan> {
   return ctx.ports;
 }
 
-/** Writes the certificates the plan's TLS files refer to. */
-export async function tls(ctx: StartContext, plan: ClusterPlan): Promise<void> {
-  const planned = plan.tls;
-  if (planned !== undefined) await ctx.phase("tls", () => createTlsMaterial(plan.clusterId, planned.serverName));
+/**
+ * Makes the cluster folder and writes the certificates the plan's TLS files refer to (the config
+ * files its containers mount are written as each container is created).
+ */
+export function files(ctx: StartContext, plan: ClusterPlan): Promise<void> {
+  return ctx.phase("files", async () => {
+    const dir = createClusterDir(plan.clusterId);
+    if (plan.tls !== undefined) await createTlsMaterial(dir, plan.clusterId, plan.tls.serverName);
+  });
 }
 
 /** faults: true: the Toxiproxy container, and every proxy of the plan listening. */
@@ -217,7 +225,13 @@ export async function proxies(ctx: StartContext, plan: ClusterPlan): Promise<Sta
 
 export function etcd(ctx: StartContext, plan: ClusterPlan): Promise<StartedEtcdContainer> {
   return ctx.track(ctx.phase("etcd", async () => {
-    const { started, logBuffer } = await ctx.launch(plan.etcd.container);
+    const listening = () => ctx.events.reached("etcd-listening");
+    const { started, logBuffer } = await ctx.launch(plan.etcd.container, {
+      // Polled from the moment the engine started etcd: the nodes that wait for it start sooner than its health check passes.
+      onStarted: () => void poll(async () => ((await tcpProbe(plan.host, plan.etcd.clientPort, 100)) === undefined ? true : undefined),
+        { timeoutMs: ctx.phases.remaining(), intervalMs: 5, what: "etcd listening", signal: ctx.budget.signal }).then(listening, () => undefined),
+    });
+    listening(); // healthy implies listening (and the probe may have lost a race with the health check)
     return new StartedEtcdContainer(started, logBuffer, plan.etcd);
   }));
 }

@@ -1,6 +1,6 @@
 /**
  * The cluster: the start path, top-down. {@link startOnce} lists the phases (cluster/phases.ts)
- * over one {@link StartContext}: sweep, [build, images, ports, plan], tls, then etcd, the
+ * over one {@link StartContext}: sweep, [build, images, ports, plan], files, then etcd, the
  * coordinator, the sink and the aggregators together, placement, election, handle. Any failure
  * removes everything the start created and throws a {@link ClusterStartError}.
  */
@@ -32,7 +32,7 @@ async function startOnce(ctx: StartContext, given: ClusterPlan | undefined): Pro
       const images = await phase.images(ctx, sourceBuild);
       plan = planCluster({ options: ctx.options, ports: await phase.ports(ctx), images });
     } else ctx.ports = plan.inputs.ports;
-    await phase.tls(ctx, plan);
+    await phase.files(ctx, plan);
     // faults: true: every link runs through Toxiproxy, so its proxies listen before anything dials them.
     const toxiproxy = await phase.proxies(ctx, plan);
     // etcd, the coordinator and the aggregators are created together (m3's etcd clients retry until

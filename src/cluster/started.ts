@@ -433,7 +433,7 @@ export class StartedM3AggregatorCluster implements StartedCluster {
   }
 
   /**
-   * Removes every container of the cluster, then its port reservations and TLS folder.
+   * Removes every container of the cluster, then its port reservations and cluster folder.
    * Idempotent: later calls wait for the first. When the teardown fails (it rejects with a
    * TeardownError saying what was removed and what is left), a later call tries again.
    * A reuse-mode cluster is left running (this handle is just dropped) unless `remove: true`.

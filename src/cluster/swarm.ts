@@ -33,7 +33,8 @@ import { registerSink } from "../m3/sink-registration";
 import { SINK_TOPIC } from "../m3/config-render";
 import type { M3Version } from "../model/versions";
 import { M3MsgSink } from "../sink/sink";
-import { clusterTlsHandle, type ClusterTls, createTlsMaterial, removeTlsMaterial, tlsDirOf } from "../tls/material";
+import { clusterTlsHandle, type ClusterTls, createTlsMaterial } from "../tls/material";
+import { clusterDirOf, createClusterDir, removeClusterDir } from "../lifecycle/cluster-dir";
 import { poll } from "../util/poll";
 import { RelayDialer, SinkRelay } from "./engine-relay";
 import { PUBLISHED_BASE, publishedNodePorts, renderSwarmStack, SINK_RELAY, STACK_NETWORK, swarmStackYaml } from "../targets/swarm";
@@ -361,13 +362,13 @@ async function removeStack(id: string, engines: Array<Pick<Engine, "host" | "rel
     await also();
     await Promise.all(engines.map((e) => e.relay?.close()));
     if (stackDir !== undefined) fs.rmSync(stackDir, { recursive: true, force: true });
-    removeTlsMaterial(id);
+    removeClusterDir(id);
   }
 }
 
 /**
  * Removes the stack of cluster `clusterId` from the swarm of `engines` (Docker hosts, the manager
- * first) and waits until no container and no network of it is left on any engine; also its TLS
+ * first) and waits until no container and no network of it is left on any engine; also its cluster
  * folder on this machine. What `m3agg down` does for a swarm cluster. A stack that is not there is no error.
  */
 export async function removeSwarmStack(clusterId: string, engines: string[]): Promise<void> {
@@ -446,7 +447,7 @@ async function reachStack(plan: ClusterPlan, engines: Engine[], timeoutMs: numbe
 function swarmTlsHandle(plan: ClusterPlan): ClusterTls | undefined {
   const settings = plan.inputs.options.tls;
   if (settings === undefined || plan.names === undefined) return undefined;
-  const handle = clusterTlsHandle(tlsDirOf(plan.clusterId), settings, plan.names.hosts.tlsServerName);
+  const handle = clusterTlsHandle(clusterDirOf(plan.clusterId), settings, plan.names.hosts.tlsServerName);
   return { ...handle, clientOptions: () => ({ ...handle.clientOptions(), servername: handle.serverName }) };
 }
 
@@ -481,8 +482,9 @@ export async function startSwarmCluster(options: ResolvedClusterOptions): Promis
     if (plan.names === undefined) throw new Error("a swarm plan is of the named model");
     let tlsFiles: TlsFiles | undefined;
     if (options.tls !== undefined) {
-      await createTlsMaterial(id, plan.names.hosts.tlsServerName);
-      const file = (name: string) => fs.readFileSync(path.join(tlsDirOf(id), name), "utf8");
+      const dir = createClusterDir(id);
+      await createTlsMaterial(dir, id, plan.names.hosts.tlsServerName);
+      const file = (name: string) => fs.readFileSync(path.join(dir, name), "utf8");
       tlsFiles = { ca: file("ca.pem"), serverCert: file("server.pem"), serverKey: file("server-key.pem"), clientCert: file("client.pem"), clientKey: file("client-key.pem") };
     }
     const tls = swarmTlsHandle(plan);
@@ -540,7 +542,7 @@ export async function startSwarmCluster(options: ResolvedClusterOptions): Promis
       await cleanUp();
       await Promise.all(engines.map((e) => e.relay?.close()));
       fs.rmSync(stackDir, { recursive: true, force: true });
-      removeTlsMaterial(id);
+      removeClusterDir(id);
     }
     throw new Error(`cluster ${id} on swarm (${hosts.join(", ")}) failed to start: ${(error as Error).message}`, { cause: error });
   }
@@ -569,7 +571,7 @@ export async function attachSwarmCluster(clusterId: string, target: { engines: s
   const engines = await describeEngines(hosts, target.relays);
   try {
     const { nodes, adminUrl } = await reachStack(plan, engines, timeoutMs);
-    const tls = plan.inputs.options.tls !== undefined && fs.existsSync(path.join(tlsDirOf(clusterId), "client.pem")) ? swarmTlsHandle(plan) : undefined;
+    const tls = plan.inputs.options.tls !== undefined && fs.existsSync(path.join(clusterDirOf(clusterId), "client.pem")) ? swarmTlsHandle(plan) : undefined;
     return new StartedSwarmCluster(plan, engines, nodes, adminUrl, NO_TIMINGS, tls, undefined, undefined, undefined, {}, true);
   } catch (error) {
     await Promise.all(engines.map((e) => e.relay?.close()));

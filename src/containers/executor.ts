@@ -4,7 +4,10 @@
  * aggregator: what differs between them is in their specs. A log buffer is attached before the
  * start, so no line is lost and a failed start can still show the container's last lines.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { GenericContainer, type StartedTestContainer } from "testcontainers";
+import { sessionReaper } from "../docker/client";
 import { isKept, ownedBySelf, ownerLabels } from "../docker/labels";
 import type { ContainerSpec } from "../plan/spec";
 import { LogBuffer } from "./log-buffer";
@@ -80,6 +83,8 @@ function containerOf(spec: ContainerSpec, logBuffer: LogBuffer, owner?: Record<s
   const hostFiles = spec.files.flatMap((f) => ("hostPath" in f ? [{ source: f.hostPath, target: f.target, mode: f.mode }] : []));
   if (contents.length > 0) container.withCopyContentToContainer(contents);
   if (hostFiles.length > 0) container.withCopyFilesToContainer(hostFiles);
+  // "z": SELinux engines relabel the file so the container may read it (ignored elsewhere).
+  if (spec.mounts.length > 0) container.withBindMounts(spec.mounts.map((m) => ({ source: m.hostPath, target: m.target, mode: "ro,z" as "ro" })));
   if (Object.keys(spec.tmpfs).length > 0) container.withTmpFs(spec.tmpfs);
   if (spec.capabilities.length > 0) container.withAddedCapabilities(...spec.capabilities);
   const hosts = Object.entries(spec.extraHosts ?? {});
@@ -87,18 +92,30 @@ function containerOf(spec: ContainerSpec, logBuffer: LogBuffer, owner?: Record<s
   return container;
 }
 
-/** Prepares a spec: the container is created when `start` is called. */
+/** Writes the content of the spec's mounted files to their host paths (the cluster folder exists). */
+function writeMountedFiles(spec: ContainerSpec): void {
+  for (const mount of spec.mounts) {
+    if (mount.content === undefined) continue;
+    fs.mkdirSync(path.dirname(mount.hostPath), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(mount.hostPath, mount.content, { mode: 0o644 });
+  }
+}
+
+/** Prepares a spec: the container is created when `start` is called (its mounted files are written first). */
 export function prepareContainer(spec: ContainerSpec, options: { owner?: Record<string, string> } = {}): PreparedContainer {
   const logBuffer = new LogBuffer();
   const container = containerOf(spec, logBuffer, options.owner);
+  const reapedWithSession = (container as unknown as { autoCleanup: boolean }).autoCleanup;
   return {
     spec,
     logBuffer,
     // The flag GenericContainer.start() reads to decide on the session label (protected in Testcontainers 12).
-    reapedWithSession: (container as unknown as { autoCleanup: boolean }).autoCleanup,
-    start: (timeoutMs = spec.startupTimeoutMs, hooks = {}) => {
+    reapedWithSession,
+    start: async (timeoutMs = spec.startupTimeoutMs, hooks = {}) => {
       container.hooks = hooks;
-      return container.withStartupTimeout(Math.min(spec.startupTimeoutMs, timeoutMs)).start();
+      writeMountedFiles(spec);
+      if (reapedWithSession) await sessionReaper(); // once per process, before parallel starts ask for it
+      return await container.withStartupTimeout(Math.min(spec.startupTimeoutMs, timeoutMs)).start();
     },
   };
 }

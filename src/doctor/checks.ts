@@ -21,7 +21,7 @@ import { clusterLockName } from "../lifecycle/claim";
 import { lockDir, lockOwner, sweepLocks } from "../util/file-lock";
 import { type M3Version, supportedM3Versions, versionProfile } from "../model/versions";
 import { allocatablePortRanges, ephemeralPortRange, listReservations, ownerProcessDead, type PortRange } from "../ports";
-import { TLS_ROOT } from "../tls/material";
+import { CLUSTER_DIRS_ROOT } from "../lifecycle/cluster-dir";
 import { isSupportedNode, MIN_NODE } from "../util/node-support";
 import { imageInputs, type ImageInput } from "../m3/image-inputs";
 
@@ -54,8 +54,8 @@ export interface EngineFacts {
   cgroupVersion: string | undefined;
 }
 
-/** A TLS folder without containers counts as left over only after this (longer than the default start timeout). */
-const TLS_FOLDER_GRACE_MS = 10 * 60_000;
+/** A cluster folder without containers counts as left over only after this (longer than the default start timeout). */
+const CLUSTER_DIR_GRACE_MS = 10 * 60_000;
 
 
 /** Docker's arch names from Go's/Node's (what images are built for). */
@@ -330,12 +330,12 @@ export function checkImages(inputs: ImageInput[] = imageInputs()): CheckResult[]
   });
 }
 
-/** Leftovers of fixture processes that died: containers, port reservations, locks, TLS folders. */
+/** Leftovers of fixture processes that died: containers, port reservations, locks, cluster folders. */
 export interface Leftovers {
   orphanContainers: string[];
   staleReservations: number[];
   staleLocks: string[];
-  staleTlsFolders: string[];
+  staleClusterDirs: string[];
 }
 
 export async function findLeftovers(dockerUp: boolean): Promise<Leftovers> {
@@ -353,12 +353,12 @@ export async function findLeftovers(dockerUp: boolean): Promise<Leftovers> {
       return false;
     }
   });
-  // A TLS folder without containers of its cluster and without a live start holding its id lock, older
+  // A cluster folder without containers of its cluster and without a live start holding its id lock, older
   // than any start takes (only judged when the engine answered).
-  const oldEnough = (id: string) => Date.now() - (fs.statSync(path.join(TLS_ROOT, id), { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > TLS_FOLDER_GRACE_MS;
-  const staleTlsFolders = dockerUp
-    ? listDir(TLS_ROOT).filter((id) => !withContainers.has(id) && lockOwner(clusterLockName(id)) === undefined && oldEnough(id)) : [];
-  return { orphanContainers, staleReservations, staleLocks, staleTlsFolders };
+  const oldEnough = (id: string) => Date.now() - (fs.statSync(path.join(CLUSTER_DIRS_ROOT, id), { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > CLUSTER_DIR_GRACE_MS;
+  const staleClusterDirs = dockerUp
+    ? listDir(CLUSTER_DIRS_ROOT).filter((id) => !withContainers.has(id) && lockOwner(clusterLockName(id)) === undefined && oldEnough(id)) : [];
+  return { orphanContainers, staleReservations, staleLocks, staleClusterDirs };
 }
 
 function listDir(dir: string): string[] {
@@ -382,7 +382,7 @@ export function leftoverResult(found: Leftovers): CheckResult {
     [found.orphanContainers.length, "orphan containers"],
     [found.staleReservations.length, "stale port reservations"],
     [found.staleLocks.length, "stale locks"],
-    [found.staleTlsFolders.length, "TLS folders of removed clusters"],
+    [found.staleClusterDirs.length, "folders of removed clusters"],
   ] as const;
   const total = parts.reduce((n, [count]) => n + count, 0);
   return total === 0
@@ -395,7 +395,7 @@ export function leftoverResult(found: Leftovers): CheckResult {
 export async function fixLeftovers(found: Leftovers, dockerUp: boolean): Promise<string[]> {
   const done: string[] = [];
   if (dockerUp) {
-    const clusters = await sweepOrphans(); // containers, reservations, locks, TLS folders
+    const clusters = await sweepOrphans(); // containers, reservations, locks, cluster folders
     if (clusters.length > 0) done.push(`removed containers of ${clusters.join(", ")}`);
   } else {
     await sweepReservations();
@@ -406,7 +406,7 @@ export async function fixLeftovers(found: Leftovers, dockerUp: boolean): Promise
   const ports = gone(found.staleReservations, after.staleReservations);
   if (ports.length > 0) done.push(`released ports ${ports.join(", ")}`);
   for (const name of gone(found.staleLocks, after.staleLocks)) done.push(`removed lock ${name}`);
-  for (const id of gone(found.staleTlsFolders, after.staleTlsFolders)) done.push(`removed TLS folder ${id}`);
+  for (const id of gone(found.staleClusterDirs, after.staleClusterDirs)) done.push(`removed cluster folder ${id}`);
   return done;
 }
 

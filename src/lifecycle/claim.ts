@@ -2,7 +2,7 @@
  * One cluster per cluster id: a start claims its id (the lock `cluster-<id>`, held while the
  * cluster lives in this process) before it touches anything. A second start with an id that a
  * live cluster uses, in this process or another, fails fast with a {@link ClusterIdInUseError}
- * and removes nothing of the other's: no container, no port reservation, no TLS folder.
+ * and removes nothing of the other's: no container, no port reservation, no cluster folder.
  * Containers already labelled with the id count as "in use" too unless their owner is known to
  * be dead (a kept cluster, an owner on another host or a live owner process all count).
  */

@@ -4,7 +4,7 @@
  * before the process dies (a start still under way is aborted and removes what
  * it brought up), a second SIGINT/SIGTERM exits at once and prints what is left
  * and how to remove it, and a plain exit removes them synchronously through the
- * docker CLI, with their port reservations, TLS folder and cluster-id lock.
+ * docker CLI, with their port reservations, cluster folder and cluster-id lock.
  * (A SIGKILLed process cannot clean up: sweep.ts removes its leftovers on the
  * next start.)
  */
@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import { containersWithLabel, removeContainers } from "../docker/client";
 import { LABEL_CLUSTER } from "../model/labels";
 import { listReservations, releaseReservations } from "../ports";
-import { removeTlsMaterial, tlsDirOf } from "../tls/material";
+import { clusterDirOf, removeClusterDir } from "./cluster-dir";
 import { releaseClusterId } from "./claim";
 
 interface Stoppable {
@@ -57,14 +57,14 @@ export function describeLeftovers(id: string): string {
   const list = spawnSync("docker", ["ps", "-a", "--format", "{{.Names}}", "--filter", `label=${LABEL_CLUSTER}=${id}`], { encoding: "utf8", timeout: 5_000 });
   const containers = (list.stdout ?? "").split("\n").filter(Boolean);
   const ports = listReservations().filter((r) => r.cluster === id).map((r) => r.port);
-  const tls = fs.existsSync(tlsDirOf(id)) ? tlsDirOf(id) : undefined;
+  const dir = fs.existsSync(clusterDirOf(id)) ? clusterDirOf(id) : undefined;
   const parts = [
     `containers: ${list.status !== 0 ? "(docker did not answer)" : containers.length === 0 ? "none" : containers.join(", ")}`,
     `port reservations: ${ports.length === 0 ? "none" : ports.join(", ")}`,
-    `TLS folder: ${tls ?? "none"}`,
+    `cluster folder: ${dir ?? "none"}`,
   ];
   return `cluster ${id} left: ${parts.join("; ")}\n  remove it with: npx m3agg down --cluster ${id}` +
-    `\n  (or: docker rm -f $(docker ps -aq --filter label=${LABEL_CLUSTER}=${id})${tls === undefined ? "" : `; rm -rf ${tls}`}; the next start's sweep also removes it)\n`;
+    `\n  (or: docker rm -f $(docker ps -aq --filter label=${LABEL_CLUSTER}=${id})${dir === undefined ? "" : `; rm -rf ${dir}`}; the next start's sweep also removes it)\n`;
 }
 
 /**
@@ -83,7 +83,7 @@ function onExit(): void {
   for (const id of liveIds()) removeSync(id);
 }
 
-/** Removes a cluster's containers with the docker CLI, synchronously (for the 'exit' event); then, when none is left, its reservations, TLS folder and id lock. */
+/** Removes a cluster's containers with the docker CLI, synchronously (for the 'exit' event); then, when none is left, its reservations, cluster folder and id lock. */
 function removeSync(clusterId: string): void {
   const listed = () => spawnSync("docker", ["ps", "-aq", "--filter", `label=${LABEL_CLUSTER}=${clusterId}`], { encoding: "utf8", timeout: 10_000 });
   const list = listed();
@@ -92,7 +92,7 @@ function removeSync(clusterId: string): void {
   const after = ids.length === 0 ? list : listed();
   if (after.status === 0 && (after.stdout ?? "").trim() === "") {
     releaseReservations(clusterId);
-    removeTlsMaterial(clusterId);
+    removeClusterDir(clusterId);
     releaseClusterId(clusterId);
   }
 }
@@ -139,8 +139,8 @@ export interface TeardownReport {
   left: string[];
   /** Ports whose reservations were released (only once no container is left). */
   portsReleased: number[];
-  /** The TLS folder removed, if there was one. */
-  tlsFolderRemoved?: string;
+  /** The cluster folder removed (certificates, mounted config files), if there was one. */
+  clusterDirRemoved?: string;
   /** Why the teardown failed, if it did. */
   error?: string;
 }
@@ -150,7 +150,7 @@ export class TeardownError extends Error {
   override readonly name = "TeardownError";
   constructor(readonly report: TeardownReport, cause?: unknown) {
     super(`cluster ${report.clusterId}: teardown failed, left ${report.left.join(", ")} ` +
-      `(removed: ${report.removed.join(", ") || "none"}); its port reservations and TLS folder are kept until they are gone. ` +
+      `(removed: ${report.removed.join(", ") || "none"}); its port reservations and cluster folder are kept until they are gone. ` +
       `Retry stop(), or remove them with: npx m3agg down --cluster ${report.clusterId}` +
       (cause === undefined ? "" : `: ${cause instanceof Error ? cause.message : String(cause)}`), { cause });
   }
@@ -160,13 +160,13 @@ export class TeardownError extends Error {
 export function describeTeardown(report: TeardownReport): string {
   if (report.left.length > 0 || report.error !== undefined) {
     return `teardown FAILED: left ${report.left.join(", ") || "?"} (removed: ${report.removed.join(", ") || "none"}; ` +
-      `port reservations and TLS folder kept); remove them with: npx m3agg down --cluster ${report.clusterId}` +
+      `port reservations and cluster folder kept); remove them with: npx m3agg down --cluster ${report.clusterId}` +
       (report.error === undefined ? "" : ` (${report.error})`);
   }
   const what = [
     `${report.removed.length} container${report.removed.length === 1 ? "" : "s"}`,
     `${report.portsReleased.length} port reservation${report.portsReleased.length === 1 ? "" : "s"}`,
-    ...(report.tlsFolderRemoved === undefined ? [] : ["its TLS folder"]),
+    ...(report.clusterDirRemoved === undefined ? [] : ["its cluster folder"]),
   ];
   return `teardown removed everything it had started: ${what.join(", ")}`;
 }
@@ -174,7 +174,7 @@ export function describeTeardown(report: TeardownReport): string {
 /**
  * Removes every container labelled with the cluster id (force: running,
  * paused and stopped alike), then checks Docker that none is left, then
- * releases the cluster's port reservations and removes its TLS folder.
+ * releases the cluster's port reservations and removes its cluster folder.
  * Label-based, so it also catches containers that were created but never
  * handed to us. Resolves with what it removed; rejects with a
  * {@link TeardownError} (carrying the same report) when containers remain.
@@ -184,10 +184,8 @@ export async function teardown(clusterId: string): Promise<TeardownReport> {
   for (let attempt = 1; ; attempt++) {
     const containers = await containersWithLabel(LABEL_CLUSTER, clusterId);
     if (containers.length === 0) {
-      // the certificates and the port reservations live as long as the containers
-      const tls = tlsDirOf(clusterId);
-      if (fs.existsSync(tls)) report.tlsFolderRemoved = tls;
-      removeTlsMaterial(clusterId);
+      // the cluster folder (mounted files, certificates) and the port reservations live as long as the containers
+      report.clusterDirRemoved = removeClusterDir(clusterId);
       report.portsReleased = releaseReservations(clusterId);
       return report;
     }

@@ -72,7 +72,7 @@ export class PhaseRunner {
 
   /**
    * Resolves once the work of every phase run so far has settled, including work a deadline or an
-   * abort left running (a container still being created, a port reservation, the TLS folder).
+   * abort left running (a container still being created, a port reservation, the cluster folder).
    */
   async settled(): Promise<void> {
     for (let seen = 0; seen < this.works.length; seen = this.works.length) await Promise.all(this.works.slice(seen));

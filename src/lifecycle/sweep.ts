@@ -1,7 +1,7 @@
 /**
  * Removes what fixture processes that died without cleaning up (SIGKILL, OOM, a crashed runner,
  * a forced exit) left behind: containers whose owner process (owner-pid, owner-start, owner-host
- * labels) no longer runs on this host, port reservations of dead owners, TLS folders of clusters
+ * labels) no longer runs on this host, port reservations of dead owners, folders of clusters
  * that no longer exist, and lock files of dead owners. Live clusters of other processes are never
  * touched.
  */
@@ -11,7 +11,7 @@ import { containersWithLabel, removeContainers } from "../docker/client";
 import { LABEL_CLUSTER, LABEL_OWNER_PID } from "../model/labels";
 import { ownerOf } from "../docker/labels";
 import { ownerAlive } from "../util/process-alive";
-import { removeTlsMaterial, tlsDirOf, tlsOwnerIn } from "../tls/material";
+import { CLUSTER_DIRS_ROOT, clusterDirOwner, removeClusterDir } from "./cluster-dir";
 import { clusterLockName } from "./claim";
 import { lockDir, lockOwner, sweepLocks } from "../util/file-lock";
 import { listReservations, ownerProcessDead, removeStale, removeStaleTempFiles, type Reservation } from "../ports/reservations";
@@ -35,15 +35,15 @@ export async function sweepReservations(dir?: string): Promise<number[]> {
   return removeStale(all.filter(stale).map((r) => r.port), stale, dir);
 }
 
-/** A TLS folder without an owner record (made by an older version) is judged by its age. */
-const UNOWNED_TLS_MAX_AGE_MS = 15 * 60_000;
+/** A cluster folder without an owner record is judged by its age. */
+const UNOWNED_DIR_MAX_AGE_MS = 15 * 60_000;
 
 /**
- * Removes the TLS folders of clusters that are gone: no container carries the cluster id, no live
+ * Removes the folders of clusters that are gone: no container carries the cluster id, no live
  * process holds the cluster's id lock (a start holds it from before the folder is made until its
  * containers are gone), and the folder's owner process is dead. Resolves with the folders removed.
  */
-export async function sweepTlsFolders(root = path.dirname(tlsDirOf("x")), locks = lockDir()): Promise<string[]> {
+export async function sweepClusterDirs(root = CLUSTER_DIRS_ROOT, locks = lockDir()): Promise<string[]> {
   let ids: string[];
   try {
     ids = fs.readdirSync(root);
@@ -59,8 +59,8 @@ export async function sweepTlsFolders(root = path.dirname(tlsDirOf("x")), locks 
     if (withContainers.has(id) || lockOwner(clusterLockName(id), locks) !== undefined) continue;
     const stat = fs.statSync(dir, { throwIfNoEntry: false });
     if (stat === undefined || stat.mtimeMs > since - 1_000) continue; // made after the container list was read
-    const owner = tlsOwnerIn(dir);
-    const gone = owner === undefined ? since - stat.mtimeMs > UNOWNED_TLS_MAX_AGE_MS : !ownerAlive(owner);
+    const owner = clusterDirOwner(dir);
+    const gone = owner === undefined ? since - stat.mtimeMs > UNOWNED_DIR_MAX_AGE_MS : !ownerAlive(owner);
     if (!gone) continue;
     fs.rmSync(dir, { recursive: true, force: true });
     removed.push(dir);
@@ -69,16 +69,16 @@ export async function sweepTlsFolders(root = path.dirname(tlsDirOf("x")), locks 
 }
 
 /**
- * Removes orphaned fixture containers, then stale port reservations, TLS folders of clusters that
+ * Removes orphaned fixture containers, then stale port reservations, folders of clusters that
  * are gone, and dead owners' lock files; resolves with the ids of the clusters the containers belonged to.
  */
 export async function sweepOrphans(): Promise<string[]> {
   const orphans = (await containersWithLabel(LABEL_OWNER_PID)).filter((c) => !ownerAlive(ownerOf(c.labels)));
   await removeContainers(orphans.map((c) => c.id));
   const ids = [...new Set(orphans.map((c) => c.labels[LABEL_CLUSTER] ?? "?"))];
-  for (const id of ids) if (lockOwner(clusterLockName(id)) === undefined) removeTlsMaterial(id);
+  for (const id of ids) if (lockOwner(clusterLockName(id)) === undefined) removeClusterDir(id);
   await sweepReservations();
   sweepLocks();
-  await sweepTlsFolders();
+  await sweepClusterDirs();
   return ids;
 }

@@ -23,7 +23,7 @@ export const CONTAINER_TLS_FILES = {
   clientKey: `${CONTAINER_TLS_DIR}/client-key.pem`,
 } as const;
 
-/** The files of a cluster's TLS folder (same names on the host and in the containers), and their modes. */
+/** The TLS files of a cluster folder (same names on the host and in the containers), and their modes. */
 export const TLS_FILES = [
   { name: "ca.pem", mode: 0o644 },
   { name: "server.pem", mode: 0o644 },

@@ -21,13 +21,13 @@ import type { FlushBackend } from "../model/options";
 import { ANY_ADDRESS, type NamedDns, type NetworkModel, type NodePorts } from "../model/network";
 import { type NamedHosts, namedHosts, namedNodeId, namedPortPlan } from "./network";
 import { CONTAINER_TLS_DIR, TLS_FILES, type TlsSettings } from "../model/tls";
-import { tlsDirOf } from "../tls/material";
+import { clusterDirOf } from "../lifecycle/cluster-dir";
 import { encodePlanLabel, type PlanInputs } from "./label";
-import type { ContainerSpec, FileSpec } from "./spec";
+import type { ContainerSpec, FileSpec, MountSpec } from "./spec";
 import { type FaultsPlan, nodeLinks, planFaults } from "../faults/plan";
 
 export { decodePlanLabel, encodePlanLabel, PLAN_LABEL_VERSION, type PlanImages, type PlanInputs } from "./label";
-export type { ContainerSpec, FileSpec, WaitSpec } from "./spec";
+export type { ContainerSpec, FileSpec, MountSpec, WaitSpec } from "./spec";
 
 /** One aggregator node of the plan. */
 export interface NodePlan {
@@ -92,11 +92,12 @@ export interface ClusterPlan {
 }
 
 /**
- * A point of a start that containers wait for: "now" (no wait), "coordinator-started" (the engine
+ * A point of a start that containers wait for: "now" (no wait), "etcd-listening" (etcd's client
+ * port accepts connections), "coordinator-started" (the engine
  * started the coordinator's container, before it is ready), "placement" (the placement phase is
  * done: the placement exists, its shards cut over, the sink's topic registered).
  */
-export type StartEvent = "now" | "coordinator-started" | "placement";
+export type StartEvent = "now" | "etcd-listening" | "coordinator-started" | "placement";
 
 /**
  * The order of a start's containers, beyond "etcd and the coordinator first, then the placement".
@@ -105,11 +106,12 @@ export type StartEvent = "now" | "coordinator-started" | "placement";
  */
 export interface StartOrder {
   /**
-   * "now": m3aggregator tolerates starting before its placement exists (it watches the placement
-   * key and waits up to placementWatcher.initWatchTimeout, 60 s in the fixture's config), so it
-   * starts together with etcd and the coordinator. ("coordinator-started", leaving the engine to the
-   * coordinator's container first, made the coordinator ready sooner but the aggregators later:
-   * 4x2 ready median 2347 ms against 2025 ms for "now", 8 alternating starts each on a busy machine.)
+   * "etcd-listening": m3aggregator tolerates starting before its placement exists (it watches the
+   * placement key and waits up to placementWatcher.initWatchTimeout, 60 s in the fixture's config),
+   * but not before etcd listens: its etcd client's first dial is refused and gRPC retries only after
+   * its 1 s backoff, so a node that ran first saw the placement ~1 s late (4x2 ready 1.3–1.4 s instead
+   * of ~0.6 s in about one start of three with "now"). Once etcd's client port accepts, the nodes
+   * start, before etcd's health check passes and while the coordinator starts.
    * With backend "sink", "placement": an aggregator exits when its flush topic is missing, and the
    * placement phase registers it.
    */
@@ -126,7 +128,7 @@ export interface StartOrder {
 /** The start order of a plan: a pure function of its backend and whether the nodes wait in delve. */
 export function startOrderOf(backend: FlushBackend, waitForDebugger: boolean): StartOrder {
   return {
-    aggregatorsStart: backend === "sink" ? "placement" : "now",
+    aggregatorsStart: backend === "sink" ? "placement" : "etcd-listening",
     aggregatorsReadyFrom: waitForDebugger ? "now" : "placement",
   };
 }
@@ -188,11 +190,28 @@ function labelsOf(inputs: PlanInputs, component: ContainerComponent, componentPo
   return { ...identityLabels({ clusterId, reuseKey }, component, componentPorts, node), [LABEL_PLAN]: encodePlanLabel(inputs) };
 }
 
-/** The TLS files every aggregator container gets (read from the cluster's TLS folder when it starts). */
+/** The TLS files every aggregator container gets (from the cluster folder). */
 function tlsFiles(inputs: PlanInputs): FileSpec[] {
   if (inputs.options.tls === undefined) return [];
-  const dir = tlsDirOf(inputs.options.clusterId);
+  const dir = clusterDirOf(inputs.options.clusterId);
   return TLS_FILES.map((f) => ({ hostPath: `${dir}/${f.name}`, target: `${CONTAINER_TLS_DIR}/${f.name}`, mode: f.mode }));
+}
+
+/**
+ * How container `name` of the plan gets its files. Loopback: the engine runs on this machine (host
+ * network), so each one is bind-mounted read-only from the cluster folder and a start copies
+ * nothing (copying into six containers at once took 250–450 ms of a 4x2 start on 2 cores). Named:
+ * copied, as the renderers ship them (configs and secrets).
+ */
+function delivered(inputs: PlanInputs, network: NetworkModel, name: string, files: FileSpec[]): { files: FileSpec[]; mounts: MountSpec[] } {
+  if (network === "named") return { files, mounts: [] };
+  const dir = clusterDirOf(inputs.options.clusterId);
+  return {
+    files: [],
+    mounts: files.map((f) => ("content" in f
+      ? { hostPath: `${dir}/${name}/${f.target.slice(f.target.lastIndexOf("/") + 1)}`, target: f.target, content: f.content }
+      : { hostPath: f.hostPath, target: f.target })),
+  };
 }
 
 /**
@@ -256,7 +275,7 @@ export function planNode(plan: NodeContext, index: number, ports: NodePorts): No
       ...run,
       // The config resolves the host id from this variable; it must equal the placement instance id.
       env: { M3AGGREGATOR_HOST_ID: id },
-      files: [{ content: config, target: AGGREGATOR_CONFIG_PATH }, ...tlsFiles(plan.inputs)],
+      ...delivered(plan.inputs, plan.network, id, [{ content: config, target: AGGREGATOR_CONFIG_PATH }, ...tlsFiles(plan.inputs)]),
       tmpfs: {},
       startupTimeoutMs: STARTUP_TIMEOUT_MS.m3aggregator,
       labels: labelsOf(plan.inputs, "m3aggregator", ports, id),
@@ -311,6 +330,7 @@ export function planCluster(inputs: PlanInputs): ClusterPlan {
         command: names === undefined ? etcdArgs(host, ports.etcdClient, ports.etcdPeer) : namedEtcdArgs(etcdHost, ports.etcdClient, ports.etcdPeer),
         env: {},
         files: [],
+        mounts: [],
         tmpfs: { [ETCD_DATA_DIR]: "rw" },
         capabilities: [],
         wait: { kind: "http", url: `http://${etcdHost}:${ports.etcdClient}/health`, bodyIncludes: '"health":"true"' },
@@ -331,7 +351,7 @@ export function planCluster(inputs: PlanInputs): ClusterPlan {
         entrypoint: ["/bin/m3coordinator"],
         command: ["-f", COORDINATOR_CONFIG_PATH],
         env: {},
-        files: [{ content: coordinatorConfig, target: COORDINATOR_CONFIG_PATH }],
+        ...delivered(inputs, network, "m3coordinator", [{ content: coordinatorConfig, target: COORDINATOR_CONFIG_PATH }]),
         tmpfs: {},
         capabilities: [],
         wait: { kind: "http", url: `http://${coordinatorHost}:${ports.coordinator}/health` },
@@ -351,7 +371,7 @@ export function planCluster(inputs: PlanInputs): ClusterPlan {
     sink: options.backend === "sink" ? { topic: SINK_TOPIC } : undefined,
     order: startOrderOf(options.backend, options.debug?.waitForDebugger === true),
     readiness: options.debug?.waitForDebugger === true ? "debugger" : "election",
-    tls: options.tls === undefined ? undefined : { settings: options.tls, hostDir: tlsDirOf(options.clusterId), serverName: names?.hosts.tlsServerName ?? host },
+    tls: options.tls === undefined ? undefined : { settings: options.tls, hostDir: clusterDirOf(options.clusterId), serverName: names?.hosts.tlsServerName ?? host },
   };
 }
 
@@ -379,6 +399,7 @@ function planFaultsOf(inputs: PlanInputs, nodes: NodePlan[], network: NetworkMod
       command: faults.args,
       env: {},
       files: [],
+      mounts: [],
       tmpfs: {},
       capabilities: [],
       wait: { kind: "http", url: `${faults.apiUrl}/version` },

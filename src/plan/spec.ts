@@ -11,6 +11,17 @@ import type { NetworkModel } from "../model/network";
 export type FileSpec = { target: string; mode?: number } & ({ content: string } | { hostPath: string });
 
 /**
+ * A host file bind-mounted read-only at `target`, so the start copies nothing. With `content`, the
+ * executor writes it to `hostPath` before it creates the container; without, the file is there
+ * (the certificates of the cluster folder).
+ */
+export interface MountSpec {
+  hostPath: string;
+  target: string;
+  content?: string;
+}
+
+/**
  * When a started container is ready (also after a restart): an HTTP GET answering 200 (and, when
  * given, a body holding `bodyIncludes`), or a TCP port accepting connections.
  */
@@ -27,7 +38,10 @@ export interface ContainerSpec {
   entrypoint: string[];
   command: string[];
   env: Record<string, string>;
+  /** Files copied into the container before it starts (the named model's renderers ship them as configs). */
   files: FileSpec[];
+  /** Files bind-mounted from the host (the loopback model: the engine runs on this machine). */
+  mounts: MountSpec[];
   /** tmpfs mounts: container path → mount options. */
   tmpfs: Record<string, string>;
   /** Linux capabilities added to the container (e.g. SYS_PTRACE for delve). */

@@ -17,24 +17,24 @@ import { useM3AggregatorCluster } from "../../src/jest/helper";
 import { StartTimeoutError } from "../../src/lifecycle/budget";
 import { acquireLock, lockDir } from "../../src/util/file-lock";
 import { listReservations } from "../../src/ports";
-import { tlsDirOf } from "../../src/tls/material";
+import { clusterDirOf } from "../../src/lifecycle/cluster-dir";
 import { poll } from "../../src/util/poll";
 import { clusterContainers, uniqueClusterId } from "./helpers";
 
 const childScript = path.join(__dirname, "child-start.ts");
 const cli = path.resolve(__dirname, "../../src/cli/main.ts");
 
-/** Everything of cluster `id` that could outlive it: containers, port reservations, TLS folder, lock files. */
-async function leftovers(id: string): Promise<{ containers: string[]; ports: number[]; tls: boolean; locks: string[] }> {
+/** Everything of cluster `id` that could outlive it: containers, port reservations, cluster folder, lock files. */
+async function leftovers(id: string): Promise<{ containers: string[]; ports: number[]; dir: boolean; locks: string[] }> {
   const locks = fs.existsSync(lockDir()) ? fs.readdirSync(lockDir()).filter((f) => f.startsWith(`cluster-${id}~`)) : [];
   return {
     containers: await clusterContainers(id),
     ports: listReservations().filter((r) => r.cluster === id).map((r) => r.port),
-    tls: fs.existsSync(tlsDirOf(id)),
+    dir: fs.existsSync(clusterDirOf(id)),
     locks,
   };
 }
-const NOTHING = { containers: [], ports: [], tls: false, locks: [] };
+const NOTHING = { containers: [], ports: [], dir: false, locks: [] };
 
 /** Processes still in process group `pgid`. */
 function groupMembers(pgid: number): number[] {
@@ -74,7 +74,7 @@ describe("lifecycle", () => {
     const outcome = await hook;
     expect(outcome).toBeInstanceOf(ClusterStartError);
     expect((outcome as Error).message).toContain("the test runner's beforeAll hook gave up");
-    expect((outcome as Error).message).toMatch(/teardown removed everything it had started: [1-9]\d* containers?, \d+ port reservations?, its TLS folder/);
+    expect((outcome as Error).message).toMatch(/teardown removed everything it had started: [1-9]\d* containers?, \d+ port reservations?, its cluster folder/);
     expect(() => m3.cluster).toThrow("is not started");
     expect(await leftovers(clusterId)).toEqual(NOTHING);
     console.log(`afterAll after a given-up beforeAll: ${afterAllMs} ms until nothing was left`);
@@ -104,7 +104,7 @@ describe("lifecycle", () => {
     console.log(`startTimeoutMs=4000 with a 3.8 s lock wait: phase ${(error as ClusterStartError).phase} failed at ${failedAt} ms, rejected (torn down) at ${rejectedAt} ms`);
   }, 60_000);
 
-  test("the same clusterId from two processes: the second fails fast, the first's containers, ports and TLS folder are untouched", async () => {
+  test("the same clusterId from two processes: the second fails fast, the first's containers, ports and cluster folder are untouched", async () => {
     const clusterId = uniqueClusterId("twice");
     const first = spawn(process.execPath, ["--import", "tsx", childScript, JSON.stringify({ nodes: 2, rf: 2, clusterId, tls: "enforced" })], {
       env: { ...process.env, M3AGG_CHILD_HOLD: "1" }, stdio: ["ignore", "pipe", "inherit"],
@@ -116,12 +116,12 @@ describe("lifecycle", () => {
       const snapshot = async () => ({
         containers: (await containersWithLabel(LABEL_CLUSTER, clusterId)).map((c) => `${c.id}:${c.state}`).sort(),
         ports: listReservations().filter((r) => r.cluster === clusterId).map((r) => `${r.port}:${r.pid}`).sort(),
-        tls: fs.readdirSync(tlsDirOf(clusterId)).sort().map((f) => `${f}:${fs.statSync(path.join(tlsDirOf(clusterId), f)).mtimeMs}`),
+        dir: fs.readdirSync(clusterDirOf(clusterId)).sort().map((f) => `${f}:${fs.statSync(path.join(clusterDirOf(clusterId), f)).mtimeMs}`),
       });
       const before = await snapshot();
       expect(before.containers).toHaveLength(4);
       expect(before.containers.every((c) => c.endsWith(":running"))).toBe(true);
-      expect(before.tls.length).toBeGreaterThan(0);
+      expect(before.dir.length).toBeGreaterThan(0);
       // This process's own clusters carry Testcontainers' session label (kept ones do not: reuse.test.ts).
       expect((await containersWithLabel(LABEL_CLUSTER, clusterId)).every((c) => LABEL_RYUK_SESSION in c.labels)).toBe(true);
 
@@ -173,7 +173,7 @@ describe("lifecycle", () => {
     async function cleanUp(shell: ChildProcess, clusterId: string): Promise<void> {
       if (groupMembers(shell.pid!).length > 0) process.kill(-shell.pid!, "SIGKILL");
       const left = await leftovers(clusterId);
-      if (left.containers.length > 0 || left.ports.length > 0 || left.tls) {
+      if (left.containers.length > 0 || left.ports.length > 0 || left.dir) {
         spawnSync(process.execPath, ["--import", "tsx", cli, "down", "--cluster", clusterId], { timeout: 60_000, env: { ...process.env, M3AGG_STATE_DIR: stateDir } });
       }
     }

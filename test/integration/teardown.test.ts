@@ -1,13 +1,13 @@
 /**
  * Teardown that never leaks: orphans of SIGKILLed processes (containers, port
- * reservations, TLS folder, lock file) are swept on the next start, live clusters of other processes are left alone, SIGTERM removes
+ * reservations, cluster folder, lock file) are swept on the next start, live clusters of other processes are left alone, SIGTERM removes
  * a process's clusters, and many start/stop cycles leave nothing behind.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { lockDir } from "../../src/util/file-lock";
-import { tlsDirOf } from "../../src/tls/material";
+import { clusterDirOf } from "../../src/lifecycle/cluster-dir";
 import * as readline from "node:readline";
 import { M3AggregatorCluster } from "../../src/cluster/start";
 import { containersWithLabel } from "../../src/docker/client";
@@ -51,7 +51,7 @@ describe("teardown guarantees", () => {
       expect(reservedBy(killedId)).toBe(10); // and so do its port reservations (2 nodes × 3 + 4)
       expect(reservedBy(liveId)).toBe(10);
       const lockFiles = (id: string) => fs.readdirSync(lockDir()).filter((f) => f.startsWith(`cluster-${id}~`)).length;
-      expect(fs.existsSync(tlsDirOf(killedId))).toBe(true); // its TLS folder (private keys)
+      expect(fs.existsSync(clusterDirOf(killedId))).toBe(true); // its cluster folder (private keys, mounted configs)
       expect(lockFiles(killedId)).toBe(1); // and its cluster-id lock file
 
       // The next start sweeps (nothing else can remove them: the children ran without Ryuk).
@@ -59,11 +59,11 @@ describe("teardown guarantees", () => {
       await mine.stop();
       expect(await clusterContainers(killedId)).toEqual([]);
       expect(reservedBy(killedId)).toBe(0);
-      expect(fs.existsSync(tlsDirOf(killedId))).toBe(false);
+      expect(fs.existsSync(clusterDirOf(killedId))).toBe(false);
       expect(lockFiles(killedId)).toBe(0);
       expect(await clusterContainers(liveId)).toHaveLength(4); // owner alive: untouched
       expect(reservedBy(liveId)).toBe(10);
-      expect(fs.existsSync(tlsDirOf(liveId))).toBe(true);
+      expect(fs.existsSync(clusterDirOf(liveId))).toBe(true);
       expect(lockFiles(liveId)).toBe(1);
 
       live.kill("SIGTERM");
@@ -71,7 +71,7 @@ describe("teardown guarantees", () => {
       expect(live.signalCode ?? live.exitCode).toBe("SIGTERM"); // the handler removed the cluster, then let SIGTERM end it
       expect(await clusterContainers(liveId)).toEqual([]);
       expect(reservedBy(liveId)).toBe(0); // the SIGTERM handler's teardown released them
-      expect(fs.existsSync(tlsDirOf(liveId))).toBe(false);
+      expect(fs.existsSync(clusterDirOf(liveId))).toBe(false);
       expect(lockFiles(liveId)).toBe(0);
     } finally {
       killed.kill("SIGKILL");

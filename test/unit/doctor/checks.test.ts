@@ -35,9 +35,9 @@ describe("doctor pieces", () => {
   });
 
   it("reports leftovers with how to sweep them", () => {
-    expect(leftoverResult({ orphanContainers: [], staleReservations: [], staleLocks: [], staleTlsFolders: [] }).status).toBe("ok");
-    expect(leftoverResult({ orphanContainers: ["a", "b"], staleReservations: [20001], staleLocks: [], staleTlsFolders: ["c"] }))
-      .toMatchObject({ status: "warn", detail: "2 orphan containers, 1 stale port reservations, 1 TLS folders of removed clusters", fix: expect.stringContaining("doctor --fix") });
+    expect(leftoverResult({ orphanContainers: [], staleReservations: [], staleLocks: [], staleClusterDirs: [] }).status).toBe("ok");
+    expect(leftoverResult({ orphanContainers: ["a", "b"], staleReservations: [20001], staleLocks: [], staleClusterDirs: ["c"] }))
+      .toMatchObject({ status: "warn", detail: "2 orphan containers, 1 stale port reservations, 1 folders of removed clusters", fix: expect.stringContaining("doctor --fix") });
   });
 });
 

@@ -2,6 +2,8 @@
  * The cluster plan, without Docker: ids, endpoints, labels, configs, the placement request
  * and the plan label are all decided here, from options, ports and images alone.
  */
+import * as os from "node:os";
+import * as path from "node:path";
 import { parse } from "yaml";
 import { containerSpecs, decodePlanLabel, encodePlanLabel, instanceIdOf, planCluster, planNode, startOrderOf, type PlanInputs } from "../../../src/plan/plan";
 import { createPlacement } from "../../../src/m3/create-placement";
@@ -103,26 +105,36 @@ describe("planCluster", () => {
     expect(plan.nodes.map((n) => n.container.image)).toEqual(["m3agg-local/m3aggregator-debug:v1.6.0", "m3agg-local/m3aggregator-debug:v1.6.0"]);
   });
 
-  test("start order: aggregators start at once (after the placement with the sink) and are polled once the placement exists", () => {
-    expect(planCluster(inputs({ nodes: 2, rf: 2 })).order).toEqual({ aggregatorsStart: "now", aggregatorsReadyFrom: "placement" });
-    expect(planCluster(inputs({ nodes: 2, rf: 2, backend: "logging" })).order.aggregatorsStart).toBe("now");
+  test("start order: aggregators start once etcd listens (after the placement with the sink) and are polled once the placement exists", () => {
+    expect(planCluster(inputs({ nodes: 2, rf: 2 })).order).toEqual({ aggregatorsStart: "etcd-listening", aggregatorsReadyFrom: "placement" });
+    expect(planCluster(inputs({ nodes: 2, rf: 2, backend: "logging" })).order.aggregatorsStart).toBe("etcd-listening");
     expect(planCluster(inputs({ nodes: 2, rf: 2, backend: "sink" })).order).toEqual({ aggregatorsStart: "placement", aggregatorsReadyFrom: "placement" });
     // Waiting in delve, a node's readiness is its debugger's port, which answers before any placement.
-    expect(startOrderOf("blackhole", true)).toEqual({ aggregatorsStart: "now", aggregatorsReadyFrom: "now" });
+    expect(startOrderOf("blackhole", true)).toEqual({ aggregatorsStart: "etcd-listening", aggregatorsReadyFrom: "now" });
   });
 
-  test("TLS file references only when TLS is on", () => {
+  test("TLS file references only when TLS is on; loopback containers mount every file from the cluster folder", () => {
     expect(planCluster(inputs({ nodes: 2, rf: 2 })).tls).toBeUndefined();
     const plan = planCluster(inputs({ nodes: 2, rf: 2, tls: "enforced" }));
     expect(plan.tls?.settings).toEqual({ mode: "enforced", mutualTls: true });
-    expect(plan.tls?.hostDir).toMatch(/m3agg-tls[/\\]plan-test$/);
+    const dir = path.join(os.tmpdir(), "m3agg-clusters", "plan-test");
+    expect(plan.tls?.hostDir).toBe(dir);
     expect(plan.tls?.serverName).toBe("127.0.0.1");
     for (const node of plan.nodes) {
-      expect(node.container.files.filter((f) => "hostPath" in f)).toEqual(["ca.pem", "server.pem", "server-key.pem", "client.pem", "client-key.pem"].map((name) => ({
-        hostPath: `${plan.tls?.hostDir}/${name}`, target: `/etc/m3agg/tls/${name}`, mode: name.endsWith("key.pem") ? 0o600 : 0o644,
-      })));
+      expect(node.container.files).toEqual([]); // nothing copied at start
+      expect(node.container.mounts).toEqual([
+        { hostPath: `${dir}/${node.id}/m3aggregator.yml`, target: "/etc/m3aggregator/m3aggregator.yml", content: node.config },
+        ...["ca.pem", "server.pem", "server-key.pem", "client.pem", "client-key.pem"].map((name) => ({ hostPath: `${dir}/${name}`, target: `/etc/m3agg/tls/${name}` })),
+      ]);
     }
-    expect(planCluster(inputs({ nodes: 2, rf: 2 })).nodes[0]!.container.files.map((f) => f.target)).toEqual(["/etc/m3aggregator/m3aggregator.yml"]);
+    expect(planCluster(inputs({ nodes: 2, rf: 2 })).nodes[0]!.container.mounts.map((f) => f.target)).toEqual(["/etc/m3aggregator/m3aggregator.yml"]);
+    expect(plan.coordinator.container).toMatchObject({ files: [], mounts: [{ hostPath: `${dir}/m3coordinator/m3coordinator.yml`, target: "/etc/m3coordinator/m3coordinator.yml", content: plan.coordinator.config }] });
+    expect(plan.etcd.container.mounts).toEqual([]);
+    // The named model's renderers ship the same files as configs and secrets: copied, never mounted.
+    const loopback = inputs({ nodes: 2, rf: 2, tls: "enforced" });
+    const named = planCluster({ ...loopback, options: { ...loopback.options, network: { model: "named", dns: "swarm" } } });
+    expect(named.nodes[0]!.container.mounts).toEqual([]);
+    expect(named.nodes[0]!.container.files.map((f) => f.target)).toEqual(["/etc/m3aggregator/m3aggregator.yml", ...["ca.pem", "server.pem", "server-key.pem", "client.pem", "client-key.pem"].map((n) => `/etc/m3agg/tls/${n}`)]);
     expect(parse(plan.nodes[0]!.config).rawtcp.tls.mode).toBe("enforced");
   });
 
@@ -134,7 +146,7 @@ describe("planCluster", () => {
     });
     expect(plan.coordinator.container).toMatchObject({
       name: "m3coordinator", image: IMAGES.m3coordinator.image, entrypoint: ["/bin/m3coordinator"], command: ["-f", "/etc/m3coordinator/m3coordinator.yml"],
-      files: [{ content: plan.coordinator.config, target: "/etc/m3coordinator/m3coordinator.yml" }],
+      mounts: [{ content: plan.coordinator.config, target: "/etc/m3coordinator/m3coordinator.yml" }],
       wait: { kind: "http", url: "http://127.0.0.1:21201/health" }, startupTimeoutMs: 60_000,
     });
     expect(plan.nodes[1]!.container).toMatchObject({

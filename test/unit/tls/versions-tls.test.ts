@@ -12,7 +12,8 @@ import { profileOfSource, versionProfile } from "../../../src/model/versions";
 import { InvalidOptionError } from "../../../src/model/options";
 import { resolveOptions } from "../../../src/cluster/options";
 import { generateCertificates } from "../../../src/tls/certificates";
-import { clusterTlsHandle, createTlsMaterial, removeTlsMaterial, tlsDirOf } from "../../../src/tls/material";
+import { clusterTlsHandle, createTlsMaterial } from "../../../src/tls/material";
+import { createClusterDir, removeClusterDir } from "../../../src/lifecycle/cluster-dir";
 
 const ports = { http: 16001, metrics: 16002, tcp: 16003 };
 const base = { ports, etcdClientPort: 12379, electionTtlSeconds: 10, backend: "blackhole" as const, logLevel: "info" as const };
@@ -153,10 +154,10 @@ describe("TLS material", () => {
     expect(server.checkPrivateKey(crypto.createPrivateKey(set.serverKey))).toBe(true);
   });
 
-  test("files: folder 0700, keys 0600, certificates 0644; removed by removeTlsMaterial", async () => {
+  test("files: cluster folder 0700, keys 0600, certificates 0644; removed by removeClusterDir", async () => {
     const id = `unit-${process.pid}`;
-    await createTlsMaterial(id, "127.0.0.1");
-    const dir = tlsDirOf(id);
+    const dir = createClusterDir(id);
+    await createTlsMaterial(dir, id, "127.0.0.1");
     const mode = (file: string) => fs.statSync(path.join(dir, file)).mode & 0o777;
     expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
     expect(Object.fromEntries(fs.readdirSync(dir).sort().map((f) => [f, mode(f).toString(8)]))).toEqual({
@@ -164,14 +165,15 @@ describe("TLS material", () => {
       "owner.json": "644", // the process that made it: the orphan sweep removes the folder once that process is gone
     });
     expect(clusterTlsHandle(dir, { mode: "enforced", mutualTls: true }, "127.0.0.1")).toMatchObject({ mode: "enforced", mutualTls: true, caFile: path.join(dir, "ca.pem"), keyFile: path.join(dir, "client-key.pem"), serverName: "127.0.0.1" });
-    removeTlsMaterial(id);
+    expect(removeClusterDir(id)).toBe(dir);
     expect(fs.existsSync(dir)).toBe(false);
+    expect(removeClusterDir(id)).toBeUndefined();
   });
 
   test("a real mTLS handshake: Node's TLS server with the server certificate accepts clientOptions() and refuses a client without a certificate", async () => {
     const id = `unit-hs-${process.pid}`;
-    await createTlsMaterial(id, "127.0.0.1");
-    const dir = tlsDirOf(id);
+    const dir = createClusterDir(id);
+    await createTlsMaterial(dir, id, "127.0.0.1");
     const read = (file: string) => fs.readFileSync(path.join(dir, file), "utf8");
     const handle = clusterTlsHandle(dir, { mode: "enforced", mutualTls: true }, "127.0.0.1");
     const server = tls.createServer({ cert: read("server.pem"), key: read("server-key.pem"), ca: read("ca.pem"), requestCert: true, rejectUnauthorized: true },
@@ -192,7 +194,7 @@ describe("TLS material", () => {
       expect(await talk({ rejectUnauthorized: true })).toMatch(/^error: .*(SELF_SIGNED|UNABLE_TO|CERT)/); // our CA is not a system root
     } finally {
       server.close();
-      removeTlsMaterial(id);
+      removeClusterDir(id);
     }
   });
 });

@@ -65,11 +65,11 @@ describe("formatLogTail", () => {
 
   test("ClusterStartError tells the truth about its teardown: what was removed, or what is left and how to remove it", () => {
     const ok = new ClusterStartError("c1", "etcd", new Error("boom"), [],
-      { clusterId: "c1", removed: ["etcd-1", "coord-1"], left: [], portsReleased: [20001, 20002, 20003], tlsFolderRemoved: "/tmp/m3agg-tls/c1" });
-    expect(ok.message).toContain("(teardown removed everything it had started: 2 containers, 3 port reservations, its TLS folder)");
+      { clusterId: "c1", removed: ["etcd-1", "coord-1"], left: [], portsReleased: [20001, 20002, 20003], clusterDirRemoved: "/tmp/m3agg-clusters/c1" });
+    expect(ok.message).toContain("(teardown removed everything it had started: 2 containers, 3 port reservations, its cluster folder)");
     const failed = new ClusterStartError("c1", "etcd", new Error("boom"), [],
       { clusterId: "c1", removed: ["etcd-1"], left: ["m3agg-c1-node1"], portsReleased: [], error: "engine said 500" });
-    expect(failed.message).toContain("teardown FAILED: left m3agg-c1-node1 (removed: etcd-1; port reservations and TLS folder kept)");
+    expect(failed.message).toContain("teardown FAILED: left m3agg-c1-node1 (removed: etcd-1; port reservations and cluster folder kept)");
     expect(failed.message).toContain("npx m3agg down --cluster c1");
     expect(failed.message).toContain("engine said 500");
     expect(failed.message).not.toContain("removed everything");
