@@ -1,6 +1,6 @@
 /**
  * The cluster: the start path, top-down. {@link startOnce} lists the phases (cluster/phases.ts)
- * over one {@link StartContext}: sweep, [build, images, ports, plan], files, then etcd, the
+ * over one {@link StartContext}: sweep, [build, images, ports, plan], files, then tls, etcd, the
  * coordinator, the sink and the aggregators together, placement, election, handle. Any failure
  * removes everything the start created and throws a {@link ClusterStartError}.
  */
@@ -33,6 +33,7 @@ async function startOnce(ctx: StartContext, given: ClusterPlan | undefined): Pro
       plan = planCluster({ options: ctx.options, ports: await phase.ports(ctx), images });
     } else ctx.ports = plan.inputs.ports;
     await phase.files(ctx, plan);
+    const certificates = phase.tls(ctx, plan);
     // faults: true: every link runs through Toxiproxy, so its proxies listen before anything dials them.
     const toxiproxy = await phase.proxies(ctx, plan);
     // etcd, the coordinator and the aggregators are created together (m3's etcd clients retry until
@@ -42,7 +43,7 @@ async function startOnce(ctx: StartContext, given: ClusterPlan | undefined): Pro
     const etcd = phase.etcd(ctx, plan);
     const coordinator = phase.coordinator(ctx, plan);
     const sinkStarted = phase.sink(ctx, plan);
-    const nodes = phase.aggregators(ctx, plan);
+    const nodes = phase.aggregators(ctx, plan, certificates);
     await sinkStarted;
     const placement = await phase.placement(ctx, plan, (await Promise.all([etcd, coordinator]))[1]);
     await phase.election(ctx, plan, placement, await nodes);

@@ -34,7 +34,7 @@ import { SINK_TOPIC } from "../m3/config-render";
 import type { M3Version } from "../model/versions";
 import { M3MsgSink } from "../sink/sink";
 import { clusterTlsHandle, type ClusterTls, createTlsMaterial } from "../tls/material";
-import { clusterDirOf, createClusterDir, removeClusterDir } from "../lifecycle/cluster-dir";
+import { clusterTlsDirOf, createClusterDir, removeClusterDir } from "../lifecycle/cluster-dir";
 import { poll } from "../util/poll";
 import { RelayDialer, SinkRelay } from "./engine-relay";
 import { PUBLISHED_BASE, publishedNodePorts, renderSwarmStack, SINK_RELAY, STACK_NETWORK, swarmStackYaml } from "../targets/swarm";
@@ -447,7 +447,7 @@ async function reachStack(plan: ClusterPlan, engines: Engine[], timeoutMs: numbe
 function swarmTlsHandle(plan: ClusterPlan): ClusterTls | undefined {
   const settings = plan.inputs.options.tls;
   if (settings === undefined || plan.names === undefined) return undefined;
-  const handle = clusterTlsHandle(clusterDirOf(plan.clusterId), settings, plan.names.hosts.tlsServerName);
+  const handle = clusterTlsHandle(clusterTlsDirOf(plan.clusterId), settings, plan.names.hosts.tlsServerName);
   return { ...handle, clientOptions: () => ({ ...handle.clientOptions(), servername: handle.serverName }) };
 }
 
@@ -482,7 +482,8 @@ export async function startSwarmCluster(options: ResolvedClusterOptions): Promis
     if (plan.names === undefined) throw new Error("a swarm plan is of the named model");
     let tlsFiles: TlsFiles | undefined;
     if (options.tls !== undefined) {
-      const dir = createClusterDir(id);
+      createClusterDir(id);
+      const dir = clusterTlsDirOf(id);
       await createTlsMaterial(dir, id, plan.names.hosts.tlsServerName);
       const file = (name: string) => fs.readFileSync(path.join(dir, name), "utf8");
       tlsFiles = { ca: file("ca.pem"), serverCert: file("server.pem"), serverKey: file("server-key.pem"), clientCert: file("client.pem"), clientKey: file("client-key.pem") };
@@ -571,7 +572,7 @@ export async function attachSwarmCluster(clusterId: string, target: { engines: s
   const engines = await describeEngines(hosts, target.relays);
   try {
     const { nodes, adminUrl } = await reachStack(plan, engines, timeoutMs);
-    const tls = plan.inputs.options.tls !== undefined && fs.existsSync(path.join(clusterDirOf(clusterId), "client.pem")) ? swarmTlsHandle(plan) : undefined;
+    const tls = plan.inputs.options.tls !== undefined && fs.existsSync(path.join(clusterTlsDirOf(clusterId), "client.pem")) ? swarmTlsHandle(plan) : undefined;
     return new StartedSwarmCluster(plan, engines, nodes, adminUrl, NO_TIMINGS, tls, undefined, undefined, undefined, {}, true);
   } catch (error) {
     await Promise.all(engines.map((e) => e.relay?.close()));

@@ -20,6 +20,11 @@ export function clusterDirOf(clusterId: string): string {
   return path.join(CLUSTER_DIRS_ROOT, clusterId);
 }
 
+/** The folder of the cluster's certificates, inside its folder (mounted as one by the loopback model). */
+export function clusterTlsDirOf(clusterId: string): string {
+  return path.join(clusterDirOf(clusterId), "tls");
+}
+
 /** The process that made the cluster folder `dir`, or undefined (no folder, or made by an older version). */
 export function clusterDirOwner(dir: string): ProcessIdentity | undefined {
   try {

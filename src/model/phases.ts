@@ -1,7 +1,7 @@
 /** The phases of a cluster start, how long each took, and what the progress callback hears. */
 
 /** Phases of a cluster start, in order. */
-export type StartPhase = "validate" | "claim" | "build" | "sweep" | "images" | "ports" | "files" | "etcd" | "coordinator" | "placement" | "sink" | "proxies" | "aggregators" | "election";
+export type StartPhase = "validate" | "claim" | "build" | "sweep" | "images" | "ports" | "files" | "tls" | "etcd" | "coordinator" | "placement" | "sink" | "proxies" | "aggregators" | "election";
 
 /** Milliseconds spent in each phase of start(). */
 export type StartupTimings = Partial<Record<StartPhase, number>> & { total: number };

@@ -21,7 +21,7 @@ import type { FlushBackend } from "../model/options";
 import { ANY_ADDRESS, type NamedDns, type NetworkModel, type NodePorts } from "../model/network";
 import { type NamedHosts, namedHosts, namedNodeId, namedPortPlan } from "./network";
 import { CONTAINER_TLS_DIR, TLS_FILES, type TlsSettings } from "../model/tls";
-import { clusterDirOf } from "../lifecycle/cluster-dir";
+import { clusterDirOf, clusterTlsDirOf } from "../lifecycle/cluster-dir";
 import { encodePlanLabel, type PlanInputs } from "./label";
 import type { ContainerSpec, FileSpec, MountSpec } from "./spec";
 import { type FaultsPlan, nodeLinks, planFaults } from "../faults/plan";
@@ -190,27 +190,28 @@ function labelsOf(inputs: PlanInputs, component: ContainerComponent, componentPo
   return { ...identityLabels({ clusterId, reuseKey }, component, componentPorts, node), [LABEL_PLAN]: encodePlanLabel(inputs) };
 }
 
-/** The TLS files every aggregator container gets (from the cluster folder). */
-function tlsFiles(inputs: PlanInputs): FileSpec[] {
-  if (inputs.options.tls === undefined) return [];
-  const dir = clusterDirOf(inputs.options.clusterId);
-  return TLS_FILES.map((f) => ({ hostPath: `${dir}/${f.name}`, target: `${CONTAINER_TLS_DIR}/${f.name}`, mode: f.mode }));
-}
-
 /**
- * How container `name` of the plan gets its files. Loopback: the engine runs on this machine (host
- * network), so each one is bind-mounted read-only from the cluster folder and a start copies
- * nothing (copying into six containers at once took 250–450 ms of a 4x2 start on 2 cores). Named:
- * copied, as the renderers ship them (configs and secrets).
+ * How container `name` of the plan gets its config files, and with `tls` the certificates.
+ * Loopback: the engine runs on this machine (host network), so they are bind-mounted read-only from
+ * the cluster folder (the certificates as one folder) and a start copies nothing: copying into six
+ * containers at once took 250–450 ms of a 4x2 start on 2 cores. Named: copied, as the renderers ship
+ * them (configs and secrets).
  */
-function delivered(inputs: PlanInputs, network: NetworkModel, name: string, files: FileSpec[]): { files: FileSpec[]; mounts: MountSpec[] } {
-  if (network === "named") return { files, mounts: [] };
-  const dir = clusterDirOf(inputs.options.clusterId);
+function delivered(inputs: PlanInputs, network: NetworkModel, name: string, configs: Array<{ content: string; target: string }>, tls = false): { files: FileSpec[]; mounts: MountSpec[] } {
+  const { clusterId } = inputs.options;
+  const withTls = tls && inputs.options.tls !== undefined;
+  if (network === "named") {
+    const tlsDir = clusterTlsDirOf(clusterId);
+    const tlsFiles = withTls ? TLS_FILES.map((f) => ({ hostPath: `${tlsDir}/${f.name}`, target: `${CONTAINER_TLS_DIR}/${f.name}`, mode: f.mode })) : [];
+    return { files: [...configs, ...tlsFiles], mounts: [] };
+  }
+  const dir = clusterDirOf(clusterId);
   return {
     files: [],
-    mounts: files.map((f) => ("content" in f
-      ? { hostPath: `${dir}/${name}/${f.target.slice(f.target.lastIndexOf("/") + 1)}`, target: f.target, content: f.content }
-      : { hostPath: f.hostPath, target: f.target })),
+    mounts: [
+      ...configs.map((f) => ({ hostPath: `${dir}/${name}/${f.target.slice(f.target.lastIndexOf("/") + 1)}`, target: f.target, content: f.content })),
+      ...(withTls ? [{ hostPath: clusterTlsDirOf(clusterId), target: CONTAINER_TLS_DIR }] : []),
+    ],
   };
 }
 
@@ -275,7 +276,7 @@ export function planNode(plan: NodeContext, index: number, ports: NodePorts): No
       ...run,
       // The config resolves the host id from this variable; it must equal the placement instance id.
       env: { M3AGGREGATOR_HOST_ID: id },
-      ...delivered(plan.inputs, plan.network, id, [{ content: config, target: AGGREGATOR_CONFIG_PATH }, ...tlsFiles(plan.inputs)]),
+      ...delivered(plan.inputs, plan.network, id, [{ content: config, target: AGGREGATOR_CONFIG_PATH }], true),
       tmpfs: {},
       startupTimeoutMs: STARTUP_TIMEOUT_MS.m3aggregator,
       labels: labelsOf(plan.inputs, "m3aggregator", ports, id),
@@ -371,7 +372,7 @@ export function planCluster(inputs: PlanInputs): ClusterPlan {
     sink: options.backend === "sink" ? { topic: SINK_TOPIC } : undefined,
     order: startOrderOf(options.backend, options.debug?.waitForDebugger === true),
     readiness: options.debug?.waitForDebugger === true ? "debugger" : "election",
-    tls: options.tls === undefined ? undefined : { settings: options.tls, hostDir: clusterDirOf(options.clusterId), serverName: names?.hosts.tlsServerName ?? host },
+    tls: options.tls === undefined ? undefined : { settings: options.tls, hostDir: clusterTlsDirOf(options.clusterId), serverName: names?.hosts.tlsServerName ?? host },
   };
 }
 

@@ -11,9 +11,9 @@ import type { NetworkModel } from "../model/network";
 export type FileSpec = { target: string; mode?: number } & ({ content: string } | { hostPath: string });
 
 /**
- * A host file bind-mounted read-only at `target`, so the start copies nothing. With `content`, the
- * executor writes it to `hostPath` before it creates the container; without, the file is there
- * (the certificates of the cluster folder).
+ * A host file or folder bind-mounted read-only at `target`, so the start copies nothing. With
+ * `content`, the executor writes it to `hostPath` before it creates the container; without, it is
+ * there (the certificates' folder).
  */
 export interface MountSpec {
   hostPath: string;

@@ -45,8 +45,8 @@ export function clusterTlsHandle(dir: string, settings: TlsSettings, serverName:
 }
 
 /**
- * Generates the cluster's certificates (server SAN: `serverName`) and writes them to the existing
- * folder `dir` (keys 0600, certificates 0644), under the names the plan's container specs read them by.
+ * Generates the cluster's certificates (server SAN: `serverName`) and writes them to the folder
+ * `dir` (made 0700 when missing; keys 0600, certificates 0644), under the names the plan's container specs read them by.
  */
 export async function createTlsMaterial(dir: string, clusterId: string, serverName: string): Promise<void> {
   const certificates = await generateCertificates(clusterId, serverName);
@@ -57,6 +57,7 @@ export async function createTlsMaterial(dir: string, clusterId: string, serverNa
     "client.pem": certificates.clientCert,
     "client-key.pem": certificates.clientKey,
   };
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (const { name, mode } of TLS_FILES) {
     const file = path.join(dir, name);
     fs.writeFileSync(file, content[name], { mode });

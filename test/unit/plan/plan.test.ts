@@ -118,13 +118,13 @@ describe("planCluster", () => {
     const plan = planCluster(inputs({ nodes: 2, rf: 2, tls: "enforced" }));
     expect(plan.tls?.settings).toEqual({ mode: "enforced", mutualTls: true });
     const dir = path.join(os.tmpdir(), "m3agg-clusters", "plan-test");
-    expect(plan.tls?.hostDir).toBe(dir);
+    expect(plan.tls?.hostDir).toBe(path.join(dir, "tls"));
     expect(plan.tls?.serverName).toBe("127.0.0.1");
     for (const node of plan.nodes) {
       expect(node.container.files).toEqual([]); // nothing copied at start
       expect(node.container.mounts).toEqual([
         { hostPath: `${dir}/${node.id}/m3aggregator.yml`, target: "/etc/m3aggregator/m3aggregator.yml", content: node.config },
-        ...["ca.pem", "server.pem", "server-key.pem", "client.pem", "client-key.pem"].map((name) => ({ hostPath: `${dir}/${name}`, target: `/etc/m3agg/tls/${name}` })),
+        { hostPath: path.join(dir, "tls"), target: "/etc/m3agg/tls" }, // the certificates' folder, mounted once
       ]);
     }
     expect(planCluster(inputs({ nodes: 2, rf: 2 })).nodes[0]!.container.mounts.map((f) => f.target)).toEqual(["/etc/m3aggregator/m3aggregator.yml"]);
@@ -134,7 +134,10 @@ describe("planCluster", () => {
     const loopback = inputs({ nodes: 2, rf: 2, tls: "enforced" });
     const named = planCluster({ ...loopback, options: { ...loopback.options, network: { model: "named", dns: "swarm" } } });
     expect(named.nodes[0]!.container.mounts).toEqual([]);
-    expect(named.nodes[0]!.container.files.map((f) => f.target)).toEqual(["/etc/m3aggregator/m3aggregator.yml", ...["ca.pem", "server.pem", "server-key.pem", "client.pem", "client-key.pem"].map((n) => `/etc/m3agg/tls/${n}`)]);
+    expect(named.nodes[0]!.container.files.filter((f) => "hostPath" in f)).toEqual(["ca.pem", "server.pem", "server-key.pem", "client.pem", "client-key.pem"].map((name) => ({
+      hostPath: path.join(dir, "tls", name), target: `/etc/m3agg/tls/${name}`, mode: name.endsWith("key.pem") ? 0o600 : 0o644,
+    })));
+    expect(named.nodes[0]!.container.files.map((f) => f.target)[0]).toBe("/etc/m3aggregator/m3aggregator.yml");
     expect(parse(plan.nodes[0]!.config).rawtcp.tls.mode).toBe("enforced");
   });
 
