@@ -410,12 +410,58 @@ export async function fixLeftovers(found: Leftovers, dockerUp: boolean): Promise
   return done;
 }
 
+/**
+ * The engine sees this machine's temp folder: a file written under it, bind-mounted into a
+ * created (never started) container, reads back the same through the engine. Clusters mount their
+ * configs and certificates from their folder there ($TMPDIR/m3agg-clusters).
+ */
+export async function checkBindMount(engine: EngineFacts | undefined): Promise<CheckResult> {
+  if (engine === undefined) return { id: "docker.bind-mount", status: "fail", detail: "not checked: no Docker engine", fix: "fix docker.engine first" };
+  const image = await probeImage();
+  if (image === undefined) return { id: "docker.bind-mount", status: "fail", detail: "not checked: no local etcd image to probe with", fix: "build the images (`npm run images`), then run doctor again" };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "m3agg-doctor-"));
+  const token = `m3agg doctor ${process.pid} ${Date.now()}`;
+  fs.writeFileSync(path.join(dir, "probe.txt"), token);
+  const fix = engine.dockerDesktop
+    ? `Docker Desktop: Settings → Resources → File sharing: share ${os.tmpdir()} (or set TMPDIR to a shared folder)`
+    : `the engine must run on this machine and see ${os.tmpdir()} (a remote DOCKER_HOST cannot; set TMPDIR to a folder it sees)`;
+  const dockerode = (await dockerClient()).container.dockerode;
+  let id: string | undefined;
+  try {
+    const labels = { [LABEL_CLUSTER]: `doctor-${process.pid}` };
+    const created = await dockerode.createContainer({
+      Image: image, Entrypoint: ["/usr/local/bin/etcd"], Cmd: ["--version"], Labels: { ...labels, ...ownerLabels(labels) },
+      HostConfig: { Binds: [`${dir}:/m3agg-probe:ro,z`], NetworkMode: "host" },
+    });
+    id = created.id;
+    const tar = await streamText(await created.getArchive({ path: "/m3agg-probe/probe.txt" }));
+    return tar.includes(token)
+      ? { id: "docker.bind-mount", status: "ok", detail: `a file under ${os.tmpdir()} mounted into a container reads back the same: clusters mount their configs from there` }
+      : { id: "docker.bind-mount", status: "fail", detail: `a file under ${os.tmpdir()} mounted into a container reads back different content (the engine sees another file system)`, fix };
+  } catch (error) {
+    return { id: "docker.bind-mount", status: "fail", detail: `mounting a file under ${os.tmpdir()} into a container failed: ${(error as Error).message.split("\n")[0]}`, fix };
+  } finally {
+    if (id !== undefined) await dockerode.getContainer(id).remove({ force: true }).catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function streamText(stream: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("end", () => resolve(Buffer.concat(chunks).toString("latin1")));
+    stream.on("error", reject);
+  });
+}
+
 /** Every check, in order. */
 export async function runDoctor(options: { fix?: boolean } = {}): Promise<{ ok: boolean; checks: CheckResult[]; fixed: string[] }> {
   const checks: CheckResult[] = [checkNode(), checkGo()];
   const docker = await checkDocker();
   checks.push(docker.result);
   checks.push(...(await checkHostNetworkAndFreezer(docker.engine)));
+  checks.push(await checkBindMount(docker.engine));
   checks.push(await checkContainerToHost(docker.engine));
   checks.push(checkPorts());
   if (docker.engine !== undefined) checks.push(...checkImages());

@@ -107,7 +107,7 @@ test("m3agg doctor --json: the engine, host networking both ways and the freezer
   const result = spawnSync(process.execPath, ["--import", "tsx", main, "doctor", "--json"], { encoding: "utf8", timeout: 120_000 });
   const report = JSON.parse(result.stdout) as { ok: boolean; checks: Array<{ id: string; status: string; detail: string; fix?: string }> };
   const byId = Object.fromEntries(report.checks.map((c) => [c.id, c]));
-  for (const id of ["node", "docker.engine", "docker.host-network", "docker.freezer", "docker.container-to-host", "ports.pool"]) {
+  for (const id of ["node", "docker.engine", "docker.host-network", "docker.freezer", "docker.bind-mount", "docker.container-to-host", "ports.pool"]) {
     expect({ id, status: byId[id]?.status }).toEqual({ id, status: "ok" });
   }
   expect(byId["docker.engine"]!.detail).toContain("platform linux/");
