@@ -229,11 +229,14 @@ export async function proxies(ctx: StartContext, plan: ClusterPlan): Promise<Sta
 
 export function etcd(ctx: StartContext, plan: ClusterPlan): Promise<StartedEtcdContainer> {
   return ctx.track(ctx.phase("etcd", async () => {
+    let settled = false; // reached, or the start failed first: the probe stops
+    ctx.events.when("etcd-listening").catch(() => undefined).finally(() => (settled = true));
     const listening = () => ctx.events.reached("etcd-listening");
+    const probe = async () => settled || (await tcpProbe(plan.host, plan.etcd.clientPort, 100)) === undefined ? true : undefined;
     const { started, logBuffer } = await ctx.launch(plan.etcd.container, {
       // Polled from the moment the engine started etcd: the nodes that wait for it start sooner than its health check passes.
-      onStarted: () => void poll(async () => ((await tcpProbe(plan.host, plan.etcd.clientPort, 100)) === undefined ? true : undefined),
-        { timeoutMs: ctx.phases.remaining(), intervalMs: 5, what: "etcd listening", signal: ctx.budget.signal }).then(listening, () => undefined),
+      onStarted: () => void poll(probe, { timeoutMs: ctx.phases.remaining(), intervalMs: 5, what: "etcd listening", signal: ctx.budget.signal })
+        .then(listening, () => undefined),
     });
     listening(); // healthy implies listening (and the probe may have lost a race with the health check)
     return new StartedEtcdContainer(started, logBuffer, plan.etcd);
