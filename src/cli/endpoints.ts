@@ -2,6 +2,7 @@
 import type { StartedM3AggregatorCluster } from "../cluster/started";
 import type { StartedSwarmCluster } from "../cluster/swarm";
 import type { ShardSetElection } from "../cluster/readiness";
+import type { ClusterTls } from "../tls/material";
 
 export interface EndpointSummary {
   clusterId: string;
@@ -23,59 +24,57 @@ export interface EndpointSummary {
   loadedImages?: Record<string, readonly string[]>;
 }
 
+type NodeRow = EndpointSummary["nodes"][number];
+
+/** One row per node: its shard set and election role, its endpoints, and what only its target has (`extra`). */
+function nodeRows<N extends { id: string; getTcpEndpoint(): string; getHttpUrl(): string; getMetricsUrl(): string }>(
+  nodes: readonly N[], election: ShardSetElection[], extra: (node: N) => Partial<NodeRow>): NodeRow[] {
+  const roleOf = new Map(election.flatMap((s) => s.members.map((m) => [m.id, { shardSetId: s.shardSetId, role: m.electionState }] as const)));
+  return nodes.map((n) => ({
+    id: n.id,
+    shardSetId: roleOf.get(n.id)?.shardSetId,
+    role: roleOf.get(n.id)?.role ?? "unknown",
+    tcp: n.getTcpEndpoint(),
+    http: n.getHttpUrl(),
+    metrics: n.getMetricsUrl(),
+    ...extra(n),
+  }));
+}
+
+/** The TLS files a client needs, or null when TLS is off. */
+function tlsSummary(tls: ClusterTls | undefined): EndpointSummary["tls"] {
+  return tls === undefined ? null
+    : { mode: tls.mode, mutualTls: tls.mutualTls, caFile: tls.caFile, certFile: tls.certFile, keyFile: tls.keyFile, serverName: tls.serverName };
+}
+
 /** The endpoint summary of a swarm cluster: placement endpoints (DNS names of the stack's network) and where they were dialled. */
 export function summarizeSwarm(cluster: StartedSwarmCluster, election: ShardSetElection[], relays: { engines: string[]; sink: string } | undefined): EndpointSummary {
-  const roleOf = new Map(election.flatMap((s) => s.members.map((m) => [m.id, { shardSetId: s.shardSetId, role: m.electionState }] as const)));
   return {
     clusterId: cluster.getClusterId(),
     coordinatorAdminUrl: cluster.getCoordinatorAdminUrl(),
     etcdEndpoint: `${cluster.plan.etcd.url} (inside the stack's network)`,
-    nodes: cluster.nodes.map((n) => ({
-      id: n.id,
-      shardSetId: roleOf.get(n.id)?.shardSetId,
-      role: roleOf.get(n.id)?.role ?? "unknown",
-      tcp: n.getTcpEndpoint(),
-      http: n.getHttpUrl(),
-      metrics: n.getMetricsUrl(),
-      engine: n.engine,
-      dial: n.getDialAddress(),
-    })),
+    nodes: nodeRows(cluster.nodes, election, (n) => ({ engine: n.engine, dial: n.getDialAddress() })),
     images: Object.fromEntries(Object.entries(cluster.plan.inputs.images).map(([k, v]) => [k, v.image])),
     startupMs: cluster.startupTimings.total,
     m3Version: cluster.getM3Version(),
     m3Source: null,
-    tls: cluster.tls === undefined ? null : {
-      mode: cluster.tls.mode, mutualTls: cluster.tls.mutualTls, caFile: cluster.tls.caFile,
-      certFile: cluster.tls.certFile, keyFile: cluster.tls.keyFile, serverName: cluster.tls.serverName,
-    },
+    tls: tlsSummary(cluster.tls),
     swarm: { engines: cluster.getEngines(), ...(relays === undefined ? {} : { relays }) },
     loadedImages: cluster.loadedImages,
   };
 }
 
 export function summarize(cluster: StartedM3AggregatorCluster, election: ShardSetElection[]): EndpointSummary {
-  const roleOf = new Map(election.flatMap((s) => s.members.map((m) => [m.id, { shardSetId: s.shardSetId, role: m.electionState }] as const)));
   return {
     clusterId: cluster.getClusterId(),
     coordinatorAdminUrl: cluster.getCoordinatorAdminUrl(),
     etcdEndpoint: cluster.getEtcdUrl(),
-    nodes: cluster.nodes.map((n) => ({
-      id: n.id,
-      shardSetId: roleOf.get(n.id)?.shardSetId,
-      role: roleOf.get(n.id)?.role ?? "unknown",
-      tcp: n.getTcpEndpoint(),
-      http: n.getHttpUrl(),
-      metrics: n.getMetricsUrl(),
-      ...(n.getDebugPort() === undefined ? {} : { debug: `${n.getHost()}:${n.getDebugPort()}` }),
-    })),
+    nodes: nodeRows(cluster.nodes, election, (n) => (n.getDebugPort() === undefined ? {} : { debug: `${n.getHost()}:${n.getDebugPort()}` })),
     images: { ...cluster.images },
     startupMs: cluster.startupTimings.total,
     m3Version: cluster.getM3Version(),
     m3Source: cluster.getM3Source() ?? null,
-    tls: cluster.tls === undefined ? null : {
-      mode: cluster.tls.mode, mutualTls: cluster.tls.mutualTls, caFile: cluster.tls.caFile,
-      certFile: cluster.tls.certFile, keyFile: cluster.tls.keyFile, serverName: cluster.tls.serverName,
-    },
+    tls: tlsSummary(cluster.tls),
   };
 }
 
