@@ -171,43 +171,43 @@ build_version() { # m3 version
   fi
 }
 
+# One binary of a module of images/go into its image: go mod download, a static stripped build, docker build.
+build_module_image() { # name, version, module dir, package, binary, tag, dockerfile, inputs hash
+  local name=$1 version=$2 mod=$3 package=$4 binary=$5 tag=$6 dockerfile=$7 want=$8 ctx="$out/$1-$2"
+  mkdir -p "$ctx"
+  go_step "go mod download ($name $version)" "$mod" mod download
+  go_step "go build ($name $version)" "$mod" build -mod=readonly -trimpath -ldflags "-s -w" -o "$ctx/$binary" "$package"
+  docker_build "$name" "$tag" "$dockerfile" "$ctx" "$want"
+}
+
 build_etcd() { # etcd version
-  local ev=$1 mod="$here/go/etcd-$1" tag="m3agg-local/etcd:$1$tag_suffix" dockerfile="$here/etcd.Dockerfile" want ctx
+  local ev=$1 mod="$here/go/etcd-$1" tag="m3agg-local/etcd:$1$tag_suffix" dockerfile="$here/etcd.Dockerfile" want
   want=$(inputs_hash "$dockerfile" "" "$mod")
   up_to_date "$tag" "$want" "${BUILD_ETCD:-}" && return
-  ctx="$out/etcd-$ev"; mkdir -p "$ctx"
   step "etcd $ev: go build (etcd's own module)"
-  go_step "go mod download (etcd $ev)" "$mod" mod download
-  go_step "go build (etcd $ev)" "$mod" build -mod=readonly -trimpath -ldflags "-s -w" -o "$ctx/etcd" .
-  docker_build etcd "$tag" "$dockerfile" "$ctx" "$want"
+  build_module_image etcd "$ev" "$mod" . etcd "$tag" "$dockerfile" "$want"
 }
 
 # The load generator of `m3agg load --target kubernetes` (images/go/loadgen-<version>: m3's own
 # aggregator client at the same m3 release, so Go's caches are shared with m3coordinator's build).
 # A version without a loadgen module gets no loadgen image.
 build_loadgen() { # m3 version
-  local v=$1 mod="$here/go/loadgen-$1" tag="m3agg-local/loadgen:$1$tag_suffix" dockerfile="$here/loadgen.Dockerfile" want ctx
+  local v=$1 mod="$here/go/loadgen-$1" tag="m3agg-local/loadgen:$1$tag_suffix" dockerfile="$here/loadgen.Dockerfile" want
   [ -d "$mod" ] || return 0
   want=$( { inputs_hash "$dockerfile" "" "$mod"; cat "$mod/main.go"; } | sha256sum | cut -c1-16)
   up_to_date "$tag" "$want" "${BUILD_LOADGEN:-}" && return
-  ctx="$out/loadgen-$v"; mkdir -p "$ctx"
   step "loadgen $v: go build (shares m3's packages with m3coordinator)"
-  go_step "go mod download (loadgen $v)" "$mod" mod download
-  go_step "go build (loadgen $v)" "$mod" build -mod=readonly -trimpath -ldflags "-s -w" -o "$ctx/m3agg-loadgen" .
-  docker_build loadgen "$tag" "$dockerfile" "$ctx" "$want"
+  build_module_image loadgen "$v" "$mod" . m3agg-loadgen "$tag" "$dockerfile" "$want"
 }
 
 # Toxiproxy (the fault proxy of faults: true clusters), from images/go/toxiproxy-<version>.
 build_toxiproxy() {
-  local tv mod tag dockerfile="$here/toxiproxy.Dockerfile" want ctx
+  local tv mod tag dockerfile="$here/toxiproxy.Dockerfile" want
   tv=$(json j.toxiproxyVersion); mod="$here/go/toxiproxy-$tv"; tag="m3agg-local/toxiproxy:$tv$tag_suffix"
   want=$(inputs_hash "$dockerfile" "" "$mod")
   up_to_date "$tag" "$want" "${BUILD_TOXIPROXY:-}" && return
-  ctx="$out/toxiproxy-$tv"; mkdir -p "$ctx"
   step "toxiproxy $tv: go build (Toxiproxy's own module)"
-  go_step "go mod download (toxiproxy $tv)" "$mod" mod download
-  go_step "go build (toxiproxy $tv)" "$mod" build -mod=readonly -trimpath -ldflags "-s -w" -o "$ctx/toxiproxy" github.com/Shopify/toxiproxy/v2/cmd/server
-  docker_build toxiproxy "$tag" "$dockerfile" "$ctx" "$want"
+  build_module_image toxiproxy "$tv" "$mod" github.com/Shopify/toxiproxy/v2/cmd/server toxiproxy "$tag" "$dockerfile" "$want"
 }
 
 # m3aggregator without optimisations and inlining (-N -l) plus delve.
