@@ -39,6 +39,18 @@ type NamespaceState = { exists: boolean; labels: Record<string, string>; termina
 const namespace = (name: string) => cp.client<NamespaceState>(["namespace", name]);
 const podStates = (ns: string) => cp.client<PodState[]>(["pod-states", ns]);
 
+/**
+ * A 2x2 plan of cluster `id` applied, its 4 pods Ready (kwok), and the handle a successful start
+ * returns on it (no start can succeed here: no pod runs m3).
+ */
+async function handleOnReadyPods(id: string): Promise<StartedKubernetesCluster> {
+  const plan = planForTarget({ nodes: 2, rf: 2, tls: false, clusterId: id, target: { kubernetes: {} } });
+  cp.client(["apply"], renderKubernetes(plan));
+  await poll(() => (podStates(id).filter((p) => p.ready).length === 4 ? true : undefined), { timeoutMs: 30_000, intervalMs: 100, what: "the 4 pods Ready" });
+  const api = await KubeApi.connect({ kubeconfig: cp.kubeconfig });
+  return new StartedKubernetesCluster(plan, api, await KubeProxyRelay.start(api, id), new KubeDialRelay(api, id), [], { applyToReadyMs: 0, total: 0, phaseMs: {} });
+}
+
 describe("API layer: the kubernetes runner against kwok's simulated pods", () => {
   test("start() applies, every pod is scheduled and Ready, then the placement phase runs out of time naming the phase and the pods; the namespace is gone after", async () => {
     const id = "m3agg-run";
@@ -105,12 +117,7 @@ describe("API layer: the kubernetes runner against kwok's simulated pods", () =>
 
   test("stop() of a handle deletes its namespace and waits until it is gone, once; logs() names the pod the API server could not read", async () => {
     const id = "m3agg-stop";
-    const plan = planForTarget({ nodes: 2, rf: 2, tls: false, clusterId: id, target: { kubernetes: {} } });
-    cp.client(["apply"], renderKubernetes(plan));
-    await poll(() => (podStates(id).filter((p) => p.ready).length === 4 ? true : undefined), { timeoutMs: 30_000, intervalMs: 100, what: "the 4 pods Ready" });
-    const api = await KubeApi.connect({ kubeconfig: cp.kubeconfig });
-    // The handle a successful start returns (no start can succeed here: no pod runs m3).
-    const cluster = new StartedKubernetesCluster(plan, api, await KubeProxyRelay.start(api, id), new KubeDialRelay(api, id), [], { applyToReadyMs: 0, total: 0, phaseMs: {} });
+    const cluster = await handleOnReadyPods(id);
     await expect(cluster.logs("m3aggregator-0", { tail: 5 })).rejects.toThrow(/logs of pod m3aggregator-0 in namespace m3agg-stop: the API server answered \d+/);
     await cluster.stop();
     expect(namespace(id).exists).toBe(false);
@@ -141,12 +148,7 @@ describe("API layer: the load Job runner (m3agg load --target kubernetes) agains
   // request, the error and the teardown.
   test("the Job is created with the rendered spec and its pod scheduled; the Job completes (kwok), the log read fails naming the Job, the pod and its phase; the Job and its pod are gone after", async () => {
     const id = "m3agg-load";
-    const plan = planForTarget({ nodes: 2, rf: 2, tls: false, clusterId: id, target: { kubernetes: {} } });
-    cp.client(["apply"], renderKubernetes(plan));
-    await poll(() => (podStates(id).filter((p) => p.ready).length === 4 ? true : undefined), { timeoutMs: 30_000, intervalMs: 100, what: "the 4 pods Ready" });
-    const api = await KubeApi.connect({ kubeconfig: cp.kubeconfig });
-    // The handle a successful start returns (no start can succeed here: no pod runs m3).
-    const cluster = new StartedKubernetesCluster(plan, api, await KubeProxyRelay.start(api, id), new KubeDialRelay(api, id), [], { applyToReadyMs: 0, total: 0, phaseMs: {} });
+    const cluster = await handleOnReadyPods(id);
     try {
       const timeoutMs = 15_000;
       const begin = Date.now();
