@@ -6,6 +6,7 @@
  * and `fix`, which runs the package's own sweep code.
  */
 import { spawn, spawnSync } from "node:child_process";
+import { buffer } from "node:stream/consumers";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -134,6 +135,13 @@ export function desktopHostNetworkingSetting(files = desktopSettingsFiles()): { 
 }
 
 /** The first local etcd image the engine has (doctor's probe containers run it). */
+/** A check that needs a probe container, reported failed with the reason it could not run (no engine, or no image). */
+function notChecked(id: string, engine: EngineFacts | undefined): CheckResult {
+  return engine === undefined
+    ? { id, status: "fail", detail: "not checked: no Docker engine", fix: "fix docker.engine first" }
+    : { id, status: "fail", detail: "not checked: no local etcd image to probe with", fix: "build the images (`npm run images`), then run doctor again" };
+}
+
 async function probeImage(): Promise<string | undefined> {
   for (const version of supportedM3Versions()) {
     const image = versionProfile(version).localImages.etcd;
@@ -165,16 +173,8 @@ async function httpOk(url: string): Promise<boolean> {
  * Starts etcd in the host network on 127.0.0.1 and checks that this process reaches it on loopback
  * (what every cluster needs), then pauses and unpauses it (the cgroup freezer `node.pause()` needs).
  */
-export async function checkHostNetworkAndFreezer(engine: EngineFacts | undefined): Promise<CheckResult[]> {
-  const skipped = (id: string, why: string, fix: string): CheckResult => ({ id, status: "fail", detail: `not checked: ${why}`, fix });
-  if (engine === undefined) {
-    return [skipped("docker.host-network", "no Docker engine", "fix docker.engine first"), skipped("docker.freezer", "no Docker engine", "fix docker.engine first")];
-  }
-  const image = await probeImage();
-  if (image === undefined) {
-    const fix = "build the images (`npm run images`), then run doctor again";
-    return [skipped("docker.host-network", "no local etcd image to probe with", fix), skipped("docker.freezer", "no local etcd image to probe with", fix)];
-  }
+export async function checkHostNetworkAndFreezer(engine: EngineFacts | undefined, image: string | undefined): Promise<CheckResult[]> {
+  if (engine === undefined || image === undefined) return ["docker.host-network", "docker.freezer"].map((id) => notChecked(id, engine));
   const [clientPort, peerPort] = [await freePort(), await freePort()];
   const labels = { [LABEL_CLUSTER]: `doctor-${process.pid}` };
   let started: StartedTestContainer | undefined;
@@ -415,10 +415,8 @@ export async function fixLeftovers(found: Leftovers, dockerUp: boolean): Promise
  * created (never started) container, reads back the same through the engine. Clusters mount their
  * configs and certificates from their folder there ($TMPDIR/m3agg-clusters).
  */
-export async function checkBindMount(engine: EngineFacts | undefined): Promise<CheckResult> {
-  if (engine === undefined) return { id: "docker.bind-mount", status: "fail", detail: "not checked: no Docker engine", fix: "fix docker.engine first" };
-  const image = await probeImage();
-  if (image === undefined) return { id: "docker.bind-mount", status: "fail", detail: "not checked: no local etcd image to probe with", fix: "build the images (`npm run images`), then run doctor again" };
+export async function checkBindMount(engine: EngineFacts | undefined, image: string | undefined): Promise<CheckResult> {
+  if (engine === undefined || image === undefined) return notChecked("docker.bind-mount", engine);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "m3agg-doctor-"));
   const token = `m3agg doctor ${process.pid} ${Date.now()}`;
   fs.writeFileSync(path.join(dir, "probe.txt"), token);
@@ -434,7 +432,7 @@ export async function checkBindMount(engine: EngineFacts | undefined): Promise<C
       HostConfig: { Binds: [`${dir}:/m3agg-probe:ro,z`], NetworkMode: "host" },
     });
     id = created.id;
-    const tar = await streamText(await created.getArchive({ path: "/m3agg-probe/probe.txt" }));
+    const tar = (await buffer(await created.getArchive({ path: "/m3agg-probe/probe.txt" }))).toString("latin1");
     return tar.includes(token)
       ? { id: "docker.bind-mount", status: "ok", detail: `a file under ${os.tmpdir()} mounted into a container reads back the same: clusters mount their configs from there` }
       : { id: "docker.bind-mount", status: "fail", detail: `a file under ${os.tmpdir()} mounted into a container reads back different content (the engine sees another file system)`, fix };
@@ -446,22 +444,14 @@ export async function checkBindMount(engine: EngineFacts | undefined): Promise<C
   }
 }
 
-function streamText(stream: NodeJS.ReadableStream): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on("data", (c: Buffer) => chunks.push(c));
-    stream.on("end", () => resolve(Buffer.concat(chunks).toString("latin1")));
-    stream.on("error", reject);
-  });
-}
-
 /** Every check, in order. */
 export async function runDoctor(options: { fix?: boolean } = {}): Promise<{ ok: boolean; checks: CheckResult[]; fixed: string[] }> {
   const checks: CheckResult[] = [checkNode(), checkGo()];
   const docker = await checkDocker();
   checks.push(docker.result);
-  checks.push(...(await checkHostNetworkAndFreezer(docker.engine)));
-  checks.push(await checkBindMount(docker.engine));
+  const image = docker.engine === undefined ? undefined : await probeImage(); // the probe containers' image, looked up once
+  checks.push(...(await checkHostNetworkAndFreezer(docker.engine, image)));
+  checks.push(await checkBindMount(docker.engine, image));
   checks.push(await checkContainerToHost(docker.engine));
   checks.push(checkPorts());
   if (docker.engine !== undefined) checks.push(...checkImages());
