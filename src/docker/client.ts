@@ -5,6 +5,7 @@
  */
 import { getContainerRuntimeClient, getReaper, ImageName, type ContainerRuntimeClient } from "testcontainers";
 import { prepareTestcontainersEnv } from "./testcontainers-env";
+import { logLines } from "./log-frames";
 
 /** No Docker engine answered. */
 export class DockerUnavailableError extends Error {
@@ -101,20 +102,6 @@ export async function containerCpuSecondsEach(ids: string[]): Promise<number[]> 
 export async function containerLogLines(id: string): Promise<string[]> {
   const client = await dockerClient();
   const raw = (await client.container.dockerode.getContainer(id).logs({ follow: false, stdout: true, stderr: true })) as unknown as Buffer;
-  return demuxLogs(Buffer.from(raw)).split("\n").map((l) => l.replace(/\r$/, "")).filter((l, i, all) => l !== "" || i < all.length - 1);
+  return logLines(Buffer.from(raw));
 }
 
-/**
- * Docker's multiplexed log format (a container without a TTY): frames of an 8-byte header
- * (stream type, 3 zero bytes, payload size big-endian) and the payload.
- */
-export function demuxLogs(raw: Buffer): string {
-  const parts: Buffer[] = [];
-  let at = 0;
-  while (at + 8 <= raw.length) {
-    const size = raw.readUInt32BE(at + 4);
-    parts.push(raw.subarray(at + 8, at + 8 + size));
-    at += 8 + size;
-  }
-  return Buffer.concat(parts).toString("utf8");
-}

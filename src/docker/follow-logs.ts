@@ -5,6 +5,7 @@
  */
 import type { Readable } from "node:stream";
 import { dockerClient } from "./client";
+import { LogFrames, logLines, parseStamp, sinceParameter, splitStamp } from "./log-frames";
 import { type LogLine, renderLogLine } from "../util/log-render";
 
 export interface FollowLogsOptions {
@@ -38,23 +39,37 @@ export async function followContainerLogs(containers: Array<{ component: string;
 
   const one = async (component: string, id: string): Promise<void> => {
     const container = client.container.dockerode.getContainer(id);
-    let since = options.since ?? 0;
+    if (!follow) {
+      // One read of what is there: Docker's non-follow logs end when all of it is delivered.
+      const raw = (await container.logs({ follow: false, stdout: true, stderr: true, since: options.since ?? 0, ...(options.tail === undefined ? {} : { tail: options.tail }) })) as unknown as Buffer;
+      emitAll(component, logLines(Buffer.from(raw)), options.onLine);
+      return;
+    }
+    let since: number | string = options.since ?? 0;
     let tail = options.tail;
+    // The engine's stamp of the newest message delivered. A container's stream ends when it stops;
+    // the next one starts there, so no line of the new run is lost however late this process
+    // sees the stop, and none already delivered comes twice (`since` keeps messages AT the stamp).
+    let lastNs: bigint | undefined;
     while (!stopped) {
-      if (!follow) {
-        // One read of what is there: Docker's non-follow logs, demultiplexed here.
-        const buffer = (await container.logs({ follow: false, stdout: true, stderr: true, since, ...(tail === undefined ? {} : { tail }) })) as unknown as Buffer;
-        emitAll(component, demux(buffer), options.onLine);
-        return;
-      }
-      const stream = await client.container.logs(container, { since, ...(tail === undefined ? {} : { tail }) });
+      const stream = (await container.logs({ follow: true, stdout: true, stderr: true, timestamps: true, since, ...(tail === undefined ? {} : { tail }) })) as unknown as Readable & { socket?: { unref(): void } };
+      stream.socket?.unref(); // an open follow does not keep the process alive; stop() ends it
       streams.add(stream);
+      const resumedAfter = lastNs;
       await new Promise<void>((resolve) => {
+        const frames = new LogFrames();
         let partial = "";
-        stream.on("data", (chunk: Buffer | string) => {
-          const parts = (partial + chunk.toString()).split("\n");
-          partial = parts.pop() ?? "";
-          emitAll(component, parts, options.onLine);
+        stream.on("data", (chunk: Buffer) => {
+          for (const payload of frames.push(chunk)) {
+            const { stampNs, text } = splitStamp(payload);
+            if (stampNs !== undefined) {
+              if (resumedAfter !== undefined && stampNs <= resumedAfter) continue; // delivered by the stream before
+              if (lastNs === undefined || stampNs > lastNs) lastNs = stampNs;
+            }
+            const parts = (partial + text).split("\n");
+            partial = parts.pop() ?? "";
+            emitAll(component, parts, options.onLine);
+          }
         });
         const end = () => {
           if (partial !== "") emitAll(component, [partial], options.onLine);
@@ -66,18 +81,26 @@ export async function followContainerLogs(containers: Array<{ component: string;
         stream.once("error", end);
       });
       streams.delete(stream);
-      // The container stopped (or was removed): wait until it runs again, then follow from then on.
-      since = Math.floor(Date.now() / 1000);
+      // The container stopped (or was removed): wait until it runs again, then follow on.
       tail = undefined;
       for (;;) {
         if (stopped) return;
-        let state: { Running?: boolean } | undefined;
+        let state: { Running?: boolean; FinishedAt?: string } | undefined;
         try {
           state = (await container.inspect()).State;
         } catch {
           return; // removed: nothing more to follow
         }
-        if (state?.Running === true) break;
+        if (state?.Running === true) {
+          // Nothing delivered yet: the new run's lines all come after the old run finished.
+          const finishedNs = state.FinishedAt === undefined ? undefined : parseStamp(state.FinishedAt);
+          const fromNs = lastNs ?? (finishedNs !== undefined && finishedNs > 0n ? finishedNs : undefined); // "0001-01-01…": never finished
+          if (fromNs !== undefined) {
+            since = sinceParameter(fromNs);
+            lastNs = fromNs;
+          }
+          break;
+        }
         await new Promise<void>((resolve) => {
           const t = setTimeout(() => { timers.delete(t); resolve(); }, RESTART_POLL_MS);
           timers.add(t);
@@ -103,21 +126,4 @@ function emitAll(component: string, lines: string[], onLine: (line: LogLine) => 
     const raw = line.replace(/\r$/, "");
     onLine({ component, raw, ...renderLogLine(raw) });
   }
-}
-
-/** Docker's multiplexed log format (8-byte frame headers) as lines; a TTY container's plain bytes as they are. */
-export function demux(buffer: Buffer): string[] {
-  const chunks: Buffer[] = [];
-  let offset = 0;
-  const framed = buffer.length >= 8 && (buffer[0] === 1 || buffer[0] === 2) && buffer[1] === 0 && buffer[2] === 0 && buffer[3] === 0;
-  if (!framed) return buffer.toString("utf8").split("\n").filter((l, i, all) => l !== "" || i < all.length - 1);
-  while (offset + 8 <= buffer.length) {
-    const size = buffer.readUInt32BE(offset + 4);
-    chunks.push(buffer.subarray(offset + 8, offset + 8 + size));
-    offset += 8 + size;
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
-  const lines = text.split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  return lines;
 }

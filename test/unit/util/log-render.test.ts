@@ -1,5 +1,4 @@
 import { formatLogLine, renderLogLine } from "../../../src/util/log-render";
-import { demux } from "../../../src/docker/follow-logs";
 
 describe("log rendering", () => {
   it("renders a zap JSON line of m3 (epoch ts) as time level msg key=value", () => {
@@ -17,12 +16,5 @@ describe("log rendering", () => {
     const line = { component: "etcd", raw: "x", text: "x", level: "error" };
     expect(formatLogLine(line, { width: 14, colorIndex: 0, color: false })).toBe("etcd           | x");
     expect(formatLogLine(line, { width: 4, colorIndex: 0, color: true })).toBe("\u001b[36metcd |\u001b[0m \u001b[31mx\u001b[0m");
-  });
-
-  it("demultiplexes Docker's framed log format (stdout and stderr frames, a line split over frames)", () => {
-    const frame = (stream: number, text: string) => Buffer.concat([Buffer.from([stream, 0, 0, 0]),
-      (() => { const b = Buffer.alloc(4); b.writeUInt32BE(Buffer.byteLength(text)); return b; })(), Buffer.from(text)]);
-    expect(demux(Buffer.concat([frame(1, "one\ntw"), frame(2, "o\nthree\n")]))).toEqual(["one", "two", "three"]);
-    expect(demux(Buffer.from("tty a\ntty b\n"))).toEqual(["tty a", "tty b"]);
   });
 });
