@@ -11,6 +11,7 @@ import { registerResetStep } from "../../src/cluster/reset";
 import type { LogLine } from "../../src/util/log-render";
 import { M3IngestClient } from "../../src/ingest/client";
 import { uniqueClusterId } from "./helpers";
+import { poll } from "../../src/util/poll";
 
 const main = path.resolve(__dirname, "../../src/cli/main.ts");
 let cluster: StartedM3AggregatorCluster;
@@ -65,8 +66,12 @@ test("reset() runs the registered steps, brings back a killed and a paused node,
     }
 
     // followLogs saw every container, and the killed node's second start (it follows a restart).
-    const opened = lines.filter((l) => l.component === killed.id && l.raw.includes("election manager opened successfully"));
-    expect(opened.length).toBeGreaterThanOrEqual(2);
+    // reset() waits for /status, not for this process to have read the restarted node's output:
+    // the line may still be on its way, so wait for it.
+    const opened = await poll(() => {
+      const found = lines.filter((l) => l.component === killed.id && l.raw.includes("election manager opened successfully"));
+      return found.length >= 2 ? found : undefined;
+    }, { timeoutMs: 20_000, what: `${killed.id}'s second "election manager opened successfully", followed` });
     expect(new Set(lines.map((l) => l.component))).toEqual(new Set(["etcd", "m3coordinator", ...cluster.nodes.map((n) => n.id)]));
     const rendered = opened[0]!;
     expect(rendered.text).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO +election manager opened successfully/);
