@@ -186,7 +186,7 @@ export async function logs(command: Of<"logs">): Promise<number> {
     const end = () => resolve();
     process.once("SIGINT", end);
     process.once("SIGTERM", end);
-    void follower.done.then(end);
+    void follower.done.then(end, end); // a failure is thrown by stop() below
   });
   clearInterval(keepAlive);
   await follower.stop();

@@ -9,6 +9,8 @@ import { followContainerLogs } from "../../src/docker/follow-logs";
 import { containerLogLines } from "../../src/docker/client";
 import { poll } from "../../src/util/poll";
 import type { LogLine } from "../../src/util/log-render";
+import { LABEL_CLUSTER } from "../../src/model/labels";
+import { ownerLabels } from "../../src/docker/labels";
 
 const image = "m3agg-local/etcd:v3.6.13";
 const ready = "ready to serve client requests";
@@ -19,9 +21,11 @@ function docker(...args: string[]): string {
   return result.stdout.trim();
 }
 
-test("a kill and restart seen late: every line of both runs once, in the engine's order", async () => {
+test("a kill and restart seen late: every line of both runs once, in the engine's order; a removal ends the follow", async () => {
   const name = `m3agg-follow-logs-${process.pid}-${Date.now()}`;
-  const id = docker("run", "-d", "--name", name, "--network", "none", image);
+  // Labelled like the fixture's containers: .ci/run's leftover check sees it, the orphan sweep removes it.
+  const labels = { [LABEL_CLUSTER]: name };
+  const id = docker("run", "-d", "--name", name, "--network", "none", ...Object.entries({ ...labels, ...ownerLabels(labels) }).flatMap(([k, v]) => ["--label", `${k}=${v}`]), image);
   const lines: LogLine[] = [];
   const follower = await followContainerLogs([{ component: "etcd", id }], { onLine: (l) => lines.push(l) });
   try {
@@ -37,8 +41,12 @@ test("a kill and restart seen late: every line of both runs once, in the engine'
       return all.filter((l) => l.includes(ready)).length === 2 && lines.length >= all.length ? all : undefined;
     }, { timeoutMs: 30_000, what: "the second run's lines, followed" });
     expect(lines.map((l) => l.raw)).toEqual(record);
+
+    // A removed container ends its follow by itself: done resolves, without stop().
+    docker("rm", "-f", id);
+    await expect(follower.done).resolves.toBeUndefined();
   } finally {
     await follower.stop();
-    docker("rm", "-f", id);
+    spawnSync("docker", ["rm", "-f", id]);
   }
 }, 120_000);
