@@ -7,6 +7,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { buffer } from "node:stream/consumers";
+import type Dockerode from "dockerode";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -134,7 +135,6 @@ export function desktopHostNetworkingSetting(files = desktopSettingsFiles()): { 
   return undefined;
 }
 
-/** The first local etcd image the engine has (doctor's probe containers run it). */
 /** A check that needs a probe container, reported failed with the reason it could not run (no engine, or no image). */
 function notChecked(id: string, engine: EngineFacts | undefined): CheckResult {
   return engine === undefined
@@ -142,6 +142,20 @@ function notChecked(id: string, engine: EngineFacts | undefined): CheckResult {
     : { id, status: "fail", detail: "not checked: no local etcd image to probe with", fix: "build the images (`npm run images`), then run doctor again" };
 }
 
+/**
+ * Removes a probe container. A failure is said, not dropped: it becomes a note for the check's
+ * detail (the container carries this process's owner labels, so the orphan sweep removes it later).
+ */
+async function removeProbe(remove: () => Promise<unknown>): Promise<string> {
+  try {
+    await remove();
+    return "";
+  } catch (error) {
+    return `; its probe container was not removed (${(error as Error).message.split("\n")[0]}): \`m3agg doctor --fix\` removes it once this process has ended`;
+  }
+}
+
+/** The first local etcd image the engine has (doctor's probe containers run it). */
 async function probeImage(): Promise<string | undefined> {
   for (const version of supportedM3Versions()) {
     const image = versionProfile(version).localImages.etcd;
@@ -222,7 +236,9 @@ export async function checkHostNetworkAndFreezer(engine: EngineFacts | undefined
     results.push({ id: "docker.host-network", status: "fail", detail: `a host-network container did not start: ${(error as Error).message.split("\n")[0]}`, fix: desktopHint });
     results.push({ id: "docker.freezer", status: "fail", detail: "not checked: the probe container did not start", fix: "fix docker.host-network first" });
   } finally {
-    await started?.stop({ remove: true }).catch(() => undefined);
+    const probe = started;
+    const note = probe === undefined ? "" : await removeProbe(() => probe.stop({ remove: true }));
+    for (const result of results) result.detail += note;
   }
   return results;
 }
@@ -424,24 +440,26 @@ export async function checkBindMount(engine: EngineFacts | undefined, image: str
     ? `Docker Desktop: Settings → Resources → File sharing: share ${os.tmpdir()} (or set TMPDIR to a shared folder)`
     : `the engine must run on this machine and see ${os.tmpdir()} (a remote DOCKER_HOST cannot; set TMPDIR to a folder it sees)`;
   const dockerode = (await dockerClient()).container.dockerode;
-  let id: string | undefined;
+  let probe: Dockerode.Container | undefined;
+  let result: CheckResult;
   try {
     const labels = { [LABEL_CLUSTER]: `doctor-${process.pid}` };
-    const created = await dockerode.createContainer({
+    probe = await dockerode.createContainer({
       Image: image, Entrypoint: ["/usr/local/bin/etcd"], Cmd: ["--version"], Labels: { ...labels, ...ownerLabels(labels) },
       HostConfig: { Binds: [`${dir}:/m3agg-probe:ro,z`], NetworkMode: "host" },
     });
-    id = created.id;
-    const tar = (await buffer(await created.getArchive({ path: "/m3agg-probe/probe.txt" }))).toString("latin1");
-    return tar.includes(token)
+    const tar = (await buffer(await probe.getArchive({ path: "/m3agg-probe/probe.txt" }))).toString("latin1");
+    result = tar.includes(token)
       ? { id: "docker.bind-mount", status: "ok", detail: `a file under ${os.tmpdir()} mounted into a container reads back the same: clusters mount their configs from there` }
       : { id: "docker.bind-mount", status: "fail", detail: `a file under ${os.tmpdir()} mounted into a container reads back different content (the engine sees another file system)`, fix };
   } catch (error) {
-    return { id: "docker.bind-mount", status: "fail", detail: `mounting a file under ${os.tmpdir()} into a container failed: ${(error as Error).message.split("\n")[0]}`, fix };
+    result = { id: "docker.bind-mount", status: "fail", detail: `mounting a file under ${os.tmpdir()} into a container failed: ${(error as Error).message.split("\n")[0]}`, fix };
   } finally {
-    if (id !== undefined) await dockerode.getContainer(id).remove({ force: true }).catch(() => undefined);
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  const created = probe;
+  const note = created === undefined ? "" : await removeProbe(() => created.remove({ force: true }));
+  return { ...result, detail: result.detail + note };
 }
 
 /** Every check, in order. */
